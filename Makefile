@@ -1,0 +1,51 @@
+# sqlib: two commands on a fresh machine -- `make report` and `make test`.
+# Everything installs into .venv from the pinned versions in requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.sqlib-installed
+PARAMS ?= notebooks/params/default.yaml
+
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test test-package test-notebooks lab data refs bench clean
+
+help: ## List the targets with one line each
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create .venv and install sqlib with pinned dependencies
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+report: setup ## Run the report suite on the bundled sample into a new reports/ folder
+	$(BIN)/sqlib report --params $(PARAMS)
+
+test: setup ## Run the package tests (pytest) and execute every notebook (nbval-lax)
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+test-package: setup ## Run only the package tests
+	$(BIN)/python -m pytest tests
+
+lab: setup ## Start JupyterLab on the project
+	$(BIN)/jupyter lab --notebook-dir=.
+
+data: setup ## Regenerate the bundled sample survey in data/ from its seed
+	$(BIN)/python -m sqlib.simulate --write-sample
+
+refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-cran-semtools r-cran-psych r-cran-jsonlite) to rewrite tests/fixtures
+	Rscript tests/reference/make_refs.R
+
+bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
+	$(BIN)/python benchmarks/bench_fit.py
+
+clean: ## Remove the virtual environment and caches (never reports/)
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

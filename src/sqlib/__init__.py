@@ -1,0 +1,44 @@
+"""sqlib: service-quality research in Python.
+
+SERVQUAL surveys, lavaan-grade CFA/SEM, reliability and validity, and
+reproducible papermill reports. Submodules are imported lazily so that
+``import sqlib`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Codebook": "codebook",
+    "load_codebook": "codebook",
+    "read_survey": "io",
+    "load_sample": "io",
+    "screening_summary": "screening",
+    "mardia": "screening",
+    "simulate": "simulate",
+    "fit": "sem",
+    "SEMResult": "sem",
+    "models": None,
+    "reliability": None,
+    "plots": None,
+    "report": None,
+    "config": None,
+    "instrument": None,
+    "errors": None,
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sqlib' has no attribute {name!r}")
+    module_name = _EXPORTS[name] or name
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if _EXPORTS[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,160 @@
+"""One model representation for every estimator: RAM matrices per group.
+
+All variables (observed first, then latent) sit in one vector ``v``;
+``A`` holds directed effects (``A[i, j]``: effect of ``j`` on ``i``: loadings and
+regressions), ``S`` variances and covariances, ``M`` intercepts/means. Then
+
+    Sigma = F (I - A)^-1 S (I - A)^-T F'       mu = F (I - A)^-1 M
+
+with ``F`` selecting the observed variables. A single parameter vector ``theta``
+fills the free entries of every group's matrices; rows sharing a label share an
+entry, which is how equality constraints across groups are expressed.
+
+:meth:`RAMModel.jacobian` returns the analytic derivatives of the implied moments,
+used for the gradient, the information matrix, standard errors and modification
+indices of every estimator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .partable import ModelSpec
+
+_MAT = {"=~": "A", "~": "A", "~~": "S", "~1": "M"}
+
+
+@dataclass
+class GroupMatrices:
+    A: np.ndarray
+    S: np.ndarray
+    M: np.ndarray
+    # free entries: row, col, parameter index
+    a_idx: tuple[np.ndarray, np.ndarray, np.ndarray]
+    s_idx: tuple[np.ndarray, np.ndarray, np.ndarray]
+    m_idx: tuple[np.ndarray, np.ndarray]
+
+
+class RAMModel:
+    """RAM matrices for every group, filled from one parameter vector."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.ov = list(spec.ov_names)
+        self.lv = list(spec.lv_names)
+        self.names = self.ov + self.lv
+        self.p = len(self.ov)
+        self.n = len(self.names)
+        self.n_free = spec.n_free
+        self.index = {v: i for i, v in enumerate(self.names)}
+        self.groups = [self._group(g) for g in range(1, spec.ngroups + 1)]
+
+    # ----------------------------------------------------------- construction
+    def entry(self, row) -> tuple[str, int, int]:
+        """Matrix name and (row, col) position of a parameter-table row."""
+        mat = _MAT[row.op]
+        if row.op == "=~":
+            return mat, self.index[row.rhs], self.index[row.lhs]
+        if row.op == "~":
+            return mat, self.index[row.lhs], self.index[row.rhs]
+        if row.op == "~~":
+            return mat, self.index[row.lhs], self.index[row.rhs]
+        return mat, self.index[row.lhs], 0
+
+    def _group(self, g: int) -> GroupMatrices:
+        n = self.n
+        A, S, M = np.zeros((n, n)), np.zeros((n, n)), np.zeros(n)
+        a, s, m = ([], [], []), ([], [], []), ([], [])
+        for row in self.spec.rows:
+            if row.group != g:
+                continue
+            mat, i, j = self.entry(row)
+            if row.free < 0:
+                if mat == "A":
+                    A[i, j] = row.value
+                elif mat == "S":
+                    S[i, j] = S[j, i] = row.value
+                else:
+                    M[i] = row.value
+                continue
+            target = {"A": a, "S": s}.get(mat)
+            if target is not None:
+                if mat == "S" and i > j:
+                    i, j = j, i
+                target[0].append(i)
+                target[1].append(j)
+                target[2].append(row.free)
+            else:
+                m[0].append(i)
+                m[1].append(row.free)
+        as_arrays = lambda t: tuple(np.asarray(x, dtype=int) for x in t)  # noqa: E731
+        return GroupMatrices(A, S, M, as_arrays(a), as_arrays(s), as_arrays(m))
+
+    def set_fixed(self, g: int, row, value: float) -> None:
+        """Change a fixed value (used for fixed.x sample moments)."""
+        mat, i, j = self.entry(row)
+        gm = self.groups[g - 1]
+        if mat == "S":
+            gm.S[i, j] = gm.S[j, i] = value
+        elif mat == "M":
+            gm.M[i] = value
+        else:
+            gm.A[i, j] = value
+
+    # ------------------------------------------------------------ evaluation
+    def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        gm = self.groups[g - 1]
+        A, S, M = gm.A.copy(), gm.S.copy(), gm.M.copy()
+        ai, aj, ak = gm.a_idx
+        A[ai, aj] = theta[ak]
+        si, sj, sk = gm.s_idx
+        S[si, sj] = theta[sk]
+        S[sj, si] = theta[sk]
+        mi, mk = gm.m_idx
+        M[mi] = theta[mk]
+        return A, S, M
+
+    def moments(self, theta: np.ndarray, g: int) -> dict:
+        """Implied moments of all variables for group ``g`` (1-based).
+
+        Returns a dict with ``B`` = (I - A)^-1, ``cov_all`` (covariance of all
+        variables), ``mean_all``, ``sigma`` (observed covariance) and ``mu``.
+        """
+        A, S, M = self.matrices(theta, g)
+        B = np.linalg.inv(np.eye(self.n) - A)
+        cov_all = B @ S @ B.T
+        mean_all = B @ M
+        p = self.p
+        return {
+            "A": A, "S": S, "M": M, "B": B,
+            "cov_all": cov_all, "mean_all": mean_all,
+            "sigma": cov_all[:p, :p], "mu": mean_all[:p],
+        }
+
+    def jacobian(self, theta: np.ndarray, g: int, mom: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Derivatives of Sigma (p, p, K) and mu (p, K) with respect to theta."""
+        mom = mom if mom is not None else self.moments(theta, g)
+        gm = self.groups[g - 1]
+        p, K = self.p, self.n_free
+        G = mom["B"][:p, :]            # F B      (p x n)
+        H = mom["cov_all"][:, :p]      # B S B'F' (n x p)
+        d_sigma = np.zeros((p, p, K))
+        d_mu = np.zeros((p, K))
+        ai, aj, ak = gm.a_idx
+        if ak.size:
+            c = np.einsum("pk,kq->pqk", G[:, ai], H[aj, :])
+            c = c + c.transpose(1, 0, 2)
+            np.add.at(d_sigma.transpose(2, 0, 1), ak, c.transpose(2, 0, 1))
+            np.add.at(d_mu.T, ak, (G[:, ai] * mom["mean_all"][aj]).T)
+        si, sj, sk = gm.s_idx
+        if sk.size:
+            c = np.einsum("pk,qk->pqk", G[:, si], G[:, sj])
+            off = si != sj
+            c[:, :, off] = c[:, :, off] + c[:, :, off].transpose(1, 0, 2)
+            np.add.at(d_sigma.transpose(2, 0, 1), sk, c.transpose(2, 0, 1))
+        mi, mk = gm.m_idx
+        if mk.size:
+            np.add.at(d_mu.T, mk, G[:, mi].T)
+        return d_sigma, d_mu

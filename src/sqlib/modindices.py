@@ -1,0 +1,82 @@
+"""Modification indices (score tests) with expected parameter changes.
+
+For each parameter that is fixed at zero and could be freed -- cross-loadings
+(``=~``) and residual covariances between observed variables (``~~``), the
+candidates lavaan's ``modindices()`` considers -- the model is extended with that
+parameter and, at the current estimates, the score test
+
+    MI = N s_j^2 / V_j,   EPC = s_j / V_j,   V_j = I_jj - I_j. I^-1 I_.j
+
+is computed from the per-observation score ``s`` and expected information ``I``
+of the extended model (one extension holds all candidates at once).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from .estimation import MLObjective
+from .model import RAMModel
+from .partable import Row
+
+
+def _candidates(result) -> list[Row]:
+    spec = result.spec
+    existing = {(r.lhs, r.op, r.rhs, r.group) for r in spec.rows}
+    existing |= {(r.rhs, r.op, r.lhs, r.group) for r in spec.rows if r.op == "~~"}
+    indicators = [v for v in spec.ov_names if v not in spec.ov_x]
+    rows = []
+    for g in range(1, spec.ngroups + 1):
+        for f in spec.lv_names:
+            for v in indicators:
+                if (f, "=~", v, g) not in existing:
+                    rows.append(Row(f, "=~", v, g))
+        for i, a in enumerate(indicators):
+            for b in indicators[i + 1:]:
+                if (a, "~~", b, g) not in existing:
+                    rows.append(Row(a, "~~", b, g))
+    return rows
+
+
+def modification_indices(result) -> pd.DataFrame:
+    """Table with ``lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all``."""
+    from .sem import _standardize, _standardizers
+
+    spec = result.spec
+    candidates = _candidates(result)
+    columns = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
+    if not candidates:
+        return pd.DataFrame(columns=columns)
+    extended = copy.deepcopy(spec)
+    k0 = spec.n_free
+    for j, row in enumerate(candidates):
+        row.free, row.is_free, row.value = k0 + j, True, 0.0
+        extended.rows.append(row)
+    extended.n_free = k0 + len(candidates)
+    model = RAMModel(extended)
+    for row in extended.rows:  # carry fixed.x values over
+        if row.exo:
+            model.set_fixed(row.group, row, row.value)
+    objective = MLObjective(model, result.objective.stats, result.objective.meanstructure)
+    theta = np.concatenate([result.theta, np.zeros(len(candidates))])
+    _, grad = objective.value_and_gradient(theta)
+    info = objective.information(theta)
+    score = -0.5 * grad[k0:]
+    i11 = info[:k0, :k0]
+    i21 = info[k0:, :k0]
+    v = np.diag(info[k0:, k0:]) - np.einsum("jk,jk->j", i21 @ np.linalg.inv(i11), i21)
+    n = result.ntotal
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(v > 1e-12, n * score**2 / v, np.nan)
+        epc = np.where(v > 1e-12, score / v, np.nan)
+    scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
+    records = []
+    for row, m, e in zip(candidates, mi, epc):
+        sd_all, sd_lv, sd_resid = scales[row.group]
+        records.append([row.lhs, row.op, row.rhs, row.group, m, e,
+                        _standardize(row.op, row.lhs, row.rhs, e, sd_lv, sd_resid, True, result.model.lv),
+                        _standardize(row.op, row.lhs, row.rhs, e, sd_all, sd_resid)])
+    return pd.DataFrame(records, columns=columns)

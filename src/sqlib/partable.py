@@ -1,0 +1,250 @@
+"""The parameter table: model statements completed with lavaan's defaults.
+
+One row per parameter per group, in the order lavaan prints them. Columns:
+``lhs, op, rhs, group, label, free, value, start, user, exo`` where ``free`` is the
+index into the parameter vector (``-1`` when fixed), ``value`` the fixed value,
+``user`` whether the row was written by the user, and ``exo`` marks the variances
+and covariances of exogenous observed covariates that are fixed at their sample
+values (lavaan's ``fixed.x = TRUE``).
+
+Rows that share a label share one entry of the parameter vector; that is how
+equality constraints (within and across groups) are represented.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .errors import IdentificationError, ModelSpecificationError
+from .syntax import Statement, compile_definition, parse
+
+
+@dataclass
+class Row:
+    lhs: str
+    op: str
+    rhs: str
+    group: int = 1
+    label: str = ""
+    free: int = -1
+    value: float = 0.0
+    start: float | None = None
+    user: bool = False
+    exo: bool = False
+    is_free: bool = True
+
+
+@dataclass
+class ModelSpec:
+    """Everything known about a model before it meets the data's moments."""
+
+    rows: list[Row]
+    definitions: list[tuple[str, str, int]]
+    ov_names: list[str]
+    lv_names: list[str]
+    ov_x: list[str]
+    ngroups: int
+    meanstructure: bool
+    n_free: int = 0
+    free_labels: list[str] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.rows])
+
+
+def _ordered_unique(names):
+    seen, out = set(), []
+    for n in names:
+        if n not in seen:
+            seen.add(n)
+            out.append(n)
+    return out
+
+
+def _variable_roles(statements: list[Statement]):
+    lv = _ordered_unique(s.lhs for s in statements if s.op == "=~")
+    names = []
+    for s in statements:
+        names.append(s.lhs)
+        if s.rhs:
+            names.append(s.rhs)
+    # lavaan orders observed variables: indicators first, then the rest in order of appearance
+    indicators = [s.rhs for s in statements if s.op == "=~" and s.rhs not in lv]
+    others = [n for n in names if n not in lv]
+    ov = _ordered_unique(indicators + others)
+    dependent = {s.lhs for s in statements if s.op == "~"}
+    predictors = {s.rhs for s in statements if s.op == "~"}
+    ind_set = set(indicators)
+    ov_x = [v for v in ov if v in predictors and v not in dependent and v not in ind_set]
+    lv_x = [f for f in lv if f not in dependent]
+    pure_y_ov = [v for v in ov if v in dependent and v not in predictors and v not in ind_set]
+    pure_y_lv = [f for f in lv if f in dependent and f not in predictors]
+    return lv, ov, ov_x, lv_x, pure_y_ov, pure_y_lv
+
+
+def check_variables(ov: list[str], data_columns: list[str]) -> None:
+    """Raise a clear error for model variables that are not in the data."""
+    missing = [v for v in ov if v not in data_columns]
+    if not missing:
+        return
+    hints = []
+    for v in missing:
+        close = difflib.get_close_matches(v, data_columns, n=1)
+        hints.append(f"'{v}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    raise ModelSpecificationError(
+        "The model uses variables that are not columns of the data: "
+        + ", ".join(hints)
+        + ". Every name that is not a latent factor (left of '=~') must be a data column; "
+        "check the spelling or define the factor with '=~'."
+    )
+
+
+def build_spec(
+    model: str,
+    data_columns: list[str],
+    *,
+    ngroups: int = 1,
+    meanstructure: bool = False,
+    std_lv: bool = False,
+    fixed_x: bool = True,
+    orthogonal: bool = False,
+) -> ModelSpec:
+    """Parse ``model`` and complete it with lavaan's ``sem()``/``cfa()`` defaults."""
+    statements, definitions = parse(model)
+    lv, ov, ov_x, lv_x, pure_y_ov, pure_y_lv = _variable_roles(statements)
+    for s in statements:
+        if s.op == "=~" and s.rhs in lv and s.rhs == s.lhs:
+            raise ModelSpecificationError(f"Line {s.line}: factor '{s.lhs}' cannot be measured by itself.")
+    check_variables(ov, list(data_columns))
+    if not fixed_x:
+        ov_x = []
+
+    rows: list[Row] = []
+    user_keys: set[tuple[str, str, str]] = set()
+
+    def key(lhs, op, rhs):
+        if op == "~~" and lhs > rhs:
+            lhs, rhs = rhs, lhs
+        return lhs, op, rhs
+
+    for g in range(1, ngroups + 1):
+        first_indicator = {}
+        for s in statements:
+            if s.op == "=~" and s.lhs not in first_indicator:
+                first_indicator[s.lhs] = s.rhs
+        for s in statements:
+            fixed, label, start = s.modifier.for_group(g - 1)
+            row = Row(s.lhs, s.op, s.rhs, g, label or "", start=start, user=True)
+            if s.has_fixed and fixed is not None:
+                row.is_free, row.value = False, float(fixed)
+            elif s.op == "=~" and not std_lv and first_indicator[s.lhs] == s.rhs and not s.has_fixed:
+                row.is_free, row.value = False, 1.0  # auto.fix.first
+            if s.op == "~~" and s.lhs in ov_x and s.rhs in ov_x:
+                ov_x = [v for v in ov_x if v not in (s.lhs, s.rhs)]
+            rows.append(row)
+            user_keys.add(key(s.lhs, s.op, s.rhs))
+
+        def add(lhs, op, rhs, free=True, value=0.0, exo=False):
+            if key(lhs, op, rhs) in user_keys:
+                return
+            rows.append(Row(lhs, op, rhs, g, "", is_free=free, value=value, exo=exo))
+
+        indicator_count = {f: sum(1 for s in statements if s.op == "=~" and s.lhs == f) for f in lv}
+        single = {
+            s.rhs for s in statements if s.op == "=~" and indicator_count[s.lhs] == 1
+        }
+        # residual variances of observed variables, variances of latent variables
+        for v in ov:
+            if v in ov_x:
+                continue
+            if v in single:
+                add(v, "~~", v, free=False, value=0.0)
+            else:
+                add(v, "~~", v)
+        for f in lv:
+            add(f, "~~", f, free=not std_lv, value=1.0 if std_lv else 0.0)
+        # covariances among exogenous latent variables and among pure dependents
+        if not orthogonal:
+            for block in (lv_x, pure_y_lv, pure_y_ov):
+                for i, a in enumerate(block):
+                    for b in block[i + 1 :]:
+                        add(a, "~~", b)
+        # fixed.x: exogenous covariates' (co)variances, values filled from the data later
+        for i, a in enumerate(ov_x):
+            for b in ov_x[i:]:
+                add(a, "~~", b, free=False, exo=True)
+        if meanstructure:
+            for v in ov:
+                add(v, "~1", "", free=v not in ov_x, exo=v in ov_x)
+            for f in lv:
+                add(f, "~1", "", free=False, value=0.0)
+
+    spec = ModelSpec(rows, definitions, ov, lv, ov_x, ngroups, meanstructure)
+    _assign_free_indices(spec)
+    _check_definitions(spec)
+    return spec
+
+
+def _assign_free_indices(spec: ModelSpec) -> None:
+    by_label: dict[str, int] = {}
+    labels: list[str] = []
+    n = 0
+    for row in spec.rows:
+        if not row.is_free:
+            row.free = -1
+            continue
+        if row.label and row.label in by_label:
+            row.free = by_label[row.label]
+            continue
+        row.free = n
+        labels.append(row.label)
+        if row.label:
+            by_label[row.label] = n
+        n += 1
+    # a label on a fixed row and on a free row would be contradictory
+    fixed_labels = {r.label for r in spec.rows if r.label and not r.is_free}
+    clash = sorted(fixed_labels & set(by_label))
+    if clash:
+        raise ModelSpecificationError(
+            f"Label(s) {', '.join(clash)} are used for both a fixed and a free parameter; "
+            "give the fixed one another label or free it."
+        )
+    spec.n_free = n
+    spec.free_labels = labels
+
+
+def _check_definitions(spec: ModelSpec) -> None:
+    known = {r.label for r in spec.rows if r.label}
+    defined: set[str] = set()
+    for name, expr, line in spec.definitions:
+        _, used = compile_definition(name, expr, line)
+        unknown = [u for u in used if u not in known and u not in defined]
+        if unknown:
+            raise ModelSpecificationError(
+                f"Line {line}: '{name} := {expr}' uses {', '.join(repr(u) for u in unknown)}, "
+                "which no parameter is labelled with. Label the parameters in the model first, e.g. "
+                "'satisfaction ~ a*reliability' and 'loyalty ~ b*satisfaction', then 'ind := a*b'."
+            )
+        defined.add(name)
+
+
+def check_counts(spec: ModelSpec, n_moments: int) -> None:
+    """Raise :class:`IdentificationError` when free parameters outnumber the moments."""
+    if spec.n_free > n_moments:
+        raise IdentificationError(
+            f"The model is not identified: it has {spec.n_free} free parameters but the data provide only "
+            f"{n_moments} variances, covariances{' and means' if spec.meanstructure else ''}. "
+            "Fix or constrain parameters (e.g. fewer residual covariances, equal loadings) or add indicators; "
+            "each factor needs at least three indicators on its own (two if it correlates with other factors)."
+        )
+    for f in spec.lv_names:
+        loads = [r for r in spec.rows if r.op == "=~" and r.lhs == f and r.group == 1]
+        var = [r for r in spec.rows if r.op == "~~" and r.lhs == f and r.rhs == f and r.group == 1]
+        if loads and all(r.is_free for r in loads) and var and all(r.is_free for r in var):
+            raise IdentificationError(
+                f"Factor '{f}' has no scale: all its loadings and its variance are free. "
+                f"Fix one loading to 1 (e.g. '{f} =~ 1*{loads[0].rhs} + ...') or its variance ('{f} ~~ 1*{f}')."
+            )

@@ -1,0 +1,436 @@
+"""``sqlib.fit``: CFA and SEM in lavaan's syntax with lavaan's numbers.
+
+>>> import sqlib
+>>> data = sqlib.load_sample()
+>>> res = sqlib.fit("tangibles =~ tan1 + tan2 + tan3 + tan4", data)   # lavaan::cfa()
+>>> res.estimates.columns[:5].tolist()
+['lhs', 'op', 'rhs', 'group', 'label']
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
+from .estimation import GroupStats, MLObjective, optimize, start_values
+from .fitmeasures import ml_fit_measures
+from .model import RAMModel
+from .partable import ModelSpec, build_spec, check_counts
+from .syntax import compile_definition
+
+ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
+                    "ci_lower", "ci_upper", "std_lv", "std_all"]
+_Z975 = stats.norm.ppf(0.975)
+
+
+def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("data must be a pandas DataFrame with one column per observed variable.")
+    frame = data[ov + ([group] if group else [])].copy()
+    bad = []
+    for col in ov:
+        converted = pd.to_numeric(frame[col], errors="coerce")
+        wrong = frame[col].notna() & converted.isna()
+        if wrong.any():
+            rows = list(frame.index[wrong][:5])
+            bad.append(f"'{col}' (rows {rows}, e.g. {frame.loc[wrong, col].iloc[0]!r})")
+        frame[col] = converted.astype(float)
+    if bad:
+        raise ModelSpecificationError(
+            "These model variables hold non-numeric values: " + "; ".join(bad)
+            + ". Recode them as numbers (sqlib.read_survey reports every such cell)."
+        )
+    complete = frame[ov].notna().all(axis=1)
+    if group:
+        complete &= frame[group].notna()
+    n_dropped = int((~complete).sum())
+    frame = frame[complete]
+    if group:
+        levels = list(pd.unique(frame[group]))
+        blocks = [frame.loc[frame[group] == lev, ov].to_numpy(float) for lev in levels]
+    else:
+        levels = [None]
+        blocks = [frame[ov].to_numpy(float)]
+    for lev, x in zip(levels, blocks):
+        where = f" in group {lev!r}" if group else ""
+        if x.shape[0] < 2:
+            raise EstimationError(
+                f"Only {x.shape[0]} complete response(s){where}: the model cannot be estimated. "
+                "Check the group column and the missing answers (listwise deletion is used)."
+            )
+        const = [v for v, sd in zip(ov, x.std(axis=0)) if sd == 0]
+        if const:
+            raise EstimationError(
+                f"Variable(s) {', '.join(const)} have no variance{where}; remove them from the model."
+            )
+    return levels, blocks, n_dropped
+
+
+@dataclass
+class SEMResult:
+    """A fitted model. Build it with :func:`sqlib.fit`.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        lavaan's ``parameterEstimates(fit, standardized = TRUE)``: ``lhs, op, rhs,
+        group, label, est, se, z, pvalue, ci_lower, ci_upper, std_lv, std_all``.
+    fit_measures : Series
+        lavaan's ``fitMeasures(fit)`` with dots as underscores.
+    r2 : Series
+        Explained variance of every dependent variable (``lavInspect(fit, "r2")``).
+    converged : bool
+    nobs : list of int
+        Complete cases per group; ``n_dropped`` rows were removed (listwise).
+    """
+
+    model_syntax: str
+    spec: ModelSpec
+    model: RAMModel
+    objective: MLObjective
+    theta: np.ndarray
+    vcov: np.ndarray
+    converged: bool
+    iterations: int
+    estimator: str
+    group: str | None
+    group_levels: list
+    n_dropped: int
+    estimates: pd.DataFrame = field(default=None)
+    fit_measures: pd.Series = field(default=None)
+    r2: pd.Series = field(default=None)
+
+    @property
+    def nobs(self) -> list[int]:
+        return [s.n for s in self.objective.stats]
+
+    @property
+    def ntotal(self) -> int:
+        return self.objective.ntotal
+
+    @property
+    def observed(self) -> list[str]:
+        return list(self.model.ov)
+
+    @property
+    def latent(self) -> list[str]:
+        return list(self.model.lv)
+
+    def implied_cov(self, group: int = 1) -> pd.DataFrame:
+        sigma = self.model.moments(self.theta, group)["sigma"]
+        return pd.DataFrame(sigma, index=self.model.ov, columns=self.model.ov)
+
+    def sample_cov(self, group: int = 1) -> pd.DataFrame:
+        """Observed covariance matrix (N denominator, as lavaan's sampstat)."""
+        st = self.objective.stats[group - 1]
+        return pd.DataFrame(st.cov, index=self.model.ov, columns=self.model.ov)
+
+    def latent_cov(self, group: int = 1) -> pd.DataFrame:
+        cov = self.model.moments(self.theta, group)["cov_all"][self.model.p:, self.model.p:]
+        return pd.DataFrame(cov, index=self.model.lv, columns=self.model.lv)
+
+    def residuals(self, group: int = 1) -> dict[str, pd.DataFrame]:
+        """Residuals like lavaan's ``residuals(fit, type = "raw")`` and ``type = "cor"``.
+
+        ``raw`` is S - Sigma; ``cor`` is the observed minus the implied correlation matrix.
+        """
+        s = self.sample_cov(group)
+        sigma = self.implied_cov(group)
+        sd_s = np.sqrt(np.diag(s))
+        sd_m = np.sqrt(np.diag(sigma))
+        cor = s / np.outer(sd_s, sd_s) - sigma / np.outer(sd_m, sd_m)
+        return {"raw": s - sigma, "cor": cor}
+
+    def modindices(self, *, minimum: float = 0.0, sort: bool = True) -> pd.DataFrame:
+        """Modification indices with expected parameter changes (lavaan's ``modindices()``)."""
+        from .modindices import modification_indices
+
+        table = modification_indices(self)
+        table = table[table["mi"] >= minimum]
+        if sort:
+            table = table.sort_values("mi", ascending=False, kind="mergesort")
+        return table.reset_index(drop=True)
+
+    def summary(self):
+        """An object that shows as HTML in a notebook and exports text or LaTeX."""
+        from .summary import Summary
+
+        return Summary(self)
+
+    @property
+    def heywood_cases(self) -> pd.DataFrame:
+        """Negative variances and standardized values beyond 1 (improper solutions)."""
+        est = self.estimates
+        variances = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & (est["est"] < 0)]
+        big = est[(est["op"].isin(["=~", "~~"])) & (est["lhs"] != est["rhs"]) & (est["std_all"].abs() > 1)]
+        return pd.concat([variances, big]).drop_duplicates()
+
+
+def fit(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str = "ML",
+    group: str | None = None,
+    meanstructure: bool | None = None,
+    std_lv: bool = False,
+    fixed_x: bool = True,
+    orthogonal: bool = False,
+) -> SEMResult:
+    """Fit a CFA or SEM written in lavaan's model syntax.
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax: ``=~``, ``~``, ``~~``, ``~ 1``, labels ``a*x``, fixed values
+        ``1*x``, ``NA*x``, and defined parameters ``ind := a*b``.
+    data : DataFrame
+        One column per observed variable; rows with a missing answer on a model
+        variable are dropped (listwise deletion, lavaan's default for ML) and counted
+        in ``result.n_dropped``.
+    estimator : {"ML"}
+        Normal-theory maximum likelihood with expected-information standard errors.
+    group : str, optional
+        Column defining groups: one joint model with a mean structure, parameters
+        free in each group unless they share a label.
+    meanstructure : bool, optional
+        Estimate intercepts (default: only with groups).
+    std_lv : bool
+        Identify factors by fixing their variances to 1 instead of the first loading.
+    fixed_x : bool
+        Treat the (co)variances of exogenous observed covariates as fixed at their
+        sample values (lavaan's default).
+    orthogonal : bool
+        No covariances among exogenous latent variables.
+
+    Returns
+    -------
+    SEMResult
+
+    Examples
+    --------
+    The R equivalent is ``lavaan::sem(model, data)``:
+
+    >>> import sqlib
+    >>> res = sqlib.fit("satisfaction =~ sat1 + sat2 + sat3\\nloyalty =~ loy1 + loy2 + loy3 + loy4",
+    ...                 sqlib.load_sample())
+    >>> round(res.fit_measures["cfi"], 2) > 0.9
+    True
+    """
+    estimator = estimator.upper()
+    if estimator != "ML":
+        raise ModelSpecificationError(
+            f"estimator={estimator!r} is not available yet; use estimator='ML' "
+            "(robust MLR, ordinal WLSMV and FIML are planned)."
+        )
+    columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
+    if group is not None and group not in columns:
+        raise ModelSpecificationError(f"The group column {group!r} is not in the data.")
+    probe = build_spec(model, columns, std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
+    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, group)
+    ngroups = len(levels)
+    if meanstructure is None:
+        meanstructure = ngroups > 1
+    spec = build_spec(model, columns, ngroups=ngroups, meanstructure=meanstructure,
+                      std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
+    group_stats = [GroupStats.from_array(x) for x in blocks]
+    for lev, st in zip(levels, group_stats):
+        if not np.isfinite(st.logdet):
+            where = f" in group {lev!r}" if group else ""
+            raise EstimationError(
+                f"The sample covariance matrix{where} is singular (some variables are linear combinations "
+                "of others, or there are fewer complete responses than variables)."
+            )
+    rammodel = RAMModel(spec)
+    _fill_fixed_x(rammodel, group_stats)
+    p = len(spec.ov_names)
+    px = len(spec.ov_x)
+    n_moments = ngroups * (p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if meanstructure else 0))
+    check_counts(spec, n_moments)
+    objective = MLObjective(rammodel, group_stats, meanstructure)
+    theta0 = start_values(rammodel, group_stats, std_lv)
+    opt = optimize(objective, theta0)
+    if not opt.converged:
+        warnings.warn(
+            f"The model did not converge ({opt.message}, after {opt.iterations} iterations). "
+            "Estimates and fit measures are not trustworthy: check the model for identification, "
+            "look for factors with very weak or few indicators, or simplify the model.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    info = objective.information(opt.theta)
+    vcov = _invert_information(info, objective.ntotal, spec)
+    result = SEMResult(model, spec, rammodel, objective, opt.theta, vcov, opt.converged, opt.iterations,
+                       estimator, group, levels, n_dropped)
+    result.estimates = _estimates_table(result)
+    df = n_moments - spec.n_free
+    implied = [(result.model.moments(opt.theta, g)["sigma"], result.model.moments(opt.theta, g)["mu"])
+               for g in range(1, ngroups + 1)]
+    ov_x_idx = [spec.ov_names.index(v) for v in spec.ov_x]
+    result.fit_measures = ml_fit_measures(fmin=opt.value, npar=spec.n_free, df=df, stats_=group_stats,
+                                          implied=implied, meanstructure=meanstructure, ov_x_idx=ov_x_idx)
+    result.r2 = _r_squared(result)
+    return result
+
+
+def _fill_fixed_x(model: RAMModel, group_stats: list[GroupStats]) -> None:
+    idx = {v: i for i, v in enumerate(model.ov)}
+    for row in model.spec.rows:
+        if not row.exo:
+            continue
+        st = group_stats[row.group - 1]
+        if row.op == "~~":
+            row.value = float(st.cov[idx[row.lhs], idx[row.rhs]])
+        else:
+            row.value = float(st.mean[idx[row.lhs]])
+        model.set_fixed(row.group, row, row.value)
+
+
+def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec) -> np.ndarray:
+    eigval, eigvec = np.linalg.eigh(info)
+    if eigval.size and eigval[0] <= 1e-10 * max(eigval[-1], 1.0):
+        names = _free_names(spec)
+        weights = np.abs(eigvec[:, 0])
+        involved = [names[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1]
+        raise IdentificationError(
+            "The model is not identified: the information matrix is singular, so some parameters cannot be "
+            f"told apart by the data. Parameters involved: {', '.join(involved)}. "
+            "Fix one of them, add equality constraints, or give the factor(s) more indicators."
+        )
+    return np.linalg.inv(info) / ntotal
+
+
+def _free_names(spec: ModelSpec) -> list[str]:
+    names = [""] * spec.n_free
+    for r in spec.rows:
+        if r.free >= 0 and not names[r.free]:
+            suffix = f" (group {r.group})" if spec.ngroups > 1 else ""
+            names[r.free] = f"{r.lhs} {r.op} {r.rhs}".strip() + suffix
+    return names
+
+
+def _standardizers(result: SEMResult, g: int) -> tuple[dict, dict, dict]:
+    """Total SDs (std.all), latent-only SDs (std.lv) and residual SDs per variable."""
+    mom = result.model.moments(result.theta, g)
+    names = result.model.names
+    sd_all = dict(zip(names, np.sqrt(np.clip(np.diag(mom["cov_all"]), 0, None))))
+    sd_lv = {v: (sd_all[v] if v in result.model.lv else 1.0) for v in names}
+    sd_resid = dict(zip(names, np.sqrt(np.clip(np.diag(mom["S"]), 0, None))))
+    return sd_all, sd_lv, sd_resid
+
+
+def _standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=()):
+    """lavaan's standardization; (residual) covariances use residual SDs (cov.std = TRUE)."""
+    if op == "=~":
+        return value * sd[lhs] / sd[rhs]
+    if op == "~":
+        return value * sd[rhs] / sd[lhs]
+    if op == "~~" and lhs == rhs:
+        return value / sd[lhs] ** 2
+    if op == "~~":
+        if latent_only and not (lhs in latent and rhs in latent):
+            return value
+        denom = sd_resid[lhs] * sd_resid[rhs]
+        return value / denom if denom > 0 else np.nan
+    if op == "~1":
+        return value / sd[lhs]
+    return np.nan
+
+
+def _estimates_table(result: SEMResult) -> pd.DataFrame:
+    spec, theta = result.spec, result.theta
+    se_free = np.sqrt(np.clip(np.diag(result.vcov), 0, None))
+    records = []
+    scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
+    for r in spec.rows:
+        est = theta[r.free] if r.free >= 0 else r.value
+        se = se_free[r.free] if r.free >= 0 else 0.0
+        sd_all, sd_lv, sd_resid = scales[r.group]
+        rhs = r.rhs or r.lhs
+        std_all = _standardize(r.op, r.lhs, rhs, est, sd_all, sd_resid)
+        std_lv = _standardize(r.op, r.lhs, rhs, est, sd_lv, sd_resid, True, result.model.lv)
+        records.append([r.lhs, r.op, r.rhs, r.group, r.label, est, se, std_lv, std_all])
+    table = pd.DataFrame(records, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"])
+    defined = _defined_rows(result, table)
+    table = pd.concat([table, defined], ignore_index=True) if len(defined) else table
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["z"] = np.where(table["se"] > 0, table["est"] / table["se"], np.nan)
+    table["pvalue"] = 2 * stats.norm.sf(np.abs(table["z"]))
+    table["ci_lower"] = table["est"] - _Z975 * table["se"]
+    table["ci_upper"] = table["est"] + _Z975 * table["se"]
+    fixed = table["se"] == 0
+    table.loc[fixed, ["z", "pvalue"]] = np.nan
+    return table[ESTIMATE_COLUMNS]
+
+
+def _label_values(spec: ModelSpec, values_by_row) -> dict[str, complex]:
+    out = {}
+    for r, value in zip(spec.rows, values_by_row):
+        if r.label and r.label not in out:
+            out[r.label] = value
+    return out
+
+
+def _evaluate_definitions(spec: ModelSpec, labels: dict) -> dict:
+    env = dict(labels)
+    funcs = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}
+    out = {}
+    for name, expr, line in spec.definitions:
+        code, _ = compile_definition(name, expr, line)
+        out[name] = eval(code, {"__builtins__": {}}, {**funcs, **env})  # noqa: S307 (AST-checked)
+        env[name] = out[name]
+    return out
+
+
+def _defined_rows(result: SEMResult, table: pd.DataFrame) -> pd.DataFrame:
+    spec = result.spec
+    if not spec.definitions:
+        return pd.DataFrame()
+    theta = result.theta.astype(complex)
+
+    def define(th):
+        values = [th[r.free] if r.free >= 0 else r.value for r in spec.rows]
+        return _evaluate_definitions(spec, _label_values(spec, values))
+
+    est = {k: float(np.real(v)) for k, v in define(theta).items()}
+    # complex-step derivatives: exact for analytic expressions
+    h = 1e-20
+    jac = np.zeros((len(est), spec.n_free))
+    for k in range(spec.n_free):
+        step = theta.copy()
+        step[k] += 1j * h
+        vals = define(step)
+        jac[:, k] = [np.imag(vals[name]) / h for name in est]
+    cov = jac @ result.vcov @ jac.T
+    std_all = _evaluate_definitions(spec, _label_values(spec, table["std_all"].to_numpy()))
+    std_lv = _evaluate_definitions(spec, _label_values(spec, table["std_lv"].to_numpy()))
+    rows = []
+    for i, name in enumerate(est):
+        rows.append([name, ":=", spec.definitions[i][1].replace(" ", ""), 1, name, est[name],
+                     float(np.sqrt(max(cov[i, i], 0.0))), float(std_lv[name]), float(std_all[name])])
+    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"])
+
+
+def _r_squared(result: SEMResult) -> pd.Series:
+    out = {}
+    spec = result.spec
+    dependents = []
+    for r in spec.rows:
+        if r.op == "=~" and r.rhs not in dependents:
+            dependents.append(r.rhs)
+        if r.op == "~" and r.lhs not in dependents:
+            dependents.append(r.lhs)
+    for g in range(1, spec.ngroups + 1):
+        mom = result.model.moments(result.theta, g)
+        for v in dependents:
+            i = result.model.index[v]
+            total = mom["cov_all"][i, i]
+            resid = mom["S"][i, i]
+            key = v if spec.ngroups == 1 else (g, v)
+            out[key] = 1 - resid / total
+    return pd.Series(out, dtype=float)
