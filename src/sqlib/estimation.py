@@ -228,6 +228,8 @@ def start_values(model: RAMModel, stats: list[GroupStats], std_lv: bool) -> np.n
         value = 0.0
         if r.start is not None:
             value = r.start
+        elif r.op == "=~" and r.rhs not in idx:
+            value = 1.0  # a higher-order loading
         elif r.op == "=~":
             value = _loading_start(r, indicators.get(r.lhs, []), st, idx, std_lv)
         elif r.op == "~~" and r.lhs == r.rhs:

@@ -79,7 +79,8 @@ def _variable_roles(statements: list[Statement]):
     predictors = {s.rhs for s in statements if s.op == "~"}
     ind_set = set(indicators)
     ov_x = [v for v in ov if v in predictors and v not in dependent and v not in ind_set]
-    lv_x = [f for f in lv if f not in dependent]
+    lv_indicators = {s.rhs for s in statements if s.op == "=~" and s.rhs in lv}
+    lv_x = [f for f in lv if f not in dependent and f not in lv_indicators]
     pure_y_ov = [v for v in ov if v in dependent and v not in predictors and v not in ind_set]
     pure_y_lv = [f for f in lv if f in dependent and f not in predictors]
     return lv, ov, ov_x, lv_x, pure_y_ov, pure_y_lv
@@ -111,8 +112,15 @@ def build_spec(
     std_lv: bool = False,
     fixed_x: bool = True,
     orthogonal: bool = False,
+    group_equal: list[str] | tuple[str, ...] = (),
+    group_partial: list[str] | tuple[str, ...] = (),
 ) -> ModelSpec:
-    """Parse ``model`` and complete it with lavaan's ``sem()``/``cfa()`` defaults."""
+    """Parse ``model`` and complete it with lavaan's ``sem()``/``cfa()`` defaults.
+
+    ``group_equal`` holds lavaan's names of parameter types kept equal across
+    groups; ``group_partial`` names single parameters (``"x3~1"``, ``"f=~x2"``)
+    exempted from those constraints.
+    """
     statements, definitions = parse(model)
     lv, ov, ov_x, lv_x, pure_y_ov, pure_y_lv = _variable_roles(statements)
     for s in statements:
@@ -183,9 +191,75 @@ def build_spec(
                 add(f, "~1", "", free=False, value=0.0)
 
     spec = ModelSpec(rows, definitions, ov, lv, ov_x, ngroups, meanstructure)
+    if ngroups > 1 and group_equal:
+        _apply_group_equal(spec, list(group_equal), list(group_partial))
     _assign_free_indices(spec)
     _check_definitions(spec)
     return spec
+
+
+GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+                     "lv.variances", "lv.covariances", "regressions")
+
+
+def _equality_type(row: Row, lv: set[str]) -> str | None:
+    if row.op == "=~":
+        return "loadings"
+    if row.op == "~":
+        return "regressions"
+    if row.op == "~1":
+        return "means" if row.lhs in lv else "intercepts"
+    if row.op == "~~":
+        if row.lhs in lv:
+            return "lv.variances" if row.lhs == row.rhs else "lv.covariances"
+        return "residuals" if row.lhs == row.rhs else "residual.covariances"
+    return None
+
+
+def _parse_partial(items: list[str]) -> set[tuple[str, str, str]]:
+    out = set()
+    for item in items:
+        text = item.replace(" ", "")
+        for op in ("=~", "~~", "~1", "~"):
+            if op in text:
+                lhs, rhs = text.split(op, 1)
+                out.add((lhs, op, rhs))
+                if op == "~~":
+                    out.add((rhs, op, lhs))
+                break
+        else:
+            raise ModelSpecificationError(
+                f"group_partial entry {item!r} is not a parameter like 'x3~1', 'visual=~x2' or 'x1~~x1'."
+            )
+    return out
+
+
+def _apply_group_equal(spec: ModelSpec, group_equal: list[str], group_partial: list[str]) -> None:
+    """Share labels across groups for the constrained parameter types (lavaan's group.equal)."""
+    unknown = [t for t in group_equal if t not in GROUP_EQUAL_TYPES]
+    if unknown:
+        raise ModelSpecificationError(
+            f"Unknown group_equal type(s) {unknown}; use any of {', '.join(GROUP_EQUAL_TYPES)}."
+        )
+    lv = set(spec.lv_names)
+    partial = _parse_partial(group_partial)
+    for row in spec.rows:
+        if row.group == 1 or not row.is_free or row.label or row.exo:
+            continue
+        kind = _equality_type(row, lv)
+        if kind not in group_equal or (row.lhs, row.op, row.rhs) in partial:
+            continue
+        first = next(r for r in spec.rows if r.group == 1 and (r.lhs, r.op, r.rhs) == (row.lhs, row.op, row.rhs))
+        if not first.is_free:
+            continue
+        if not first.label:
+            first.label = f".{row.lhs}{row.op}{row.rhs}."
+        row.label = first.label
+    # equal intercepts identify latent means relative to the first group (lavaan frees them)
+    if "intercepts" in group_equal and "means" not in group_equal:
+        for row in spec.rows:
+            if row.op == "~1" and row.lhs in lv and row.group > 1 and row.user is False:
+                row.is_free = True
 
 
 def _assign_free_indices(spec: ModelSpec) -> None:

@@ -181,6 +181,8 @@ def fit(
     std_lv: bool = False,
     fixed_x: bool = True,
     orthogonal: bool = False,
+    group_equal: list[str] | tuple[str, ...] = (),
+    group_partial: list[str] | tuple[str, ...] = (),
 ) -> SEMResult:
     """Fit a CFA or SEM written in lavaan's model syntax.
 
@@ -207,6 +209,12 @@ def fit(
         sample values (lavaan's default).
     orthogonal : bool
         No covariances among exogenous latent variables.
+    group_equal : list of str
+        Parameter types held equal across groups (lavaan's ``group.equal``):
+        "loadings", "intercepts", "means", "residuals", "residual.covariances",
+        "lv.variances", "lv.covariances", "regressions".
+    group_partial : list of str
+        Parameters freed from those constraints, e.g. ``["res3~1"]``.
 
     Returns
     -------
@@ -237,7 +245,8 @@ def fit(
     if meanstructure is None:
         meanstructure = ngroups > 1
     spec = build_spec(model, columns, ngroups=ngroups, meanstructure=meanstructure,
-                      std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
+                      std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal,
+                      group_equal=group_equal, group_partial=group_partial)
     group_stats = [GroupStats.from_array(x) for x in blocks]
     for lev, st in zip(levels, group_stats):
         if not np.isfinite(st.logdet):

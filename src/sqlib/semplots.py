@@ -1,0 +1,146 @@
+"""Plots of fitted models: path diagrams and loading heatmaps (matplotlib only).
+
+No system binaries (graphviz) are needed. Every function takes ``ax=None`` and
+returns the Axes.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
+
+
+def _stars(p: float) -> str:
+    if p is None or np.isnan(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _levels(result) -> dict[str, int]:
+    """Structural level of each latent variable: exogenous 0, then 1 + max of predictors."""
+    est = result.estimates
+    paths = est[(est["op"] == "~") & est["lhs"].isin(result.latent) & est["rhs"].isin(result.latent)]
+    level = {f: 0 for f in result.latent}
+    for _ in range(len(level)):
+        for _, row in paths.iterrows():
+            level[row["lhs"]] = max(level[row["lhs"]], level[row["rhs"]] + 1)
+    return level
+
+
+def _positions(result, show_indicators: bool):
+    level = _levels(result)
+    pos: dict[str, tuple[float, float]] = {}
+    if max(level.values(), default=0) == 0:  # measurement model: factors in a row, items below
+        est = result.estimates
+        x = 0.0
+        for f in result.latent:
+            items = est[(est["op"] == "=~") & (est["lhs"] == f) & (est["group"] == 1)]["rhs"].tolist()
+            width = max(len(items), 1)
+            pos[f] = (x + (width - 1) / 2, 2.0)
+            for k, item in enumerate(items):
+                pos[item] = (x + k, 0.0)
+            x += width + 0.6
+        return pos, "row"
+    columns: dict[int, list[str]] = {}
+    for f, lev in level.items():
+        columns.setdefault(lev, []).append(f)
+    height = max(len(v) for v in columns.values())
+    for lev, names in columns.items():
+        for k, f in enumerate(names):
+            spacing = max(height / len(names), 1.0)
+            pos[f] = (lev * 3.0, ((len(names) - 1) / 2 - k) * spacing)
+    return pos, "columns"
+
+
+def _arrow(ax, start, end, text, *, curved=0.0, both=False, color="0.2", fontsize=8, at=0.5):
+    style = "<|-|>" if both else "-|>"
+    patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=color, lw=1,
+                            connectionstyle=f"arc3,rad={curved}", shrinkA=14, shrinkB=14)
+    ax.add_patch(patch)
+    mx, my = start[0] + at * (end[0] - start[0]), start[1] + at * (end[1] - start[1])
+    if curved:
+        mx += curved * (end[1] - start[1]) * 0.5
+        my -= curved * (end[0] - start[0]) * 0.5
+    ax.text(mx, my, text, fontsize=fontsize, ha="center", va="center",
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
+
+
+def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | None = None,
+                 standardized: bool = True, fontsize: int = 8):
+    """Draw the model: factors as ellipses, items as boxes, standardized coefficients.
+
+    Measurement models are drawn with factors in a row over their items and factor
+    correlations as arcs; structural models with factors in columns by causal order,
+    paths labelled with standardized coefficients and significance stars
+    (* p < .05, ** p < .01, *** p < .001), and R-squared under each dependent factor.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    est = result.estimates[result.estimates["group"] == group]
+    col = "std_all" if standardized else "est"
+    pos, layout = _positions(result, show_indicators)
+    if ax is None:
+        width = max(6.0, 0.45 * len(pos)) if layout == "row" else 9.0
+        _, ax = plt.subplots(figsize=(min(width, 16), 4.5 if layout == "row" else 6.0))
+    for name, (x, y) in pos.items():
+        if name in result.latent:
+            ax.add_patch(Ellipse((x, y), 1.5 if layout == "row" else 1.9, 0.55, fc="#e8f0fa", ec="0.2"))
+            ax.text(x, y, name, ha="center", va="center", fontsize=fontsize + 1)
+        else:
+            ax.add_patch(Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, fc="white", ec="0.2"))
+            ax.text(x, y, name, ha="center", va="center", fontsize=fontsize)
+    for _, row in est.iterrows():
+        lhs, op, rhs = row["lhs"], row["op"], row["rhs"]
+        if lhs not in pos or rhs not in pos:
+            continue
+        label = f"{row[col]:.2f}{_stars(row['pvalue'])}"
+        if op == "=~":
+            _arrow(ax, pos[lhs], pos[rhs], label, fontsize=fontsize - 1, at=0.72)
+        elif op == "~":
+            skip = abs(pos[lhs][0] - pos[rhs][0]) > 3.5 and abs(pos[lhs][1] - pos[rhs][1]) < 0.5
+            _arrow(ax, pos[rhs], pos[lhs], label, fontsize=fontsize, curved=-0.35 if skip else 0.0)
+        elif op == "~~" and lhs != rhs and lhs in result.latent and rhs in result.latent:
+            _arrow(ax, pos[lhs], pos[rhs], f"{row[col]:.2f}", curved=-0.3, both=True, color="0.55",
+                   fontsize=fontsize - 2)
+    r2 = result.r2
+    for f in result.latent:
+        key = f if result.spec.ngroups == 1 else (group, f)
+        if key in r2.index and f in pos:
+            x, y = pos[f]
+            ax.text(x, y - 0.42, f"R² = {r2[key]:.2f}", ha="center", va="top", fontsize=fontsize - 1, color="0.3")
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 1.2, max(xs) + 1.2)
+    ax.set_ylim(min(min(ys) - 0.9, -1.8), max(max(ys) + (1.6 if layout == "row" else 0.9), 1.8))
+    ax.set_aspect("auto")
+    ax.axis("off")
+    return ax
+
+
+def loadings_matrix(result, group: int = 1, standardized: bool = True) -> pd.DataFrame:
+    """Items x factors matrix of (standardized) loadings, NaN where an item does not load."""
+    est = result.estimates
+    load = est[(est["op"] == "=~") & (est["group"] == group) & ~est["rhs"].isin(result.latent)]
+    col = "std_all" if standardized else "est"
+    matrix = load.pivot(index="rhs", columns="lhs", values=col)
+    items = list(dict.fromkeys(load["rhs"]))
+    factors = list(dict.fromkeys(load["lhs"]))
+    return matrix.loc[items, factors]
+
+
+def loadings_heatmap(result, *, ax=None, group: int = 1, cmap: str = "Blues"):
+    """Heatmap of standardized loadings (items in rows, factors in columns)."""
+    matrix = loadings_matrix(result, group)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.9 * matrix.shape[1], 0.3 * matrix.shape[0] + 1.2))
+    sns.heatmap(matrix, annot=True, fmt=".2f", cmap=cmap, vmin=0, vmax=1, cbar=False, ax=ax,
+                linewidths=0.5, linecolor="white", annot_kws={"fontsize": 7})
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Standardized loadings")
+    return ax

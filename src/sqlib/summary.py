@@ -1,0 +1,105 @@
+"""``result.summary()``: lavaan's summary as an object.
+
+It shows as HTML in JupyterLab (``_repr_html_``), as text with ``str()`` /
+``as_text()`` and as LaTeX with ``as_latex()``; it never prints by itself.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+SECTIONS = [
+    ("Latent variables", lambda e: e["op"] == "=~"),
+    ("Regressions", lambda e: e["op"] == "~"),
+    ("Covariances", lambda e: (e["op"] == "~~") & (e["lhs"] != e["rhs"])),
+    ("Intercepts", lambda e: e["op"] == "~1"),
+    ("Variances", lambda e: (e["op"] == "~~") & (e["lhs"] == e["rhs"])),
+    ("Defined parameters", lambda e: e["op"] == ":="),
+]
+FIT_ROWS = [("chisq", "Chi-square"), ("df", "Degrees of freedom"), ("pvalue", "p-value"),
+            ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("rmsea_ci_lower", "RMSEA 90% CI lower"),
+            ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("srmr", "SRMR"), ("aic", "AIC"), ("bic", "BIC")]
+COLUMNS = ["est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
+
+
+class Summary:
+    """Header, fit measures, parameter sections and warnings of one fit."""
+
+    def __init__(self, result):
+        self.result = result
+        self.header = self._header()
+        self.fit_table = pd.DataFrame(
+            {"measure": [label for _, label in FIT_ROWS],
+             "value": [result.fit_measures.get(k, np.nan) for k, _ in FIT_ROWS]}
+        )
+        self.sections = {}
+        est = result.estimates
+        for title, select in SECTIONS:
+            part = est[select(est)]
+            if len(part):
+                self.sections[title] = part
+        self.warnings = self._warnings()
+
+    def _header(self) -> pd.DataFrame:
+        r = self.result
+        rows = [("Estimator", r.estimator), ("Converged", "yes" if r.converged else "NO"),
+                ("Iterations", r.iterations), ("Free parameters", int(r.fit_measures["npar"])),
+                ("Observations used", r.ntotal), ("Rows dropped (listwise)", r.n_dropped)]
+        if r.group:
+            rows.append(("Groups", ", ".join(f"{g} (n={n})" for g, n in zip(r.group_levels, r.nobs))))
+        return pd.DataFrame(rows, columns=["item", "value"])
+
+    def _warnings(self) -> list[str]:
+        r = self.result
+        out = []
+        if not r.converged:
+            out.append("The model did not converge: do not interpret these estimates.")
+        for _, row in r.heywood_cases.iterrows():
+            if row["lhs"] == row["rhs"]:
+                out.append(f"Heywood case: negative variance {row['lhs']} ~~ {row['rhs']} = {row['est']:.3f}.")
+            else:
+                out.append(f"Heywood case: standardized {row['lhs']} {row['op']} {row['rhs']} = {row['std_all']:.3f} (beyond 1).")
+        return out
+
+    # ---------------------------------------------------------------- render
+    def _section_frame(self, part: pd.DataFrame) -> pd.DataFrame:
+        frame = part.copy()
+        frame.insert(0, "parameter", frame["lhs"] + " " + frame["op"] + " " + frame["rhs"].fillna(""))
+        return frame[["parameter"] + (["group"] if self.result.spec.ngroups > 1 else []) + COLUMNS]
+
+    def as_text(self) -> str:
+        lines = ["sqlib SEM summary", "=" * 60]
+        lines += [f"{k:<28}{v}" for k, v in self.header.itertuples(index=False)]
+        lines += ["", "Fit measures", "-" * 60]
+        lines += [f"{k:<28}{v:>12.3f}" for k, v in self.fit_table.itertuples(index=False)]
+        for w in self.warnings:
+            lines.append(f"WARNING: {w}")
+        for title, part in self.sections.items():
+            lines += ["", title, "-" * 60, self._section_frame(part).to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+        return "\n".join(lines)
+
+    __str__ = as_text
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def as_latex(self) -> str:
+        parts = [self.fit_table.to_latex(index=False, float_format="%.3f", caption="Fit measures")]
+        for title, part in self.sections.items():
+            parts.append(self._section_frame(part).to_latex(index=False, float_format="%.3f", caption=title, na_rep=""))
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        out = ["<div class='sqlib-summary'>", "<h4>sqlib SEM summary</h4>"]
+        for w in self.warnings:
+            out.append(f"<div style='border:2px solid #c00;padding:4px;color:#900'>{html.escape(w)}</div>")
+        out.append(self.header.to_html(index=False, header=False))
+        out.append("<h5>Fit measures</h5>" + self.fit_table.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
+        for title, part in self.sections.items():
+            out.append(f"<h5>{html.escape(title)}</h5>")
+            out.append(self._section_frame(part).to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
+        out.append("</div>")
+        return "\n".join(out)
