@@ -101,8 +101,10 @@ class MLObjective:
         mom = self.model.moments(theta, g)
         inv = np.linalg.inv(mom["sigma"])
         d_sigma, d_mu = self.model.jacobian(theta, g, mom)
-        t = np.einsum("ab,bck,cd->adk", inv, d_sigma, inv)
-        info = 0.5 * np.einsum("abk,abl->kl", d_sigma, t)
+        dk = np.ascontiguousarray(d_sigma.transpose(2, 0, 1))      # (K, p, p)
+        t = inv @ dk @ inv                                         # Sigma^-1 dSigma_k Sigma^-1
+        flat = dk.reshape(dk.shape[0], -1)
+        info = 0.5 * flat @ t.reshape(t.shape[0], -1).T            # 0.5 tr(S^-1 dS_k S^-1 dS_l)
         if self.meanstructure:
             info += d_mu.T @ inv @ d_mu
         return info

@@ -169,3 +169,31 @@ def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats]
         "ntotal": ntotal,
     }
     return pd.Series(out, dtype=float)
+
+
+def robust_fit_measures(*, chisq: float, df: int, baseline_chisq: float, baseline_df: int, scaling: float,
+                        baseline_scaling: float, ntotal: int, groups: int) -> dict:
+    """Scaled test and robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei), as lavaan 0.6 reports them."""
+    x2s = chisq / scaling
+    t1 = max(chisq - scaling * df, 0.0)
+    t2 = max(chisq - scaling * df, baseline_chisq - baseline_scaling * baseline_df, 0.0)
+    cfi_robust = 1.0 if np.isclose(t1, 0) and np.isclose(t2, 0) else 1 - t1 / t2
+    u1 = (chisq - scaling * df) * baseline_df
+    u2 = (baseline_chisq - baseline_scaling * baseline_df) * df
+    tli_robust = 1 - u1 / u2 if df > 0 and abs(u2) > 0 else 1.0
+    rmsea_robust = np.sqrt(max(chisq / ntotal / df - scaling / ntotal, 0.0)) * np.sqrt(groups) if df > 0 else 0.0
+    lo, hi = rmsea_interval(x2s, df, ntotal, groups)
+    return {
+        "chisq_scaled": x2s,
+        "df_scaled": df,
+        "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
+        "chisq_scaling_factor": scaling,
+        "baseline_chisq_scaled": baseline_chisq / baseline_scaling,
+        "baseline_df_scaled": baseline_df,
+        "baseline_chisq_scaling_factor": baseline_scaling,
+        "cfi_robust": cfi_robust,
+        "tli_robust": tli_robust,
+        "rmsea_robust": rmsea_robust,
+        "rmsea_ci_lower_robust": lo * np.sqrt(scaling),
+        "rmsea_ci_upper_robust": hi * np.sqrt(scaling),
+    }

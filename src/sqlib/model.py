@@ -35,6 +35,9 @@ class GroupMatrices:
     a_idx: tuple[np.ndarray, np.ndarray, np.ndarray]
     s_idx: tuple[np.ndarray, np.ndarray, np.ndarray]
     m_idx: tuple[np.ndarray, np.ndarray]
+    a_map: np.ndarray | None = None
+    s_map: np.ndarray | None = None
+    m_map: np.ndarray | None = None
 
 
 class RAMModel:
@@ -90,7 +93,27 @@ class RAMModel:
                 m[0].append(i)
                 m[1].append(row.free)
         as_arrays = lambda t: tuple(np.asarray(x, dtype=int) for x in t)  # noqa: E731
-        return GroupMatrices(A, S, M, as_arrays(a), as_arrays(s), as_arrays(m))
+        gm = GroupMatrices(A, S, M, as_arrays(a), as_arrays(s), as_arrays(m))
+        # entry -> parameter maps, so shared parameters sum their entries in one matmul
+        gm.a_map = self._entry_map(gm.a_idx[2])
+        gm.s_map = self._entry_map(gm.s_idx[2])
+        gm.m_map = self._entry_map(gm.m_idx[1])
+        return gm
+
+    def _entry_map(self, params: np.ndarray) -> np.ndarray | None:
+        """None when every entry has its own parameter (plain scatter is enough)."""
+        if np.unique(params).size == params.size:
+            return None
+        out = np.zeros((params.size, self.n_free))
+        out[np.arange(params.size), params] = 1.0
+        return out
+
+    @staticmethod
+    def _scatter(target: np.ndarray, contrib: np.ndarray, params: np.ndarray, mapping) -> None:
+        if mapping is None:
+            target[:, params] += contrib
+        else:
+            target += contrib @ mapping
 
     def set_fixed(self, g: int, row, value: float) -> None:
         """Change a fixed value (used for fixed.x sample moments)."""
@@ -140,21 +163,21 @@ class RAMModel:
         p, K = self.p, self.n_free
         G = mom["B"][:p, :]            # F B      (p x n)
         H = mom["cov_all"][:, :p]      # B S B'F' (n x p)
-        d_sigma = np.zeros((p, p, K))
+        d_sigma = np.zeros((p * p, K))
         d_mu = np.zeros((p, K))
         ai, aj, ak = gm.a_idx
         if ak.size:
-            c = np.einsum("pk,kq->pqk", G[:, ai], H[aj, :])
+            c = G[:, ai][:, None, :] * H[aj, :].T[None, :, :]       # (p, p, entries)
             c = c + c.transpose(1, 0, 2)
-            np.add.at(d_sigma.transpose(2, 0, 1), ak, c.transpose(2, 0, 1))
-            np.add.at(d_mu.T, ak, (G[:, ai] * mom["mean_all"][aj]).T)
+            self._scatter(d_sigma, c.reshape(p * p, -1), ak, gm.a_map)
+            self._scatter(d_mu, G[:, ai] * mom["mean_all"][aj], ak, gm.a_map)
         si, sj, sk = gm.s_idx
         if sk.size:
-            c = np.einsum("pk,qk->pqk", G[:, si], G[:, sj])
+            c = G[:, si][:, None, :] * G[:, sj][None, :, :]
             off = si != sj
-            c[:, :, off] = c[:, :, off] + c[:, :, off].transpose(1, 0, 2)
-            np.add.at(d_sigma.transpose(2, 0, 1), sk, c.transpose(2, 0, 1))
+            c[:, :, off] += c[:, :, off].transpose(1, 0, 2)
+            self._scatter(d_sigma, c.reshape(p * p, -1), sk, gm.s_map)
         mi, mk = gm.m_idx
         if mk.size:
-            np.add.at(d_mu.T, mk, G[:, mi].T)
-        return d_sigma, d_mu
+            self._scatter(d_mu, G[:, mi], mk, gm.m_map)
+        return d_sigma.reshape(p, p, K), d_mu

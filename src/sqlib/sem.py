@@ -18,9 +18,10 @@ from scipy import stats
 
 from .errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
 from .estimation import GroupStats, MLObjective, optimize, start_values
-from .fitmeasures import ml_fit_measures
+from .fitmeasures import ml_fit_measures, robust_fit_measures
 from .model import RAMModel
 from .partable import ModelSpec, build_spec, check_counts
+from .robust import mlr
 from .syntax import compile_definition
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
@@ -32,19 +33,11 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame with one column per observed variable.")
     frame = data[ov + ([group] if group else [])].copy()
-    bad = []
-    for col in ov:
-        converted = pd.to_numeric(frame[col], errors="coerce")
-        wrong = frame[col].notna() & converted.isna()
-        if wrong.any():
-            rows = list(frame.index[wrong][:5])
-            bad.append(f"'{col}' (rows {rows}, e.g. {frame.loc[wrong, col].iloc[0]!r})")
-        frame[col] = converted.astype(float)
-    if bad:
-        raise ModelSpecificationError(
-            "These model variables hold non-numeric values: " + "; ".join(bad)
-            + ". Recode them as numbers (sqlib.read_survey reports every such cell)."
-        )
+    try:
+        values = frame[ov].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        _raise_non_numeric(frame, ov)
+    frame[ov] = values
     complete = frame[ov].notna().all(axis=1)
     if group:
         complete &= frame[group].notna()
@@ -69,6 +62,20 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
                 f"Variable(s) {', '.join(const)} have no variance{where}; remove them from the model."
             )
     return levels, blocks, n_dropped
+
+
+def _raise_non_numeric(frame: pd.DataFrame, ov: list[str]) -> None:
+    bad = []
+    for col in ov:
+        converted = pd.to_numeric(frame[col], errors="coerce")
+        wrong = frame[col].notna() & converted.isna()
+        if wrong.any():
+            rows = list(frame.index[wrong][:5])
+            bad.append(f"'{col}' (rows {rows}, e.g. {frame.loc[wrong, col].iloc[0]!r})")
+    raise ModelSpecificationError(
+        "These model variables hold non-numeric values: " + "; ".join(bad)
+        + ". Recode them as numbers (sqlib.read_survey reports every such cell)."
+    )
 
 
 @dataclass
@@ -195,8 +202,10 @@ def fit(
         One column per observed variable; rows with a missing answer on a model
         variable are dropped (listwise deletion, lavaan's default for ML) and counted
         in ``result.n_dropped``.
-    estimator : {"ML"}
-        Normal-theory maximum likelihood with expected-information standard errors.
+    estimator : {"ML", "MLR"}
+        "ML": normal-theory maximum likelihood, expected-information standard errors.
+        "MLR": the same estimates with Huber-White (sandwich) standard errors and the
+        Yuan-Bentler scaled chi-square, plus robust CFI/TLI/RMSEA (lavaan's MLR).
     group : str, optional
         Column defining groups: one joint model with a mean structure, parameters
         free in each group unless they share a label.
@@ -231,10 +240,10 @@ def fit(
     True
     """
     estimator = estimator.upper()
-    if estimator != "ML":
+    if estimator not in ("ML", "MLR"):
         raise ModelSpecificationError(
-            f"estimator={estimator!r} is not available yet; use estimator='ML' "
-            "(robust MLR, ordinal WLSMV and FIML are planned)."
+            f"estimator={estimator!r} is not available yet; use estimator='ML' or 'MLR' "
+            "(ordinal WLSMV and FIML are planned)."
         )
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
     if group is not None and group not in columns:
@@ -274,17 +283,47 @@ def fit(
         )
     info = objective.information(opt.theta)
     vcov = _invert_information(info, objective.ntotal, spec)
+    df = n_moments - spec.n_free
+    robust_info = None
+    if estimator == "MLR":
+        robust_info = mlr(objective, opt.theta, blocks, df)
+        vcov = robust_info["vcov"]
     result = SEMResult(model, spec, rammodel, objective, opt.theta, vcov, opt.converged, opt.iterations,
                        estimator, group, levels, n_dropped)
     result.estimates = _estimates_table(result)
-    df = n_moments - spec.n_free
     implied = [(result.model.moments(opt.theta, g)["sigma"], result.model.moments(opt.theta, g)["mu"])
                for g in range(1, ngroups + 1)]
     ov_x_idx = [spec.ov_names.index(v) for v in spec.ov_x]
     result.fit_measures = ml_fit_measures(fmin=opt.value, npar=spec.n_free, df=df, stats_=group_stats,
                                           implied=implied, meanstructure=meanstructure, ov_x_idx=ov_x_idx)
+    if robust_info is not None:
+        fm = result.fit_measures
+        robust_fm = robust_fit_measures(
+            chisq=fm["chisq"], df=df, baseline_chisq=fm["baseline_chisq"], baseline_df=int(fm["baseline_df"]),
+            scaling=robust_info["scaling_factor"], baseline_scaling=_baseline_scaling(spec, blocks, meanstructure),
+            ntotal=objective.ntotal, groups=ngroups)
+        result.fit_measures = pd.concat([fm, pd.Series(robust_fm, dtype=float)])
     result.r2 = _r_squared(result)
     return result
+
+
+def _baseline_scaling(spec: ModelSpec, blocks: list[np.ndarray], meanstructure: bool) -> float:
+    """Yuan-Bentler scaling factor of the independence model (for robust CFI/TLI)."""
+    ov = spec.ov_names
+    columns = list(ov)
+    base = build_spec("\n".join(f"{v} ~~ {v}" for v in ov), columns, ngroups=len(blocks),
+                      meanstructure=meanstructure, fixed_x=False)
+    model = RAMModel(base)
+    stats_ = [GroupStats.from_array(x) for x in blocks]
+    objective = MLObjective(model, stats_, meanstructure)
+    theta = np.zeros(base.n_free)
+    for r in base.rows:  # the independence model's ML estimates are the sample moments
+        st = stats_[r.group - 1]
+        i = ov.index(r.lhs)
+        theta[r.free] = st.cov[i, i] if r.op == "~~" else st.mean[i]
+    p = len(ov)
+    dfb = len(blocks) * (p * (p + 1) // 2 - p)
+    return mlr(objective, theta, blocks, dfb)["scaling_factor"]
 
 
 def _fill_fixed_x(model: RAMModel, group_stats: list[GroupStats]) -> None:
