@@ -24,9 +24,15 @@ from .partable import Row
 
 
 def _candidates(result) -> list[Row]:
+    """Parameters lavaan's modindices() scores: cross-loadings and residual covariances;
+    in models without latent variables also regressions among observed variables
+    (except regressions of fixed exogenous covariates, which lavaan scores but which
+    cannot be freed while the covariates are fixed)."""
     spec = result.spec
     existing = {(r.lhs, r.op, r.rhs, r.group) for r in spec.rows}
     existing |= {(r.rhs, r.op, r.lhs, r.group) for r in spec.rows if r.op == "~~"}
+    linked = {(r.lhs, r.rhs, r.group) for r in spec.rows if r.op == "~"}
+    linked |= {(b, a, g) for a, b, g in linked}
     indicators = [v for v in spec.ov_names if v not in spec.ov_x]
     rows = []
     for g in range(1, spec.ngroups + 1):
@@ -36,8 +42,13 @@ def _candidates(result) -> list[Row]:
                     rows.append(Row(f, "=~", v, g))
         for i, a in enumerate(indicators):
             for b in indicators[i + 1:]:
-                if (a, "~~", b, g) not in existing:
+                if (a, "~~", b, g) not in existing and (a, b, g) not in linked:
                     rows.append(Row(a, "~~", b, g))
+        if not spec.lv_names:  # exogenous covariates are fixed (fixed.x): never regressed
+            for a in indicators:
+                for b in spec.ov_names:
+                    if a != b and (a, "~", b, g) not in existing:
+                        rows.append(Row(a, "~", b, g))
     return rows
 
 
@@ -52,16 +63,22 @@ def modification_indices(result) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     extended = copy.deepcopy(spec)
     k0 = spec.n_free
+    # fixed exogenous (co)variances are scored too, at their current (sample) values
+    exo_rows = [r for r in extended.rows if r.exo and r.op == "~~"]
+    start = [0.0] * len(candidates) + [r.value for r in exo_rows]
     for j, row in enumerate(candidates):
         row.free, row.is_free, row.value = k0 + j, True, 0.0
         extended.rows.append(row)
+    for j, row in enumerate(exo_rows, start=len(candidates)):
+        row.free, row.is_free = k0 + j, True
+    candidates = candidates + [Row(r.lhs, r.op, r.rhs, r.group) for r in exo_rows]
     extended.n_free = k0 + len(candidates)
     model = RAMModel(extended)
-    for row in extended.rows:  # carry fixed.x values over
-        if row.exo:
+    for row in extended.rows:  # carry the remaining fixed values over
+        if row.exo and row.free < 0:
             model.set_fixed(row.group, row, row.value)
     objective = MLObjective(model, result.objective.stats, result.objective.meanstructure)
-    theta = np.concatenate([result.theta, np.zeros(len(candidates))])
+    theta = np.concatenate([result.theta, np.asarray(start, dtype=float)])
     _, grad = objective.value_and_gradient(theta)
     info = objective.information(theta)
     score = -0.5 * grad[k0:]
