@@ -52,46 +52,70 @@ def _candidates(result) -> list[Row]:
     return rows
 
 
+def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Univariate score tests (MI) and expected parameter changes for extending a model.
+
+    ``extra_rows`` are new parameters (fixed at 0 in the fitted model);
+    ``freed_rows`` are indices into ``result.spec.rows`` of parameters that are
+    fixed or tied to another one and would get their own parameter, starting at
+    their current value. Returns ``(mi, epc)`` in that order of candidates.
+    """
+    spec = result.spec
+    extended = copy.deepcopy(spec)
+    k0 = spec.n_free
+    theta_full = result.theta
+    start = [0.0] * len(extra_rows)
+    tied_to = [-1] * len(extra_rows)
+    for j, row in enumerate(extra_rows):
+        row = copy.copy(row)
+        row.free, row.is_free, row.value = k0 + j, True, 0.0
+        extended.rows.append(row)
+    for j, idx in enumerate(freed_rows, start=len(extra_rows)):
+        row = extended.rows[idx]
+        start.append(theta_full[row.free] if row.free >= 0 else row.value)
+        tied_to.append(row.free)
+        row.free, row.is_free = k0 + j, True
+    extended.n_free = k0 + len(start)
+    model = RAMModel(extended)
+    for row in extended.rows:  # carry the remaining fixed values (fixed.x) over
+        if row.exo and row.free < 0:
+            model.set_fixed(row.group, row, row.value)
+    objective = MLObjective(model, result.objective.stats, result.objective.meanstructure)
+    theta = np.concatenate([theta_full, np.asarray(start, dtype=float)])
+    _, grad = objective.value_and_gradient(theta)
+    info = objective.information(theta)
+    # Each candidate is tested alone: the original parameters keep moving together with
+    # the copies released from them, so map the extended columns back (A: (K+m) x K).
+    lift = np.vstack([np.eye(k0), np.zeros((len(start), k0))])
+    for j, k in enumerate(tied_to):
+        if k >= 0:
+            lift[k0 + j, k] = 1.0
+    info_orig = lift.T @ info @ lift
+    i21 = (info @ lift)[k0:, :]
+    score = -0.5 * grad[k0:]
+    v = np.diag(info[k0:, k0:]) - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
+    n = result.ntotal
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(v > 1e-12, n * score**2 / v, np.nan)
+        epc = np.where(v > 1e-12, score / v, np.nan)
+    return mi, epc
+
+
 def modification_indices(result) -> pd.DataFrame:
     """Table with ``lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all``."""
     from .sem import _standardize, _standardizers
 
     spec = result.spec
     candidates = _candidates(result)
+    exo_idx = [i for i, r in enumerate(spec.rows) if r.exo and r.op == "~~"]
+    labels = candidates + [Row(spec.rows[i].lhs, "~~", spec.rows[i].rhs, spec.rows[i].group) for i in exo_idx]
     columns = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
-    if not candidates:
+    if not labels:
         return pd.DataFrame(columns=columns)
-    extended = copy.deepcopy(spec)
-    k0 = spec.n_free
-    # fixed exogenous (co)variances are scored too, at their current (sample) values
-    exo_rows = [r for r in extended.rows if r.exo and r.op == "~~"]
-    start = [0.0] * len(candidates) + [r.value for r in exo_rows]
-    for j, row in enumerate(candidates):
-        row.free, row.is_free, row.value = k0 + j, True, 0.0
-        extended.rows.append(row)
-    for j, row in enumerate(exo_rows, start=len(candidates)):
-        row.free, row.is_free = k0 + j, True
-    candidates = candidates + [Row(r.lhs, r.op, r.rhs, r.group) for r in exo_rows]
-    extended.n_free = k0 + len(candidates)
-    model = RAMModel(extended)
-    for row in extended.rows:  # carry the remaining fixed values over
-        if row.exo and row.free < 0:
-            model.set_fixed(row.group, row, row.value)
-    objective = MLObjective(model, result.objective.stats, result.objective.meanstructure)
-    theta = np.concatenate([result.theta, np.asarray(start, dtype=float)])
-    _, grad = objective.value_and_gradient(theta)
-    info = objective.information(theta)
-    score = -0.5 * grad[k0:]
-    i11 = info[:k0, :k0]
-    i21 = info[k0:, :k0]
-    v = np.diag(info[k0:, k0:]) - np.einsum("jk,jk->j", i21 @ np.linalg.inv(i11), i21)
-    n = result.ntotal
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(v > 1e-12, n * score**2 / v, np.nan)
-        epc = np.where(v > 1e-12, score / v, np.nan)
+    mi, epc = score_tests(result, candidates, exo_idx)
     scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
     records = []
-    for row, m, e in zip(candidates, mi, epc):
+    for row, m, e in zip(labels, mi, epc):
         sd_all, sd_lv, sd_resid = scales[row.group]
         records.append([row.lhs, row.op, row.rhs, row.group, m, e,
                         _standardize(row.op, row.lhs, row.rhs, e, sd_lv, sd_resid, True, result.model.lv),
