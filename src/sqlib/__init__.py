@@ -19,12 +19,10 @@ _EXPORTS = {
     "load_sample": "io",
     "screening_summary": "screening",
     "mardia": "screening",
-    "simulate": "simulate",
     "fit": "sem",
     "SEMResult": "sem",
-    "compare": "compare",
-    "invariance": "invariance",
     "release_tests": "invariance",
+    "bootstrap": None,
     "models": None,
     "tables": None,
     "semplots": None,
@@ -37,7 +35,13 @@ _EXPORTS = {
     "errors": None,
 }
 
-__all__ = sorted(_EXPORTS)
+# Functions that share their module's name are bound eagerly: otherwise importing the
+# submodule (``from sqlib.invariance import ...``) would replace the function on the package.
+from .compare import compare  # noqa: E402
+from .invariance import invariance  # noqa: E402
+from .simulate import simulate  # noqa: E402
+
+__all__ = sorted(set(_EXPORTS) | {"compare", "invariance", "simulate"})
 
 
 def __getattr__(name: str):

@@ -172,8 +172,10 @@ def quasi_newton(objective, theta0: np.ndarray, max_iter: int = 10000) -> Optimi
     return OptimizeResult(res.x, float(res.fun), bool(np.max(np.abs(grad)) < 1e-6), int(res.nit), str(res.message))
 
 
-def bfgs(objective, theta0: np.ndarray, max_iter: int = 2000) -> OptimizeResult:
-    """BFGS on the analytic gradient, started with the inverse expected Hessian."""
+def bfgs(objective, theta0: np.ndarray, max_iter: int = 2000, hess_inv0: np.ndarray | None = None,
+         gtol: float = 1e-9) -> OptimizeResult:
+    """BFGS on the analytic gradient, started with the inverse expected Hessian
+    (computed at ``theta0`` unless given)."""
     from scipy.optimize import minimize
 
     def fun(theta):
@@ -182,14 +184,16 @@ def bfgs(objective, theta0: np.ndarray, max_iter: int = 2000) -> OptimizeResult:
             return 1e10, np.zeros_like(theta)
         return v, g
 
-    try:
-        h0 = np.linalg.inv(2.0 * objective.information(theta0))
-        h0 = 0.5 * (h0 + h0.T)
-        if np.linalg.eigvalsh(h0)[0] <= 0:
+    h0 = hess_inv0
+    if h0 is None:
+        try:
+            h0 = np.linalg.inv(2.0 * objective.information(theta0))
+            h0 = 0.5 * (h0 + h0.T)
+            if np.linalg.eigvalsh(h0)[0] <= 0:
+                h0 = None
+        except np.linalg.LinAlgError:
             h0 = None
-    except np.linalg.LinAlgError:
-        h0 = None
-    options = {"maxiter": max_iter, "gtol": 1e-9}
+    options = {"maxiter": max_iter, "gtol": gtol}
     if h0 is not None:
         options["hess_inv0"] = h0
     res = minimize(fun, theta0, jac=True, method="BFGS", options=options)

@@ -108,6 +108,7 @@ class SEMResult:
     group: str | None
     group_levels: list
     n_dropped: int
+    blocks: list = field(default=None, repr=False)
     estimates: pd.DataFrame = field(default=None)
     fit_measures: pd.Series = field(default=None)
     r2: pd.Series = field(default=None)
@@ -163,6 +164,28 @@ class SEMResult:
             table = table.sort_values("mi", ascending=False, kind="mergesort")
         return table.reset_index(drop=True)
 
+    def bootstrap(self, draws: int = 1000, *, seed: int = 0, n_jobs: int = 1, ci: str = "percentile",
+                  level: float = 0.95, progress: bool = True):
+        """Bootstrap draws, SEs and CIs of every parameter (see :func:`sqlib.bootstrap.bootstrap`)."""
+        from .bootstrap import bootstrap
+
+        return bootstrap(self, draws=draws, seed=seed, n_jobs=n_jobs, ci=ci, level=level, progress=progress)
+
+    def use_bootstrap(self, boot) -> "SEMResult":
+        """Put bootstrap SEs and CIs into ``estimates`` (lavaan's ``se = "bootstrap"``)."""
+        table = boot.table.rename(columns={"boot_se": "se_boot", "ci_lower": "ci_lower_boot",
+                                           "ci_upper": "ci_upper_boot"}).drop(columns="est")
+        est = self.estimates.merge(table, on=["lhs", "op", "rhs", "group"], how="left")
+        free = est["se_boot"].notna()
+        est.loc[free, "se"] = est.loc[free, "se_boot"]
+        est.loc[free, "ci_lower"] = est.loc[free, "ci_lower_boot"]
+        est.loc[free, "ci_upper"] = est.loc[free, "ci_upper_boot"]
+        est.loc[free, "z"] = est.loc[free, "est"] / est.loc[free, "se"]
+        est.loc[free, "pvalue"] = 2 * stats.norm.sf(np.abs(est.loc[free, "z"]))
+        self.estimates = est[ESTIMATE_COLUMNS]
+        self.boot = boot
+        return self
+
     def summary(self):
         """An object that shows as HTML in a notebook and exports text or LaTeX."""
         from .summary import Summary
@@ -190,6 +213,11 @@ def fit(
     orthogonal: bool = False,
     group_equal: list[str] | tuple[str, ...] = (),
     group_partial: list[str] | tuple[str, ...] = (),
+    se: str = "standard",
+    bootstrap: int = 1000,
+    seed: int = 0,
+    n_jobs: int = 1,
+    progress: bool = True,
 ) -> SEMResult:
     """Fit a CFA or SEM written in lavaan's model syntax.
 
@@ -224,6 +252,9 @@ def fit(
         "lv.variances", "lv.covariances", "regressions".
     group_partial : list of str
         Parameters freed from those constraints, e.g. ``["res3~1"]``.
+    se : {"standard", "bootstrap"}
+        "bootstrap" replaces standard errors and confidence intervals (percentile)
+        with those of ``bootstrap`` resamples drawn with ``seed`` on ``n_jobs`` processes.
 
     Returns
     -------
@@ -289,7 +320,7 @@ def fit(
         robust_info = mlr(objective, opt.theta, blocks, df)
         vcov = robust_info["vcov"]
     result = SEMResult(model, spec, rammodel, objective, opt.theta, vcov, opt.converged, opt.iterations,
-                       estimator, group, levels, n_dropped)
+                       estimator, group, levels, n_dropped, blocks)
     result.estimates = _estimates_table(result)
     implied = [(result.model.moments(opt.theta, g)["sigma"], result.model.moments(opt.theta, g)["mu"])
                for g in range(1, ngroups + 1)]
@@ -304,6 +335,10 @@ def fit(
             ntotal=objective.ntotal, groups=ngroups)
         result.fit_measures = pd.concat([fm, pd.Series(robust_fm, dtype=float)])
     result.r2 = _r_squared(result)
+    if se == "bootstrap":
+        result.use_bootstrap(result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress))
+    elif se != "standard":
+        raise ModelSpecificationError(f"se={se!r} is not available; use 'standard' or 'bootstrap'.")
     return result
 
 
