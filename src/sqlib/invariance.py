@@ -140,3 +140,90 @@ def release_tests(result: SEMResult) -> pd.DataFrame:
                         stats.chi2.sf(stat, 1) if np.isfinite(stat) else np.nan, change])
     table = pd.DataFrame(records, columns=["lhs", "op", "rhs", "group", "group_label", "x2", "df", "pvalue", "epc"])
     return table.sort_values("x2", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def _partial_name(row) -> str:
+    return f"{row['lhs']}{row['op']}{row['rhs']}"
+
+
+def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: str = "scalar",
+                         alpha: float = 0.05, max_free: int = 10, estimator: str = "ML") -> dict:
+    """Find non-invariant parameters by freeing the worst constraint one at a time.
+
+    Starting from the ``level`` model, the equality constraint with the largest
+    score test is released (in every group) while it is significant after a
+    Bonferroni correction for the number of constraints tested; the model is refitted
+    after each release. For every released parameter, the group whose estimate lies
+    farthest from the median of the groups is named as the deviating group.
+
+    Returns
+    -------
+    dict
+        ``freed`` (DataFrame: parameter, x2, pvalue, deviating_group, and one
+        column per group with its estimate in the final partial model), ``partial``
+        (list for ``group_partial``), ``result`` (the final partial-invariance fit) and
+        ``steps`` (the score-test tables, one per step).
+    """
+    partial: list[str] = []
+    steps = []
+    freed_rows = []
+    result = fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level], meanstructure=True)
+    for _ in range(max_free):
+        tests = release_tests(result)
+        steps.append(tests)
+        if tests.empty:
+            break
+        top = tests.iloc[0]
+        if not top["pvalue"] < alpha / len(tests):
+            break
+        name = _partial_name(top)
+        partial.append(name)
+        freed_rows.append({"parameter": name, "x2": top["x2"], "pvalue": top["pvalue"]})
+        result = fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level],
+                     group_partial=partial, meanstructure=True)
+    est = result.estimates
+    records = []
+    for row in freed_rows:
+        lhs, op, rhs = _split_parameter(row["parameter"])
+        per_group = est[(est["lhs"] == lhs) & (est["op"] == op) & (est["rhs"] == rhs)].set_index("group")["est"]
+        values = {result.group_levels[g - 1]: per_group[g] for g in per_group.index}
+        deviation = {k: abs(v - np.median([w for kk, w in values.items() if kk != k])) for k, v in values.items()}
+        records.append({**row, "deviating_group": max(deviation, key=deviation.get), **values})
+    return {"freed": pd.DataFrame(records), "partial": partial, "result": result, "steps": steps}
+
+
+def _split_parameter(name: str) -> tuple[str, str, str]:
+    for op in ("=~", "~~", "~1", "~"):
+        if op in name:
+            lhs, rhs = name.split(op, 1)
+            return lhs, op, rhs
+    raise ValueError(name)
+
+
+def latent_means(result: SEMResult) -> pd.DataFrame:
+    """Latent mean differences from the first (reference) group, with effect sizes.
+
+    Meaningful only when (partial) scalar invariance holds: the latent means are
+    then estimated relative to the reference group, whose means are fixed at 0.
+    ``d`` divides the difference by the square root of the two groups' average
+    latent variance (a standardized mean difference).
+
+    Returns
+    -------
+    DataFrame
+        ``factor, group, group_label, mean_diff, se, z, pvalue, ci_lower, ci_upper, d``.
+    """
+    est = result.estimates
+    lv = result.latent
+    rows = []
+    ref_var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["lhs"].isin(lv) & (est["group"] == 1)]
+    ref_var = ref_var.set_index("lhs")["est"]
+    means = est[(est["op"] == "~1") & est["lhs"].isin(lv) & (est["group"] > 1)]
+    for _, m in means.iterrows():
+        var = est[(est["op"] == "~~") & (est["lhs"] == m["lhs"]) & (est["rhs"] == m["lhs"])
+                  & (est["group"] == m["group"])]["est"].iloc[0]
+        pooled_sd = np.sqrt((var + ref_var[m["lhs"]]) / 2)
+        rows.append({"factor": m["lhs"], "group": m["group"], "group_label": result.group_levels[m["group"] - 1],
+                     "mean_diff": m["est"], "se": m["se"], "z": m["z"], "pvalue": m["pvalue"],
+                     "ci_lower": m["ci_lower"], "ci_upper": m["ci_upper"], "d": m["est"] / pooled_sd})
+    return pd.DataFrame(rows)

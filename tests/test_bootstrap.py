@@ -1,0 +1,53 @@
+"""Bootstrap: reproducible for a seed whatever n_jobs, and statistically sensible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sqlib
+from tests.test_sem_behaviour import one_factor_data
+
+MODEL = "f =~ y1 + a*y2 + b*y3 + y4\nratio := a/b"
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return sqlib.fit(MODEL, one_factor_data(n=400))
+
+
+def test_same_seed_same_draws_for_any_n_jobs(fitted):
+    serial = fitted.bootstrap(40, seed=11, n_jobs=1, progress=False)
+    parallel = fitted.bootstrap(40, seed=11, n_jobs=2, progress=False)
+    assert np.array_equal(serial.draws.to_numpy(), parallel.draws.to_numpy())
+    other = fitted.bootstrap(40, seed=12, n_jobs=1, progress=False)
+    assert not np.array_equal(serial.draws.to_numpy(), other.draws.to_numpy())
+
+
+def test_bootstrap_se_agrees_with_information_se(fitted):
+    boot = fitted.bootstrap(300, seed=3, progress=False)
+    assert boot.n_failed == 0 and len(boot.draws) == 300
+    est = fitted.estimates.merge(boot.table, on=["lhs", "op", "rhs", "group"], suffixes=("", "_b"))
+    free = est[est["se"] > 0]
+    # normal data: bootstrap and expected-information SEs estimate the same quantity
+    ratio = free["boot_se"] / free["se"]
+    assert ratio.between(0.75, 1.3).all(), free[["lhs", "op", "rhs", "se", "boot_se"]]
+    # percentile interval brackets the estimate, for free and defined parameters
+    assert ((est["ci_lower"] < est["est"]) & (est["est"] < est["ci_upper"])).all()
+
+
+def test_se_bootstrap_option_replaces_standard_errors():
+    data = one_factor_data(n=300)
+    res = sqlib.fit(MODEL, data, se="bootstrap", bootstrap=50, seed=5, progress=False)
+    ratio = res.estimates.query("op == ':='").iloc[0]
+    assert res.boot.n_requested == 50
+    expected = res.boot.table.query("op == ':='").iloc[0]
+    assert ratio["se"] == pytest.approx(expected["boot_se"])
+    assert ratio["ci_lower"] == pytest.approx(expected["ci_lower"])
+
+
+def test_bca_interval_contains_estimate(fitted):
+    boot = fitted.bootstrap(60, seed=2, ci="bca", progress=False)
+    table = boot.table.dropna()
+    assert len(table) > 0
+    assert ((table["ci_lower"] < table["est"]) & (table["est"] < table["ci_upper"])).all()
