@@ -144,3 +144,31 @@ def loadings_heatmap(result, *, ax=None, group: int = 1, cmap: str = "Blues"):
     ax.set_ylabel("")
     ax.set_title("Standardized loadings")
     return ax
+
+
+def group_parameters(result, parameters: list[str], *, ax=None):
+    """Estimates with 95% CIs of the named parameters in every group.
+
+    ``parameters`` are written like ``"res3~1"`` or ``"responsiveness=~res3"``; the
+    plot shows at a glance which group deviates on a non-invariant item.
+    """
+    from .invariance import _split_parameter
+
+    est = result.estimates
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.6 + 0.8 * max(len(parameters), 1)))
+    labels = result.group_levels
+    colors = sns.color_palette("colorblind", len(labels))
+    for k, name in enumerate(parameters):
+        lhs, op, rhs = _split_parameter(name)
+        rows = est[(est["lhs"] == lhs) & (est["op"] == op) & (est["rhs"] == rhs)].sort_values("group")
+        for j, (_, row) in enumerate(rows.iterrows()):
+            y = k + (j - (len(rows) - 1) / 2) * 0.15
+            ax.errorbar(row["est"], y, xerr=[[row["est"] - row["ci_lower"]], [row["ci_upper"] - row["est"]]],
+                        fmt="o", color=colors[j], label=str(labels[row["group"] - 1]) if k == 0 else None)
+    ax.set_yticks(range(len(parameters)))
+    ax.set_yticklabels(parameters)
+    ax.invert_yaxis()
+    ax.set_xlabel("estimate (95% CI)")
+    ax.legend(title=result.group or "group", frameon=False, loc="best")
+    return ax
