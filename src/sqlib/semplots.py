@@ -172,3 +172,36 @@ def group_parameters(result, parameters: list[str], *, ax=None):
     ax.set_xlabel("estimate (95% CI)")
     ax.legend(title=result.group or "group", frameon=False, loc="best")
     return ax
+
+
+def effects_forest(effects: pd.DataFrame, *, outcome: str | None = None, ax=None, standardized: bool = False):
+    """Forest plot of direct, indirect and total effects (with CIs) per predictor.
+
+    ``effects`` is the table of :func:`sqlib.effects.effects`; ``outcome`` picks one
+    dependent variable (default: the last one listed, e.g. loyalty). With
+    ``standardized=True`` the standardized point estimates are drawn without CIs.
+    """
+    outcome = outcome or effects["outcome"].iloc[-1]
+    part = effects[effects["outcome"] == outcome]
+    predictors = list(dict.fromkeys(part["predictor"]))
+    kinds = ["direct", "indirect", "total"]
+    colors = dict(zip(kinds, sns.color_palette("colorblind", 3)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.8 + 0.7 * len(predictors)))
+    for k, pred in enumerate(predictors):
+        for j, kind in enumerate(kinds):
+            row = part[(part["predictor"] == pred) & (part["effect"] == kind)]
+            if row.empty:
+                continue
+            row = row.iloc[0]
+            y = k + (j - 1) * 0.22
+            x = row["std_all"] if standardized else row["est"]
+            err = None if standardized else [[row["est"] - row["ci_lower"]], [row["ci_upper"] - row["est"]]]
+            ax.errorbar(x, y, xerr=err, fmt="o", color=colors[kind], label=kind if k == 0 else None, capsize=2)
+    ax.axvline(0, color="0.6", lw=0.8, ls="--")
+    ax.set_yticks(range(len(predictors)))
+    ax.set_yticklabels(predictors)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{'standardized ' if standardized else ''}effect on {outcome}" + ("" if standardized else " (95% CI)"))
+    ax.legend(frameon=False, loc="best")
+    return ax

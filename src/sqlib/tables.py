@@ -75,3 +75,15 @@ def parameter_table(result, ops=("=~", "~", ":="), digits: int = 3) -> pd.DataFr
     if result.spec.ngroups > 1:
         table.insert(1, "group", part["group"].to_numpy())
     return table.round(digits).reset_index(drop=True)
+
+
+def model_comparison(results: dict, r2: tuple[str, ...] = ("satisfaction", "loyalty")) -> pd.DataFrame:
+    """Fit of candidate models side by side, with the R-squared of the named outcomes.
+
+    Columns: those of :func:`fit_table` plus ``r2_<name>`` for each outcome in ``r2``
+    that the model explains.
+    """
+    table = fit_table(results)
+    for name in r2:
+        table[f"r2_{name}"] = [res.r2.get(name, float("nan")) for res in results.values()]
+    return table
