@@ -123,12 +123,15 @@ def loglik(stats_: list[GroupStats], implied, meanstructure: bool, ov_x_idx=()) 
 
 
 def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats], implied,
-                    meanstructure: bool, ov_x_idx: list[int], n_exo_free: int = 0) -> pd.Series:
+                    meanstructure: bool, ov_x_idx: list[int], n_exo_free: int = 0,
+                    baseline: tuple[float, int] | None = None,
+                    logliks: tuple[float, float] | None = None) -> pd.Series:
+    """All ML fit measures; FIML passes its own baseline chi-square and log-likelihoods."""
     ntotal = sum(s.n for s in stats_)
     G = len(stats_)
     x2 = ntotal * fmin
-    x2b, dfb = baseline_chisq(stats_, ov_x_idx, meanstructure)
-    logl, unres = loglik(stats_, implied, meanstructure, ov_x_idx)
+    x2b, dfb = baseline if baseline is not None else baseline_chisq(stats_, ov_x_idx, meanstructure)
+    logl, unres = logliks if logliks is not None else loglik(stats_, implied, meanstructure, ov_x_idx)
     t1 = max(x2 - df, 0.0)
     t2 = max(x2 - df, x2b - dfb, 0.0)
     cfi = 1.0 if t2 == 0 else 1 - t1 / t2

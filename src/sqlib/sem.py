@@ -21,7 +21,8 @@ from .estimation import GroupStats, MLObjective, optimize, start_values
 from .fitmeasures import ml_fit_measures, robust_fit_measures
 from .model import RAMModel
 from .partable import ModelSpec, build_spec, check_counts
-from .robust import mlr
+from .fiml import FIMLObjective, baseline_loglik, em_saturated, patterns_of
+from .robust import mlr, observed_information
 from .syntax import compile_definition
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
@@ -29,7 +30,7 @@ ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pva
 _Z975 = stats.norm.ppf(0.975)
 
 
-def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
+def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None, fiml: bool = False):
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame with one column per observed variable.")
     frame = data[ov + ([group] if group else [])].copy()
@@ -38,7 +39,7 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
     except (TypeError, ValueError):
         _raise_non_numeric(frame, ov)
     frame[ov] = values
-    complete = frame[ov].notna().all(axis=1)
+    complete = frame[ov].notna().any(axis=1) if fiml else frame[ov].notna().all(axis=1)
     if group:
         complete &= frame[group].notna()
     n_dropped = int((~complete).sum())
@@ -56,7 +57,7 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None):
                 f"Only {x.shape[0]} complete response(s){where}: the model cannot be estimated. "
                 "Check the group column and the missing answers (listwise deletion is used)."
             )
-        const = [v for v, sd in zip(ov, x.std(axis=0)) if sd == 0]
+        const = [v for v, sd in zip(ov, np.nanstd(x, axis=0)) if sd == 0]
         if const:
             raise EstimationError(
                 f"Variable(s) {', '.join(const)} have no variance{where}; remove them from the model."
@@ -109,6 +110,7 @@ class SEMResult:
     group_levels: list
     n_dropped: int
     blocks: list = field(default=None, repr=False)
+    missing: str = "listwise"
     estimates: pd.DataFrame = field(default=None)
     fit_measures: pd.Series = field(default=None)
     r2: pd.Series = field(default=None)
@@ -213,6 +215,7 @@ def fit(
     orthogonal: bool = False,
     group_equal: list[str] | tuple[str, ...] = (),
     group_partial: list[str] | tuple[str, ...] = (),
+    missing: str = "listwise",
     se: str = "standard",
     bootstrap: int = 1000,
     seed: int = 0,
@@ -252,6 +255,10 @@ def fit(
         "lv.variances", "lv.covariances", "regressions".
     group_partial : list of str
         Parameters freed from those constraints, e.g. ``["res3~1"]``.
+    missing : {"listwise", "fiml"}
+        "listwise" drops incomplete rows (counted in ``n_dropped``); "fiml" (alias "ml")
+        uses every answer by full-information ML with a mean structure, as lavaan's
+        ``missing = "ml"`` (rows without any answer on the model variables are dropped).
     se : {"standard", "bootstrap"}
         "bootstrap" replaces standard errors and confidence intervals (percentile)
         with those of ``bootstrap`` resamples drawn with ``seed`` on ``n_jobs`` processes.
@@ -279,15 +286,31 @@ def fit(
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
     if group is not None and group not in columns:
         raise ModelSpecificationError(f"The group column {group!r} is not in the data.")
+    missing = {"ml": "fiml", "fiml": "fiml", "listwise": "listwise"}.get(str(missing).lower())
+    if missing is None:
+        raise ModelSpecificationError("missing must be 'listwise' or 'fiml' (full-information ML).")
+    fiml = missing == "fiml"
+    if fiml and estimator != "ML":
+        raise ModelSpecificationError(
+            "missing='fiml' is available with estimator='ML'; robust FIML (MLR) is not implemented yet.")
     probe = build_spec(model, columns, std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
-    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, group)
+    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, group, fiml)
     ngroups = len(levels)
     if meanstructure is None:
-        meanstructure = ngroups > 1
+        meanstructure = ngroups > 1 or fiml
+    if fiml and not meanstructure:
+        raise ModelSpecificationError("FIML needs a mean structure; leave meanstructure unset or True.")
     spec = build_spec(model, columns, ngroups=ngroups, meanstructure=meanstructure,
                       std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal,
                       group_equal=group_equal, group_partial=group_partial)
-    group_stats = [GroupStats.from_array(x) for x in blocks]
+    patterns = None
+    if fiml:
+        patterns = [patterns_of(x) for x in blocks]
+        h1 = [em_saturated(pats, x.shape[1]) for pats, x in zip(patterns, blocks)]
+        group_stats = [GroupStats(x.shape[0], cov, mean, np.linalg.slogdet(cov)[1])
+                       for x, (mean, cov, _) in zip(blocks, h1)]
+    else:
+        group_stats = [GroupStats.from_array(x) for x in blocks]
     for lev, st in zip(levels, group_stats):
         if not np.isfinite(st.logdet):
             where = f" in group {lev!r}" if group else ""
@@ -301,7 +324,8 @@ def fit(
     px = len(spec.ov_x)
     n_moments = ngroups * (p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if meanstructure else 0))
     check_counts(spec, n_moments)
-    objective = MLObjective(rammodel, group_stats, meanstructure)
+    objective = (FIMLObjective(rammodel, patterns, group_stats) if fiml
+                 else MLObjective(rammodel, group_stats, meanstructure))
     theta0 = start_values(rammodel, group_stats, std_lv)
     opt = optimize(objective, theta0)
     if not opt.converged:
@@ -312,7 +336,8 @@ def fit(
             ConvergenceWarning,
             stacklevel=2,
         )
-    info = objective.information(opt.theta)
+    # lavaan: expected information for complete-data ML, observed (Hessian) for FIML
+    info = observed_information(objective, opt.theta) if fiml else objective.information(opt.theta)
     vcov = _invert_information(info, objective.ntotal, spec)
     df = n_moments - spec.n_free
     robust_info = None
@@ -325,8 +350,19 @@ def fit(
     implied = [(result.model.moments(opt.theta, g)["sigma"], result.model.moments(opt.theta, g)["mu"])
                for g in range(1, ngroups + 1)]
     ov_x_idx = [spec.ov_names.index(v) for v in spec.ov_x]
-    result.fit_measures = ml_fit_measures(fmin=opt.value, npar=spec.n_free, df=df, stats_=group_stats,
-                                          implied=implied, meanstructure=meanstructure, ov_x_idx=ov_x_idx)
+    extra = {}
+    fmin = opt.value
+    if fiml:
+        logl_h0 = objective.loglik(opt.theta)
+        logl_h1 = sum(ll for _, _, ll in h1)
+        logl_base = sum(baseline_loglik(pats, p) for pats in patterns)
+        fmin = 2 * (logl_h1 - logl_h0) / objective.ntotal
+        extra = {"baseline": (2 * (logl_h1 - logl_base), ngroups * (p * (p + 1) // 2 - p)),
+                 "logliks": (logl_h0, logl_h1)}
+    result.fit_measures = ml_fit_measures(fmin=fmin, npar=spec.n_free, df=df, stats_=group_stats,
+                                          implied=implied, meanstructure=meanstructure, ov_x_idx=ov_x_idx,
+                                          **extra)
+    result.missing = missing
     if robust_info is not None:
         fm = result.fit_measures
         robust_fm = robust_fit_measures(
