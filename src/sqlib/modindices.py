@@ -44,6 +44,16 @@ def _candidates(result) -> list[Row]:
             for b in indicators[i + 1:]:
                 if (a, "~~", b, g) not in existing and (a, b, g) not in linked:
                     rows.append(Row(a, "~~", b, g))
+        lv = spec.lv_names
+        if any(r.op == "~" for r in spec.rows):  # structural models: paths among latent variables
+            for i, a in enumerate(lv):
+                for b in lv[i + 1:]:
+                    if (a, "~~", b, g) not in existing:
+                        rows.append(Row(a, "~~", b, g))
+            for a in lv:
+                for b in lv:
+                    if a != b and (a, "~", b, g) not in existing:
+                        rows.append(Row(a, "~", b, g))
         if not spec.lv_names:  # exogenous covariates are fixed (fixed.x): never regressed
             for a in indicators:
                 for b in spec.ov_names:
@@ -93,11 +103,14 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
     info_orig = lift.T @ info @ lift
     i21 = (info @ lift)[k0:, :]
     score = -0.5 * grad[k0:]
-    v = np.diag(info[k0:, k0:]) - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
+    diag = np.diag(info[k0:, k0:])
+    v = diag - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
     n = result.ntotal
+    # a candidate the free parameters already span has no test (lavaan reports NA)
+    defined = v > 1e-8 * np.maximum(diag, 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(v > 1e-12, n * score**2 / v, np.nan)
-        epc = np.where(v > 1e-12, score / v, np.nan)
+        mi = np.where(defined, n * score**2 / v, np.nan)
+        epc = np.where(defined, score / v, np.nan)
     return mi, epc
 
 
@@ -113,6 +126,9 @@ def modification_indices(result) -> pd.DataFrame:
     if not labels:
         return pd.DataFrame(columns=columns)
     mi, epc = score_tests(result, candidates, exo_idx)
+    keep = ~np.isnan(mi)  # lavaan drops candidates without a test (na.remove = TRUE)
+    labels = [row for row, k in zip(labels, keep) if k]
+    mi, epc = mi[keep], epc[keep]
     scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
     records = []
     for row, m, e in zip(labels, mi, epc):

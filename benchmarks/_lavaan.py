@@ -1,0 +1,36 @@
+"""Timing lavaan from Python benchmarks: run an R snippet on the bundled sample and
+read the median elapsed seconds it prints (R startup is not counted)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+TEMPLATE = r"""
+suppressPackageStartupMessages({library(lavaan)})
+args <- commandArgs(TRUE)
+data <- read.csv(args[1]); model <- paste(readLines(args[2], warn = FALSE), collapse = "\n"); reps <- as.integer(args[3])
+run <- function() { %s }
+run()
+times <- sapply(seq_len(reps), function(i) system.time(run())[["elapsed"]])
+cat(jsonlite::toJSON(list(median = median(times)), auto_unbox = TRUE))
+"""
+
+
+def lavaan_seconds(body: str, data_path: Path, model: str, reps: int = 3) -> float | None:
+    """Median seconds of ``body`` (R code using ``data`` and ``model``), or None without R."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        script, model_file = Path(tmp) / "run.R", Path(tmp) / "model.lav"
+        script.write_text(TEMPLATE % body)
+        model_file.write_text(model)
+        out = subprocess.run(["Rscript", str(script), str(data_path), str(model_file), str(reps)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print("lavaan timing failed:", out.stderr.strip().splitlines()[-1:])
+            return None
+        return json.loads(out.stdout.strip().splitlines()[-1])["median"]

@@ -1,0 +1,403 @@
+# Reference results from lavaan / semTools / psych for sqlib's tests.
+#
+# Run from the project root:
+#   make refs                                   # every case
+#   Rscript tests/reference/make_refs.R         # the same
+#   Rscript tests/reference/make_refs.R hs_cfa poldem_sem   # only some cases
+#
+# Writes one JSON file per case to tests/fixtures/<case>.json and the exact data
+# each case was fitted on to tests/fixtures/data/. The Python tests read only these
+# files; they never call R. See tests/reference/README.md for the schema.
+#
+# To add a case (robust estimator, FIML, ordinal, multi-group, bootstrap ...):
+#   fit <- fit_lavaan("cfa", MODEL, DATA, list(estimator = "MLR"))
+#   write_case("my_case", fit, "tests/fixtures/data/xyz.csv", MODEL, list(estimator = "MLR"))
+
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(semTools)
+  library(psych)
+  library(jsonlite)
+})
+
+set.seed(1)
+
+if (!file.exists("pyproject.toml") || !dir.exists("tests")) {
+  stop("run this script from the sqlib project root (the folder with pyproject.toml), ",
+       "e.g. `make refs`")
+}
+
+FIXTURE_DIR <- file.path("tests", "fixtures")
+FIXTURE_DATA_DIR <- file.path(FIXTURE_DIR, "data")
+dir.create(FIXTURE_DATA_DIR, recursive = TRUE, showWarnings = FALSE)
+
+SERVQUAL_DATA <- file.path("data", "servqual_sample.csv")
+
+VERSIONS <- list(
+  lavaan_version = as.character(packageVersion("lavaan")),
+  semtools_version = as.character(packageVersion("semTools")),
+  psych_version = as.character(packageVersion("psych")),
+  r_version = R.version.string
+)
+
+# ---------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------
+
+sha256_file <- function(path) {
+  out <- system2("sha256sum", shQuote(path), stdout = TRUE)
+  strsplit(out[1], " ", fixed = TRUE)[[1]][1]
+}
+
+write_fixture <- function(x, name) {
+  path <- file.path(FIXTURE_DIR, paste0(name, ".json"))
+  write_json(x, path, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE)
+  message("wrote ", path)
+  invisible(path)
+}
+
+# Write a data frame as CSV and read it back, so R fits exactly the numbers that
+# Python will later read from the same file (no hidden extra precision).
+export_data <- function(data, path) {
+  write.csv(data, path, row.names = FALSE)
+  read.csv(path)
+}
+
+# Column names with dots (ci.lower, std.all, sepc.lv ...) -> underscores.
+snake_names <- function(df) {
+  names(df) <- gsub(".", "_", names(df), fixed = TRUE)
+  df
+}
+
+# Data frame rows as JSON objects; single-group tables get group = 1.
+with_group <- function(df) {
+  df <- as.data.frame(df, stringsAsFactors = FALSE)
+  if (!"group" %in% names(df)) df$group <- 1L
+  snake_names(df)
+}
+
+named_matrix <- function(m, value_key = "values") {
+  m <- unclass(m)
+  out <- list(names = I(rownames(m)))
+  out[[value_key]] <- unname(as.matrix(m))
+  out
+}
+
+# Apply f to a single-group block, or to each group of a multi-group list.
+per_group <- function(fit, x, f) {
+  if (lavInspect(fit, "ngroups") == 1L) f(x) else unname(lapply(x, f))
+}
+
+# Fit a lavaan model, recording every warning lavaan raises (stored in
+# fit@external$captured_warnings so write_case can put them in the fixture).
+fit_lavaan <- function(fun, model, data, options = list()) {
+  captured <- character(0)
+  fit <- withCallingHandlers(
+    do.call(fun, c(list(model = model, data = data), options)),
+    warning = function(w) {
+      captured <<- c(captured, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
+  fit@external$captured_warnings <- captured
+  fit@external$fun <- fun
+  fit
+}
+
+# The options as lavaan actually resolved them, plus the ones the case set.
+resolved_options <- function(fit, options) {
+  opt <- lavInspect(fit, "options")
+  group <- lavInspect(fit, "group")
+  out <- list(
+    "function" = fit@external$fun,
+    estimator = opt$estimator,
+    group = if (length(group) == 0L || identical(group, "")) NA else group,
+    missing = opt$missing,
+    se = opt$se,
+    test = opt$test[1],
+    std.lv = opt$std.lv,
+    meanstructure = opt$meanstructure,
+    fixed.x = opt$fixed.x
+  )
+  for (key in names(options)) out[[key]] <- options[[key]]
+  out
+}
+
+residual_block <- function(fit) {
+  raw <- residuals(fit, type = "raw")
+  cor <- residuals(fit, type = "cor")
+  one <- function(r, c) {
+    out <- list(names = I(rownames(r$cov)), raw = unname(unclass(r$cov)), cor = unname(unclass(c$cov)))
+    if (!is.null(r$mean)) {
+      out$raw_mean <- I(unname(as.numeric(r$mean)))
+      out$cor_mean <- I(unname(as.numeric(c$mean)))
+    }
+    out
+  }
+  if (lavInspect(fit, "ngroups") == 1L) one(raw, cor) else unname(Map(one, raw, cor))
+}
+
+moment_block <- function(moments, what = c("cov", "mean")) {
+  what <- match.arg(what)
+  if (what == "cov") return(named_matrix(moments$cov))
+  if (is.null(moments$mean)) return(NULL)
+  list(names = I(names(moments$mean)), values = I(unname(as.numeric(moments$mean))))
+}
+
+r2_block <- function(fit) {
+  r2 <- lavInspect(fit, "r2")
+  per_group(fit, r2, function(x) as.list(x))
+}
+
+# ---------------------------------------------------------------------------
+# write_case: everything the Python side compares, for one fitted model
+# ---------------------------------------------------------------------------
+
+write_case <- function(name, fit, data_file, model, options, extra = list()) {
+  est <- with_group(parameterEstimates(fit, standardized = TRUE))
+  if (!"label" %in% names(est)) est$label <- ""  # lavaan omits the column when no parameter is labelled
+  mi <- with_group(modindices(fit))
+  fm <- as.list(fitMeasures(fit))
+  names(fm) <- gsub(".", "_", names(fm), fixed = TRUE)
+  implied <- lavInspect(fit, "implied")
+  sampstat <- lavInspect(fit, "sampstat")
+  multi <- lavInspect(fit, "ngroups") > 1L
+
+  x <- c(
+    list(case = name),
+    VERSIONS,
+    list(
+      data = data_file,
+      data_sha256 = sha256_file(data_file),
+      model = model,
+      options = resolved_options(fit, options),
+      nobs = I(as.integer(lavInspect(fit, "nobs"))),
+      converged = lavInspect(fit, "converged"),
+      estimates = est,
+      fit_measures = fm,
+      r2 = r2_block(fit),
+      modindices = mi,
+      residuals = residual_block(fit),
+      implied_cov = if (multi) unname(lapply(implied, moment_block)) else moment_block(implied),
+      sample_cov = if (multi) unname(lapply(sampstat, moment_block)) else moment_block(sampstat)
+    )
+  )
+  if (lavInspect(fit, "meanstructure")) {
+    x$implied_mean <- if (multi) unname(lapply(implied, moment_block, "mean")) else moment_block(implied, "mean")
+    x$sample_mean <- if (multi) unname(lapply(sampstat, moment_block, "mean")) else moment_block(sampstat, "mean")
+  }
+  x$warnings <- I(fit@external$captured_warnings)
+  for (key in names(extra)) x[[key]] <- extra[[key]]
+  write_fixture(x, name)
+}
+
+# ---------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------
+
+HS_MODEL <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"
+
+HS_PATH_MODEL <- "x4 ~ x1 + x2
+x5 ~ x4 + x3"
+
+POLDEM_MODEL <- "ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ a*ind60
+dem65 ~ c*ind60 + b*dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+indirect := a*b
+total := c + a*b"
+
+SERVQUAL_CONSTRUCTS <- list(
+  tangibles = paste0("tan", 1:4),
+  reliability = paste0("rel", 1:5),
+  responsiveness = paste0("res", 1:4),
+  assurance = paste0("ass", 1:4),
+  empathy = paste0("emp", 1:5),
+  satisfaction = paste0("sat", 1:3),
+  loyalty = paste0("loy", 1:4)
+)
+SERVQUAL_ITEMS <- unlist(SERVQUAL_CONSTRUCTS, use.names = FALSE)
+DIMENSIONS <- c("tangibles", "reliability", "responsiveness", "assurance", "empathy")
+
+SERVQUAL_MEASUREMENT <- paste(
+  sprintf("%s =~ %s", names(SERVQUAL_CONSTRUCTS),
+          vapply(SERVQUAL_CONSTRUCTS, paste, "", collapse = " + ")),
+  collapse = "\n"
+)
+
+A_LABELS <- paste0("a", seq_along(DIMENSIONS))
+C_LABELS <- paste0("c", seq_along(DIMENSIONS))
+
+SATISFACTION_LINE <- paste("satisfaction ~", paste0(A_LABELS, "*", DIMENSIONS, collapse = " + "))
+INDIRECT_LINES <- sprintf("ind_%s := %s*b", DIMENSIONS, A_LABELS)
+TOTAL_LINES <- sprintf("total_%s := %s + %s*b", DIMENSIONS, C_LABELS, A_LABELS)
+
+SERVQUAL_SEM <- paste(c(SERVQUAL_MEASUREMENT, SATISFACTION_LINE,
+                        "loyalty ~ b*satisfaction", INDIRECT_LINES), collapse = "\n")
+SERVQUAL_SEM_DIRECT <- paste(c(
+  SERVQUAL_MEASUREMENT, SATISFACTION_LINE,
+  paste("loyalty ~ b*satisfaction +", paste0(C_LABELS, "*", DIMENSIONS, collapse = " + ")),
+  INDIRECT_LINES, TOTAL_LINES
+), collapse = "\n")
+
+# ---------------------------------------------------------------------------
+# cases
+# ---------------------------------------------------------------------------
+
+hs_data <- function() {
+  export_data(lavaan::HolzingerSwineford1939, file.path(FIXTURE_DATA_DIR, "hs1939.csv"))
+}
+
+poldem_data <- function() {
+  export_data(lavaan::PoliticalDemocracy, file.path(FIXTURE_DATA_DIR, "poldem.csv"))
+}
+
+servqual_data <- function() {
+  if (!file.exists(SERVQUAL_DATA)) {
+    stop("the bundled sample ", SERVQUAL_DATA, " does not exist yet: run `make data` first, ",
+         "or run only the other cases, e.g. Rscript tests/reference/make_refs.R hs_cfa poldem_sem")
+  }
+  data <- read.csv(SERVQUAL_DATA)
+  missing_items <- setdiff(SERVQUAL_ITEMS, names(data))
+  if (length(missing_items) > 0) {
+    stop(SERVQUAL_DATA, " lacks the item columns: ", paste(missing_items, collapse = ", "))
+  }
+  data
+}
+
+complete_items <- function(data) {
+  items <- data[, SERVQUAL_ITEMS]
+  items[complete.cases(items), , drop = FALSE]
+}
+
+run_hs_cfa <- function() {
+  data_file <- file.path(FIXTURE_DATA_DIR, "hs1939.csv")
+  fit <- fit_lavaan("cfa", HS_MODEL, hs_data())
+  write_case("hs_cfa", fit, data_file, HS_MODEL, list())
+}
+
+run_hs_cfa_stdlv <- function() {
+  data_file <- file.path(FIXTURE_DATA_DIR, "hs1939.csv")
+  options <- list(std.lv = TRUE, meanstructure = TRUE)
+  fit <- fit_lavaan("cfa", HS_MODEL, hs_data(), options)
+  write_case("hs_cfa_stdlv", fit, data_file, HS_MODEL, options)
+}
+
+run_hs_path <- function() {
+  data_file <- file.path(FIXTURE_DATA_DIR, "hs1939.csv")
+  fit <- fit_lavaan("sem", HS_PATH_MODEL, hs_data())
+  write_case("hs_path", fit, data_file, HS_PATH_MODEL, list())
+}
+
+run_poldem_sem <- function() {
+  data_file <- file.path(FIXTURE_DATA_DIR, "poldem.csv")
+  fit <- fit_lavaan("sem", POLDEM_MODEL, poldem_data())
+  write_case("poldem_sem", fit, data_file, POLDEM_MODEL, list())
+}
+
+# psych::alpha for one construct: totals, Feldt 95% CI, and item-drop statistics.
+alpha_block <- function(items) {
+  a <- psych::alpha(items, warnings = FALSE)
+  list(
+    items = I(names(items)),
+    n = nrow(items),
+    raw_alpha = a$total$raw_alpha,
+    std_alpha = a$total$std.alpha,
+    ase = a$total$ase,
+    feldt_ci_lower = a$feldt$lower.ci$raw_alpha,
+    feldt_ci_upper = a$feldt$upper.ci$raw_alpha,
+    r_drop = as.list(setNames(a$item.stats$r.drop, rownames(a$item.stats))),
+    alpha_if_dropped = as.list(setNames(a$alpha.drop$raw_alpha, rownames(a$alpha.drop)))
+  )
+}
+
+reliability_block <- function(fit, data) {
+  items <- complete_items(data)
+  h <- htmt(SERVQUAL_MEASUREMENT, data = items)
+  list(
+    note = paste("compRelSEM/AVE on the fitted CFA; htmt (semTools defaults: absolute = TRUE,",
+                 "htmt2 = TRUE) and psych::alpha on the complete cases of the 29 model items"),
+    n_complete = nrow(items),
+    omega = as.list(compRelSEM(fit)),
+    omega_model_var = as.list(compRelSEM(fit, obs.var = FALSE)),
+    ave = as.list(AVE(fit)),
+    htmt = named_matrix(h),
+    alpha = lapply(SERVQUAL_CONSTRUCTS, function(cols) alpha_block(items[, cols]))
+  )
+}
+
+run_servqual_cfa <- function() {
+  data <- servqual_data()
+  fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, data)
+  write_case("servqual_cfa", fit, SERVQUAL_DATA, SERVQUAL_MEASUREMENT, list(),
+             extra = list(reliability = reliability_block(fit, data)))
+}
+
+run_servqual_sem <- function() {
+  fit <- fit_lavaan("sem", SERVQUAL_SEM, servqual_data())
+  write_case("servqual_sem", fit, SERVQUAL_DATA, SERVQUAL_SEM, list())
+}
+
+run_servqual_sem_direct <- function() {
+  fit <- fit_lavaan("sem", SERVQUAL_SEM_DIRECT, servqual_data())
+  write_case("servqual_sem_direct", fit, SERVQUAL_DATA, SERVQUAL_SEM_DIRECT, list())
+}
+
+run_servqual_descriptives <- function() {
+  items <- complete_items(servqual_data())
+  m <- psych::mardia(items, plot = FALSE)
+  d <- psych::describe(items)
+  x <- c(
+    list(case = "servqual_descriptives"),
+    VERSIONS,
+    list(
+      data = SERVQUAL_DATA,
+      data_sha256 = sha256_file(SERVQUAL_DATA),
+      items = I(SERVQUAL_ITEMS),
+      note = "complete cases of the 29 model items; describe() uses type = 3 skew and kurtosis",
+      mardia = list(
+        n = m$n.obs, b1p = m$b1p, b2p = m$b2p,
+        skew = m$skew, p_skew = m$p.skew,
+        kurtosis = m$kurtosis, p_kurtosis = m$p.kurt,
+        small_skew = m$small.skew, p_small_skew = m$p.small
+      ),
+      describe = list(
+        item = I(rownames(d)), n = I(as.numeric(d$n)),
+        mean = I(d$mean), sd = I(d$sd),
+        skew = I(d$skew), kurtosis = I(d$kurtosis)
+      )
+    )
+  )
+  write_fixture(x, "servqual_descriptives")
+}
+
+CASES <- list(
+  hs_cfa = run_hs_cfa,
+  poldem_sem = run_poldem_sem,
+  hs_cfa_stdlv = run_hs_cfa_stdlv,
+  hs_path = run_hs_path,
+  servqual_cfa = run_servqual_cfa,
+  servqual_sem = run_servqual_sem,
+  servqual_sem_direct = run_servqual_sem_direct,
+  servqual_descriptives = run_servqual_descriptives
+)
+
+selected <- commandArgs(trailingOnly = TRUE)
+if (length(selected) == 0L) selected <- names(CASES)
+unknown <- setdiff(selected, names(CASES))
+if (length(unknown) > 0L) {
+  stop("unknown case(s): ", paste(unknown, collapse = ", "),
+       ". Known cases: ", paste(names(CASES), collapse = ", "))
+}
+for (case in selected) {
+  set.seed(1)
+  CASES[[case]]()
+}
