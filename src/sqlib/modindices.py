@@ -62,6 +62,15 @@ def _candidates(result) -> list[Row]:
     return rows
 
 
+def _same_objective(objective, model):
+    """The fitted objective's kind (ML or FIML) for an extended model."""
+    from .fiml import FIMLObjective
+
+    if isinstance(objective, FIMLObjective):
+        return FIMLObjective(model, objective.patterns, objective.stats)
+    return MLObjective(model, objective.stats, objective.meanstructure)
+
+
 def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Univariate score tests (MI) and expected parameter changes for extending a model.
 
@@ -90,7 +99,7 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
     for row in extended.rows:  # carry the remaining fixed values (fixed.x) over
         if row.exo and row.free < 0:
             model.set_fixed(row.group, row, row.value)
-    objective = MLObjective(model, result.objective.stats, result.objective.meanstructure)
+    objective = _same_objective(result.objective, model)
     theta = np.concatenate([theta_full, np.asarray(start, dtype=float)])
     _, grad = objective.value_and_gradient(theta)
     info = objective.information(theta)
@@ -120,12 +129,15 @@ def modification_indices(result) -> pd.DataFrame:
 
     spec = result.spec
     candidates = _candidates(result)
-    exo_idx = [i for i, r in enumerate(spec.rows) if r.exo and r.op == "~~"]
-    labels = candidates + [Row(spec.rows[i].lhs, "~~", spec.rows[i].rhs, spec.rows[i].group) for i in exo_idx]
+    # fixed parameters are candidates too (markers become testable once loadings are tied
+    # across groups); untestable ones drop out below, as in lavaan
+    fixed_idx = [i for i, r in enumerate(spec.rows) if r.free < 0 and (r.op != "~1" or not r.exo)]
+    labels = candidates + [Row(spec.rows[i].lhs, spec.rows[i].op, spec.rows[i].rhs, spec.rows[i].group)
+                           for i in fixed_idx]
     columns = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
     if not labels:
         return pd.DataFrame(columns=columns)
-    mi, epc = score_tests(result, candidates, exo_idx)
+    mi, epc = score_tests(result, candidates, fixed_idx)
     keep = ~np.isnan(mi)  # lavaan drops candidates without a test (na.remove = TRUE)
     labels = [row for row, k in zip(labels, keep) if k]
     mi, epc = mi[keep], epc[keep]

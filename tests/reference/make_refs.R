@@ -379,6 +379,80 @@ run_servqual_descriptives <- function() {
   write_fixture(x, "servqual_descriptives")
 }
 
+# ---------------------------------------------------------------------------
+# Robust ML, FIML and multi-group (invariance) cases
+# ---------------------------------------------------------------------------
+
+# lavTestScore(fit)$uni with each constraint named by the parameter it frees:
+# the right-hand label of "p_group1 == p_groupG" belongs to group G.
+release_block <- function(fit) {
+  pt <- parTable(fit)
+  uni <- lavTestScore(fit)$uni
+  where <- function(label) {
+    i <- which(pt$plabel == label)
+    list(lhs = pt$lhs[i], op = pt$op[i], rhs = pt$rhs[i], group = pt$group[i])
+  }
+  rows <- lapply(seq_len(nrow(uni)), function(k) {
+    w <- where(uni$rhs[k])
+    c(w, list(x2 = uni$X2[k], df = uni$df[k], pvalue = uni$p.value[k]))
+  })
+  rows
+}
+
+run_multigroup <- function(name, fun, model, data, data_file, options, score = FALSE) {
+  fit <- fit_lavaan(fun, model, data, options)
+  extra <- if (score) list(release_tests = release_block(fit)) else list()
+  write_case(name, fit, data_file, model, options, extra = extra)
+}
+
+hs_file <- function() file.path(FIXTURE_DATA_DIR, "hs1939.csv")
+
+run_hs_cfa_mlr <- function() {
+  options <- list(estimator = "MLR")
+  write_case("hs_cfa_mlr", fit_lavaan("cfa", HS_MODEL, hs_data(), options), hs_file(), HS_MODEL, options)
+}
+
+run_servqual_cfa_mlr <- function() {
+  options <- list(estimator = "MLR")
+  fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, servqual_data(), options)
+  write_case("servqual_cfa_mlr", fit, SERVQUAL_DATA, SERVQUAL_MEASUREMENT, options)
+}
+
+run_servqual_cfa_fiml <- function() {
+  options <- list(missing = "ml")
+  fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, servqual_data(), options)
+  write_case("servqual_cfa_fiml", fit, SERVQUAL_DATA, SERVQUAL_MEASUREMENT, options)
+}
+
+run_hs_configural <- function() {
+  run_multigroup("hs_configural", "cfa", HS_MODEL, hs_data(), hs_file(), list(group = "school"))
+}
+
+run_hs_metric <- function() {
+  run_multigroup("hs_metric", "cfa", HS_MODEL, hs_data(), hs_file(),
+                 list(group = "school", group.equal = "loadings"))
+}
+
+run_hs_scalar <- function() {
+  run_multigroup("hs_scalar", "cfa", HS_MODEL, hs_data(), hs_file(),
+                 list(group = "school", group.equal = c("loadings", "intercepts")), score = TRUE)
+}
+
+run_hs_scalar_mlr <- function() {
+  run_multigroup("hs_scalar_mlr", "cfa", HS_MODEL, hs_data(), hs_file(),
+                 list(group = "school", group.equal = c("loadings", "intercepts"), estimator = "MLR"))
+}
+
+run_servqual_scalar <- function() {
+  run_multigroup("servqual_scalar", "cfa", SERVQUAL_MEASUREMENT, servqual_data(), SERVQUAL_DATA,
+                 list(group = "country", group.equal = c("loadings", "intercepts")), score = TRUE)
+}
+
+run_servqual_scalar_partial <- function() {
+  run_multigroup("servqual_scalar_partial", "cfa", SERVQUAL_MEASUREMENT, servqual_data(), SERVQUAL_DATA,
+                 list(group = "country", group.equal = c("loadings", "intercepts"), group.partial = "res3~1"))
+}
+
 CASES <- list(
   hs_cfa = run_hs_cfa,
   poldem_sem = run_poldem_sem,
@@ -387,7 +461,16 @@ CASES <- list(
   servqual_cfa = run_servqual_cfa,
   servqual_sem = run_servqual_sem,
   servqual_sem_direct = run_servqual_sem_direct,
-  servqual_descriptives = run_servqual_descriptives
+  servqual_descriptives = run_servqual_descriptives,
+  hs_cfa_mlr = run_hs_cfa_mlr,
+  servqual_cfa_mlr = run_servqual_cfa_mlr,
+  servqual_cfa_fiml = run_servqual_cfa_fiml,
+  hs_configural = run_hs_configural,
+  hs_metric = run_hs_metric,
+  hs_scalar = run_hs_scalar,
+  hs_scalar_mlr = run_hs_scalar_mlr,
+  servqual_scalar = run_servqual_scalar,
+  servqual_scalar_partial = run_servqual_scalar_partial
 )
 
 selected <- commandArgs(trailingOnly = TRUE)
