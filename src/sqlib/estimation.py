@@ -93,7 +93,7 @@ class MLObjective:
                 W = W + np.outer(diff, diff)
                 grad += w * (-2.0 * (d_mu.T @ (inv @ diff)))
             omega = inv - inv @ W @ inv
-            grad += w * np.einsum("ab,abk->k", omega, d_sigma)
+            grad += w * omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2])
             total += w * v
         return total, grad
 

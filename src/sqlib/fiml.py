@@ -117,7 +117,7 @@ class FIMLObjective:
             if not np.isfinite(v):
                 return np.inf, grad
             d_sigma, d_mu = self.model.jacobian(theta, g, mom)
-            grad += np.einsum("ab,abk->k", omega, d_sigma) + omega_mu @ d_mu
+            grad += omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2]) + omega_mu @ d_mu
             total += v
         return total / self.ntotal, grad / self.ntotal
 
