@@ -1,0 +1,129 @@
+"""The project installs and runs the way the README says: dependencies, Makefile, CI, notebooks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+
+import nbformat
+import pytest
+import yaml
+
+from sqlib import config
+
+ROOT = config.PROJECT_ROOT
+
+
+def normalise(name: str) -> str:
+    """Package name without extras/version, compared the way pip does (PEP 503)."""
+    bare = re.split(r"[\[<>=!~;\s]", name.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", bare).lower()
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def declared(pyproject) -> set[str]:
+    project = pyproject["project"]
+    names = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        names += extra
+    return {normalise(n) for n in names}
+
+
+def pip_lines(environment: dict) -> list[str]:
+    for entry in environment["dependencies"]:
+        if isinstance(entry, dict) and "pip" in entry:
+            return [str(line).strip() for line in entry["pip"]]
+    return []
+
+
+def test_environment_yml_lists_the_pyproject_dependencies(declared):
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+    assert "pip" in conda
+    assert any(re.fullmatch(r"python\s*=+\s*3\.11(\.\*)?", d) for d in conda)
+    lines = pip_lines(environment)
+    packages = {normalise(line) for line in lines if not line.startswith("-")}
+    assert packages == declared
+    assert "-c requirements.lock" in lines
+    assert any(re.fullmatch(r"-e \.(\[dev\])?", line) for line in lines)
+
+
+def test_every_dependency_is_pinned_in_the_lock_file(declared):
+    pinned = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pinned[normalise(name)] = version.strip()
+    unpinned = sorted(declared - set(pinned))
+    assert not unpinned, f"not pinned in requirements.lock: {unpinned}"
+    assert all(re.fullmatch(r"\d+(\.\d+)*\S*", pinned[name]) for name in declared)
+
+
+def test_console_script_points_at_cli_main(pyproject):
+    from sqlib import cli
+
+    assert pyproject["project"]["scripts"]["sqlib"] == "sqlib.cli:main"
+    assert callable(cli.main)
+
+
+def test_make_help_lists_the_main_targets():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
+    missing = {"report", "test", "lab", "data", "clean", "refs"} - listed
+    assert not missing, f"make help does not list {sorted(missing)}"
+
+
+def readme_commands() -> list[str]:
+    """Command lines inside the README's fenced code blocks, in order (comments dropped)."""
+    commands, inside, shell = [], False, False
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        fence = re.match(r"^\s*```(\w*)", line)
+        if fence:
+            shell = not inside and fence.group(1) in ("", "bash", "sh", "shell", "console")
+            inside = not inside
+            continue
+        if inside and shell:
+            text = line.split(" #", 1)[0].strip().removeprefix("$ ")
+            if text and not text.startswith("#"):
+                commands.append(text)
+    return commands
+
+
+def test_readme_starts_with_make_report_and_make_test():
+    commands = readme_commands()
+    assert commands[:2] == ["make report", "make test"]
+
+
+def test_readme_has_the_fit_example_placeholder():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Fitting a model", 1)
+    assert len(section) == 2
+    body = section[1].split("\n## ", 1)[0].strip()
+    assert body == "<!-- fit-example -->"
+
+
+def test_ci_runs_make_test():
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert "make test" in [line for line in lines if not line.startswith("#")]
+
+
+def test_screening_notebook_is_stored_clean():
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "01_data_screening.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    for name in ("data_path", "codebook_path", "output_dir", "seed", "language"):
+        assert re.search(rf"^{name}\s*:", code[0].source, re.MULTILINE), f"parameter {name} missing"
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert not [c for c in code if re.search(r"^\s*(def|class) ", c.source, re.MULTILINE)]
