@@ -69,13 +69,15 @@ def _arrow(ax, start, end, text, *, curved=0.0, both=False, color="0.2", fontsiz
 
 
 def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | None = None,
-                 standardized: bool = True, fontsize: int = 8):
+                 standardized: bool = True, fontsize: int = 8, show_covariances: bool | None = None):
     """Draw the model: factors as ellipses, items as boxes, standardized coefficients.
 
     Measurement models are drawn with factors in a row over their items and factor
     correlations as arcs; structural models with factors in columns by causal order,
     paths labelled with standardized coefficients and significance stars
     (* p < .05, ** p < .01, *** p < .001), and R-squared under each dependent factor.
+    Factor correlations are drawn as arcs when there are at most six of them
+    (``show_covariances`` overrides); with more they belong in a table.
 
     Returns
     -------
@@ -84,27 +86,34 @@ def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | Non
     est = result.estimates[result.estimates["group"] == group]
     col = "std_all" if standardized else "est"
     pos, layout = _positions(result, show_indicators)
+    lv_cov = est[(est["op"] == "~~") & (est["lhs"] != est["rhs"]) & est["lhs"].isin(result.latent)
+                 & est["rhs"].isin(result.latent)]
+    if show_covariances is None:
+        show_covariances = len(lv_cov) <= 6
     if ax is None:
         width = max(6.0, 0.45 * len(pos)) if layout == "row" else 9.0
         _, ax = plt.subplots(figsize=(min(width, 16), 4.5 if layout == "row" else 6.0))
     for name, (x, y) in pos.items():
         if name in result.latent:
-            ax.add_patch(Ellipse((x, y), 1.5 if layout == "row" else 1.9, 0.55, fc="#e8f0fa", ec="0.2"))
+            width = max(1.5 if layout == "row" else 1.9, 0.16 * len(name) + 0.5)
+            ax.add_patch(Ellipse((x, y), width, 0.55, fc="#e8f0fa", ec="0.2"))
             ax.text(x, y, name, ha="center", va="center", fontsize=fontsize + 1)
         else:
             ax.add_patch(Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, fc="white", ec="0.2"))
             ax.text(x, y, name, ha="center", va="center", fontsize=fontsize)
+    loading_count: dict[str, int] = {}
     for _, row in est.iterrows():
         lhs, op, rhs = row["lhs"], row["op"], row["rhs"]
         if lhs not in pos or rhs not in pos:
             continue
         label = f"{row[col]:.2f}{_stars(row['pvalue'])}"
         if op == "=~":
-            _arrow(ax, pos[lhs], pos[rhs], label, fontsize=fontsize - 1, at=0.72)
+            k = loading_count[lhs] = loading_count.get(lhs, -1) + 1
+            _arrow(ax, pos[lhs], pos[rhs], label, fontsize=fontsize - 1, at=0.55 + 0.25 * (k % 2))
         elif op == "~":
             skip = abs(pos[lhs][0] - pos[rhs][0]) > 3.5 and abs(pos[lhs][1] - pos[rhs][1]) < 0.5
             _arrow(ax, pos[rhs], pos[lhs], label, fontsize=fontsize, curved=-0.35 if skip else 0.0)
-        elif op == "~~" and lhs != rhs and lhs in result.latent and rhs in result.latent:
+        elif op == "~~" and lhs != rhs and lhs in result.latent and rhs in result.latent and show_covariances:
             _arrow(ax, pos[lhs], pos[rhs], f"{row[col]:.2f}", curved=-0.3, both=True, color="0.55",
                    fontsize=fontsize - 2)
     r2 = result.r2
@@ -115,8 +124,13 @@ def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | Non
             ax.text(x, y - 0.42, f"R² = {r2[key]:.2f}", ha="center", va="top", fontsize=fontsize - 1, color="0.3")
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 1.2, max(xs) + 1.2)
-    ax.set_ylim(min(min(ys) - 0.9, -1.8), max(max(ys) + (1.6 if layout == "row" else 0.9), 1.8))
+    half = max(0.16 * len(v) + 0.5 for v in result.latent) / 2 if result.latent else 0.5
+    ax.set_xlim(min(xs) - max(1.2, half + 0.2), max(xs) + max(1.2, half + 0.2))
+    top = 1.6 if (layout == "row" and show_covariances) else 0.6
+    ax.set_ylim(min(min(ys) - 0.9, -1.8), max(max(ys) + top, 1.8))
+    if not show_covariances and len(lv_cov):
+        ax.text(min(xs) - 1.0, min(min(ys) - 0.8, -1.7), f"{len(lv_cov)} factor correlations not drawn (see the table)",
+                fontsize=fontsize - 1, color="0.4", va="bottom")
     ax.set_aspect("auto")
     ax.axis("off")
     return ax
