@@ -177,3 +177,18 @@ def test_builders_reproduce_reference_syntax():
     assert norm(sqlib.models.cfa_syntax(cb)) == norm(load_case("servqual_cfa")["model"])
     assert norm(sqlib.models.structural_syntax(cb)) == norm(load_case("servqual_sem")["model"])
     assert norm(sqlib.models.structural_syntax(cb, direct=True)) == norm(load_case("servqual_sem_direct")["model"])
+
+
+def test_standardized_solution_matches_lavaan(case_and_result):
+    case, result = case_and_result
+    ref = pd.DataFrame(case["standardized_solution"])
+    ref["rhs"] = ref["rhs"].fillna("").astype(str).str.replace(" ", "")
+    ref = ref[ref["op"] != ":="] if result.spec.ngroups > 1 else ref  # lavaan puts := rows in group 0
+    ref["group"] = ref["group"].replace(0, 1)
+    ours = result.standardized_solution()
+    merged = ref.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_ref", ""))
+    assert len(merged) == len(ref)
+    for col in ("est_std", "se"):
+        both = merged[f"{col}_ref"].notna() & (merged[f"{col}_ref"] != 0)
+        diff = (merged.loc[both, col] - merged.loc[both, f"{col}_ref"]).abs()
+        assert diff.max() < 1e-3, merged.loc[both].assign(diff=diff).sort_values("diff").tail(3)

@@ -157,6 +157,9 @@ write_case <- function(name, fit, data_file, model, options, extra = list()) {
   est <- with_group(parameterEstimates(fit, standardized = TRUE))
   if (!"label" %in% names(est)) est$label <- ""  # lavaan omits the column when no parameter is labelled
   mi <- with_group(modindices(fit))
+  std <- with_group(standardizedSolution(fit))
+  std <- std[, intersect(c("lhs", "op", "rhs", "group", "est_std", "se", "z", "pvalue", "ci_lower", "ci_upper"),
+                         names(std))]
   fm <- as.list(fitMeasures(fit))
   names(fm) <- gsub(".", "_", names(fm), fixed = TRUE)
   implied <- lavInspect(fit, "implied")
@@ -174,6 +177,7 @@ write_case <- function(name, fit, data_file, model, options, extra = list()) {
       nobs = I(as.integer(lavInspect(fit, "nobs"))),
       converged = lavInspect(fit, "converged"),
       estimates = est,
+      standardized_solution = std,
       fit_measures = fm,
       r2 = r2_block(fit),
       modindices = mi,
