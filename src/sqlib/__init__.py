@@ -23,6 +23,8 @@ _EXPORTS = {
     "SEMResult": "sem",
     "release_tests": "invariance",
     "bootstrap": None,
+    "gaps": None,
+    "effects": None,
     "models": None,
     "tables": None,
     "semplots": None,
