@@ -109,8 +109,13 @@ def test_manifest_records_inputs_versions_and_status(sample_run, manifest):
         assert manifest["packages"][name] == metadata.version(name)
     assert manifest["python"] == sys.version.split()[0]
     assert manifest["started"] <= manifest["finished"]
-    [record] = manifest["notebooks"]
-    assert record["notebook"] == SCREENING and record["status"] == "succeeded"
+    records = manifest["notebooks"]
+    assert [r["notebook"] for r in records] == defaults["notebooks"]
+    assert all(r["status"] == "succeeded" for r in records)
+    for r in records:
+        assert (sample_run / f"{r['notebook']}.html").is_file()
+    record = records[0]
+    assert record["notebook"] == SCREENING
     assert record["duration_seconds"] > 0
     assert record["parameters"]["output_dir"] == str(sample_run)
     assert record["parameters"]["seed"] == defaults["seed"]
