@@ -86,32 +86,43 @@ class MLObjective:
             v, inv = self._group_value(st, mom["sigma"], mom["mu"])
             if inv is None:
                 return np.inf, grad
-            d_sigma, d_mu = self.model.jacobian(theta, g, mom)
+            d_sigma, d_mu, used = self.model.jacobian_compact(theta, g, mom)
             W = st.cov
             if self.meanstructure:
                 diff = st.mean - mom["mu"]
                 W = W + np.outer(diff, diff)
-                grad += w * (-2.0 * (d_mu.T @ (inv @ diff)))
+                grad[used] += w * (-2.0 * (d_mu.T @ (inv @ diff)))
             omega = inv - inv @ W @ inv
-            grad += w * omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2])
+            grad[used] += w * omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2])
             total += w * v
         return total, grad
 
     def group_information(self, theta: np.ndarray, g: int) -> np.ndarray:
+        """Expected information of group ``g`` per observation (K x K)."""
+        full = np.zeros((theta.size, theta.size))
+        compact, used = self._compact_information(theta, g)
+        full[np.ix_(used, used)] = compact
+        return full
+
+    def _compact_information(self, theta: np.ndarray, g: int):
         mom = self.model.moments(theta, g)
         inv = np.linalg.inv(mom["sigma"])
-        d_sigma, d_mu = self.model.jacobian(theta, g, mom)
+        d_sigma, d_mu, used = self.model.jacobian_compact(theta, g, mom)
         dk = np.ascontiguousarray(d_sigma.transpose(2, 0, 1))      # (K, p, p)
         t = inv @ dk @ inv                                         # Sigma^-1 dSigma_k Sigma^-1
         flat = dk.reshape(dk.shape[0], -1)
         info = 0.5 * flat @ t.reshape(t.shape[0], -1).T            # 0.5 tr(S^-1 dS_k S^-1 dS_l)
         if self.meanstructure:
             info += d_mu.T @ inv @ d_mu
-        return info
+        return info, used
 
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Expected information per observation, weighted over groups."""
-        return sum(w * self.group_information(theta, g) for g, w in enumerate(self.weights, start=1))
+        total = np.zeros((theta.size, theta.size))
+        for g, w in enumerate(self.weights, start=1):
+            compact, used = self._compact_information(theta, g)
+            total[np.ix_(used, used)] += w * compact
+        return total
 
 
 @dataclass

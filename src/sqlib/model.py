@@ -38,6 +38,8 @@ class GroupMatrices:
     a_map: np.ndarray | None = None
     s_map: np.ndarray | None = None
     m_map: np.ndarray | None = None
+    used: np.ndarray | None = None
+    position: np.ndarray | None = None
 
 
 class RAMModel:
@@ -94,18 +96,23 @@ class RAMModel:
                 m[1].append(row.free)
         as_arrays = lambda t: tuple(np.asarray(x, dtype=int) for x in t)  # noqa: E731
         gm = GroupMatrices(A, S, M, as_arrays(a), as_arrays(s), as_arrays(m))
-        # entry -> parameter maps, so shared parameters sum their entries in one matmul
-        gm.a_map = self._entry_map(gm.a_idx[2])
-        gm.s_map = self._entry_map(gm.s_idx[2])
-        gm.m_map = self._entry_map(gm.m_idx[1])
+        # the parameters this group uses, and each one's column in the compact Jacobian
+        gm.used = np.unique(np.concatenate([gm.a_idx[2], gm.s_idx[2], gm.m_idx[1]])).astype(int)
+        gm.position = np.full(max(self.n_free, 1), -1, dtype=int)
+        gm.position[gm.used] = np.arange(gm.used.size)
+        # entry -> column maps, so shared parameters sum their entries in one matmul
+        gm.a_map = self._entry_map(gm.position[gm.a_idx[2]], gm.used.size)
+        gm.s_map = self._entry_map(gm.position[gm.s_idx[2]], gm.used.size)
+        gm.m_map = self._entry_map(gm.position[gm.m_idx[1]], gm.used.size)
         return gm
 
-    def _entry_map(self, params: np.ndarray) -> np.ndarray | None:
-        """None when every entry has its own parameter (plain scatter is enough)."""
-        if np.unique(params).size == params.size:
+    @staticmethod
+    def _entry_map(columns: np.ndarray, width: int) -> np.ndarray | None:
+        """None when every entry has its own column (plain scatter is enough)."""
+        if np.unique(columns).size == columns.size:
             return None
-        out = np.zeros((params.size, self.n_free))
-        out[np.arange(params.size), params] = 1.0
+        out = np.zeros((columns.size, width))
+        out[np.arange(columns.size), columns] = 1.0
         return out
 
     @staticmethod
@@ -158,26 +165,42 @@ class RAMModel:
 
     def jacobian(self, theta: np.ndarray, g: int, mom: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Derivatives of Sigma (p, p, K) and mu (p, K) with respect to theta."""
+        d_sigma_c, d_mu_c, used = self.jacobian_compact(theta, g, mom)
+        p, K = self.p, self.n_free
+        d_sigma = np.zeros((p, p, K))
+        d_mu = np.zeros((p, K))
+        d_sigma[:, :, used] = d_sigma_c
+        d_mu[:, used] = d_mu_c
+        return d_sigma, d_mu
+
+    def jacobian_compact(self, theta: np.ndarray, g: int, mom: dict | None = None):
+        """Like :meth:`jacobian`, restricted to the parameters group ``g`` uses.
+
+        Returns ``(d_sigma (p, p, K_g), d_mu (p, K_g), used)`` where ``used`` holds the
+        parameter indices of the columns; in multi-group models this skips the many
+        parameters that belong to other groups.
+        """
         mom = mom if mom is not None else self.moments(theta, g)
         gm = self.groups[g - 1]
-        p, K = self.p, self.n_free
+        p = self.p
+        used, pos = gm.used, gm.position
         G = mom["B"][:p, :]            # F B      (p x n)
         H = mom["cov_all"][:, :p]      # B S B'F' (n x p)
-        d_sigma = np.zeros((p * p, K))
-        d_mu = np.zeros((p, K))
+        d_sigma = np.zeros((p * p, used.size))
+        d_mu = np.zeros((p, used.size))
         ai, aj, ak = gm.a_idx
         if ak.size:
             c = G[:, ai][:, None, :] * H[aj, :].T[None, :, :]       # (p, p, entries)
             c = c + c.transpose(1, 0, 2)
-            self._scatter(d_sigma, c.reshape(p * p, -1), ak, gm.a_map)
-            self._scatter(d_mu, G[:, ai] * mom["mean_all"][aj], ak, gm.a_map)
+            self._scatter(d_sigma, c.reshape(p * p, -1), pos[ak], gm.a_map)
+            self._scatter(d_mu, G[:, ai] * mom["mean_all"][aj], pos[ak], gm.a_map)
         si, sj, sk = gm.s_idx
         if sk.size:
             c = G[:, si][:, None, :] * G[:, sj][None, :, :]
             off = si != sj
             c[:, :, off] += c[:, :, off].transpose(1, 0, 2)
-            self._scatter(d_sigma, c.reshape(p * p, -1), sk, gm.s_map)
+            self._scatter(d_sigma, c.reshape(p * p, -1), pos[sk], gm.s_map)
         mi, mk = gm.m_idx
         if mk.size:
-            self._scatter(d_mu, G[:, mi], mk, gm.m_map)
-        return d_sigma.reshape(p, p, K), d_mu
+            self._scatter(d_mu, G[:, mi], pos[mk], gm.m_map)
+        return d_sigma.reshape(p, p, used.size), d_mu, used
