@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .estimation import GroupStats, MLObjective, bfgs
+from .estimation import GroupStats, MLObjective, bfgs, lean_bfgs
 
 
 @dataclass
@@ -66,7 +66,9 @@ def _run_chunk(result, blocks, seeds, hess_inv0) -> list[np.ndarray | None]:
             out.append(None)
             continue
         objective = MLObjective(result.model, stats_, meanstructure)
-        opt = bfgs(objective, result.theta, hess_inv0=hess_inv0, gtol=1e-7)
+        opt = lean_bfgs(objective, result.theta, hess_inv0)
+        if not opt.converged:
+            opt = bfgs(objective, result.theta, hess_inv0=hess_inv0, gtol=1e-7)
         out.append(_draw_values(result, opt.theta) if opt.converged else None)
     return out
 
@@ -92,7 +94,7 @@ def _jackknife(result, blocks, hess_inv0) -> np.ndarray:
         for i in range(x.shape[0]):
             stats_ = [GroupStats.from_array(np.delete(b, i, axis=0) if h == g else b) for h, b in enumerate(blocks)]
             objective = MLObjective(result.model, stats_, meanstructure)
-            opt = bfgs(objective, result.theta, hess_inv0=hess_inv0, gtol=1e-7)
+            opt = lean_bfgs(objective, result.theta, hess_inv0)
             rows.append(_draw_values(result, opt.theta))
     return np.array(rows)
 

@@ -86,14 +86,14 @@ class MLObjective:
             v, inv = self._group_value(st, mom["sigma"], mom["mu"])
             if inv is None:
                 return np.inf, grad
-            d_sigma, d_mu, used = self.model.jacobian_compact(theta, g, mom)
             W = st.cov
+            omega_mu = None
             if self.meanstructure:
                 diff = st.mean - mom["mu"]
                 W = W + np.outer(diff, diff)
-                grad[used] += w * (-2.0 * (d_mu.T @ (inv @ diff)))
+                omega_mu = -2.0 * (inv @ diff)
             omega = inv - inv @ W @ inv
-            grad[used] += w * omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2])
+            grad += w * self.model.gradient(g, mom, 0.5 * (omega + omega.T), omega_mu)
             total += w * v
         return total, grad
 
@@ -181,6 +181,47 @@ def quasi_newton(objective, theta0: np.ndarray, max_iter: int = 10000) -> Optimi
                    options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30})
     grad = objective.value_and_gradient(res.x)[1]
     return OptimizeResult(res.x, float(res.fun), bool(np.max(np.abs(grad)) < 1e-6), int(res.nit), str(res.message))
+
+
+def lean_bfgs(objective, theta0: np.ndarray, hess_inv: np.ndarray, tol: float = 1e-7,
+              max_iter: int = 200) -> OptimizeResult:
+    """A small BFGS (inverse-Hessian update, Armijo backtracking) without scipy's overhead.
+
+    Meant for many refits of one model from a good start and metric (bootstrap,
+    simulation): the unit step is usually accepted, so each iteration costs one
+    gradient evaluation.
+    """
+    theta = theta0.copy()
+    h = hess_inv.copy()
+    value, grad = objective.value_and_gradient(theta)
+    for it in range(1, max_iter + 1):
+        if not np.isfinite(value):
+            break
+        if np.max(np.abs(grad)) < tol:
+            return OptimizeResult(theta, value, True, it - 1, "converged")
+        direction = -h @ grad
+        slope = grad @ direction
+        if slope >= 0:  # not a descent direction: restart from the initial metric
+            h = hess_inv.copy()
+            direction = -h @ grad
+            slope = grad @ direction
+        step = 1.0
+        while step > 1e-10:
+            new_value, new_grad = objective.value_and_gradient(theta + step * direction)
+            if np.isfinite(new_value) and new_value <= value + 1e-4 * step * slope:
+                break
+            step *= 0.5
+        else:
+            break
+        s_vec = step * direction
+        y_vec = new_grad - grad
+        sy = s_vec @ y_vec
+        if sy > 1e-12:
+            rho = 1.0 / sy
+            hy = h @ y_vec
+            h += (rho * rho * (y_vec @ hy) + rho) * np.outer(s_vec, s_vec) - rho * (np.outer(s_vec, hy) + np.outer(hy, s_vec))
+        theta, value, grad = theta + s_vec, new_value, new_grad
+    return OptimizeResult(theta, value, False, max_iter, "BFGS did not converge")
 
 
 def bfgs(objective, theta0: np.ndarray, max_iter: int = 2000, hess_inv0: np.ndarray | None = None,

@@ -116,8 +116,7 @@ class FIMLObjective:
             v, mom, omega, omega_mu = self._group_terms(theta, g, True)
             if not np.isfinite(v):
                 return np.inf, grad
-            d_sigma, d_mu = self.model.jacobian(theta, g, mom)
-            grad += omega.reshape(-1) @ d_sigma.reshape(-1, d_sigma.shape[2]) + omega_mu @ d_mu
+            grad += self.model.gradient(g, mom, 0.5 * (omega + omega.T), omega_mu)
             total += v
         return total / self.ntotal, grad / self.ntotal
 

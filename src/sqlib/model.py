@@ -163,6 +163,35 @@ class RAMModel:
             "sigma": cov_all[:p, :p], "mu": mean_all[:p],
         }
 
+    def gradient(self, g: int, mom: dict, omega: np.ndarray, omega_mu: np.ndarray | None) -> np.ndarray:
+        """tr(omega dSigma/dtheta_k) + omega_mu' dmu/dtheta_k for every parameter, without the Jacobian.
+
+        With G = F B and H = B S B' F', a path entry (i, j) contributes
+        2 (G' omega H')[i, j] and a covariance entry (i, j) (G' omega G)[i, j], twice
+        off the diagonal; ``omega`` must be symmetric.
+        """
+        gm = self.groups[g - 1]
+        p = self.p
+        G = mom["B"][:p, :]
+        H = mom["cov_all"][:, :p]
+        grad = np.zeros(self.n_free)
+        g_omega = G.T @ omega                       # (n x p)
+        ai, aj, ak = gm.a_idx
+        if ak.size:
+            k_a = g_omega @ H.T                     # (n x n)
+            contrib = 2.0 * k_a[ai, aj]
+            if omega_mu is not None:
+                contrib = contrib + (G.T @ omega_mu)[ai] * mom["mean_all"][aj]
+            np.add.at(grad, ak, contrib)
+        si, sj, sk = gm.s_idx
+        if sk.size:
+            k_s = g_omega @ G                       # (n x n)
+            np.add.at(grad, sk, np.where(si == sj, 1.0, 2.0) * k_s[si, sj])
+        mi, mk = gm.m_idx
+        if mk.size and omega_mu is not None:
+            np.add.at(grad, mk, (G.T @ omega_mu)[mi])
+        return grad
+
     def jacobian(self, theta: np.ndarray, g: int, mom: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Derivatives of Sigma (p, p, K) and mu (p, K) with respect to theta."""
         d_sigma_c, d_mu_c, used = self.jacobian_compact(theta, g, mom)
