@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import sqlib
@@ -76,7 +77,21 @@ def main() -> None:
                          "lavaan_upper": ref["ci.upper"], "sqlib_upper": mine["ci_upper"]})
     side["max_abs_diff"] = pd.concat([(side.lavaan_lower - side.sqlib_lower).abs(),
                                       (side.lavaan_upper - side.sqlib_upper).abs()], axis=1).max(axis=1)
+    # Monte Carlo error of a percentile endpoint from B draws (order-statistic interval),
+    # and of the difference of two independent bootstrap runs (sqrt(2) times that)
+    side["mc_se_diff"] = [np.sqrt(2) * max(_endpoint_mc_se(boot.draws[name].to_numpy(), q) for q in (0.025, 0.975))
+                          for name in side.index]
+    side["within_2_mc_se"] = side["max_abs_diff"] <= 2 * side["mc_se_diff"]
     print(side.round(4).to_string())
+
+
+def _endpoint_mc_se(draws: np.ndarray, q: float) -> float:
+    """Monte Carlo SE of the q-quantile of ``draws`` (binomial order-statistic interval / 2*1.96)."""
+    b = np.sort(draws)
+    n = b.size
+    half = 1.96 * np.sqrt(n * q * (1 - q))
+    lo, hi = int(max(np.floor(n * q - half), 0)), int(min(np.ceil(n * q + half), n - 1))
+    return (b[hi] - b[lo]) / (2 * 1.96)
 
 
 if __name__ == "__main__":

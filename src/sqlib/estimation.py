@@ -259,7 +259,7 @@ def optimize(objective, theta0: np.ndarray) -> OptimizeResult:
     Scoring is robust far from the optimum but converges only linearly when the
     model misfits; BFGS seeded with the expected Hessian finishes in a few steps.
     """
-    start = fisher_scoring(objective, theta0, max_iter=30, tol=1e-4)
+    start = fisher_scoring(objective, theta0, max_iter=8, tol=1e-3)
     theta = start.theta if np.isfinite(start.value) else theta0
     result = bfgs(objective, theta)
     if result.converged:

@@ -45,8 +45,18 @@ def _chol_inverse(matrix: np.ndarray) -> tuple[float, np.ndarray] | None:
     inv, info = lapack.dpotri(chol, lower=1)
     if info != 0:
         return None
-    inv = np.tril(inv) + np.tril(inv, -1).T
+    rows, cols = _lower_indices(matrix.shape[0])
+    inv[cols, rows] = inv[rows, cols]  # dpotri fills the lower triangle only
     return logdet, inv
+
+
+_LOWER: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _lower_indices(n: int):
+    if n not in _LOWER:
+        _LOWER[n] = np.tril_indices(n, -1)
+    return _LOWER[n]
 
 
 def patterns_of(x: np.ndarray) -> list[Pattern]:
