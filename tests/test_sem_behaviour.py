@@ -88,7 +88,7 @@ def test_heywood_case_is_flagged_in_summary():
     res = sqlib.fit("f =~ y1 + y2 + y3", exact_data(r))
     heywood = res.heywood_cases
     assert ((heywood["lhs"] == "y1") & (heywood["op"] == "~~")).any()
-    assert any("negative variance y1" in w for w in res.summary().warnings)
+    assert any("Negative variance for y1" in w for w in res.summary().warnings)
 
 
 def test_defined_parameter_uses_delta_method():

@@ -24,6 +24,7 @@ _EXPORTS = {
     "release_tests": "invariance",
     "bootstrap": None,
     "gaps": None,
+    "diagnostics": None,
     "effects": None,
     "models": None,
     "tables": None,

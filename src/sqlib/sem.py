@@ -199,6 +199,20 @@ class SEMResult:
 
         return Summary(self)
 
+    def data_frame(self, group: int = 1) -> pd.DataFrame:
+        """The rows the model was fitted to (model variables only)."""
+        return pd.DataFrame(self.blocks[group - 1], columns=self.model.ov)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Checks for improper or uninterpretable solutions (see :mod:`sqlib.diagnostics`)."""
+        if getattr(self, "_diagnostics", None) is None:
+            from .diagnostics import diagnose
+
+            data = self.data_frame() if self.blocks is not None and self.spec.ngroups == 1 else None
+            self._diagnostics = diagnose(self, data=data)
+        return self._diagnostics
+
     @property
     def heywood_cases(self) -> pd.DataFrame:
         """Negative variances and standardized values beyond 1 (improper solutions)."""

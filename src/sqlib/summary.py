@@ -53,16 +53,9 @@ class Summary:
         return pd.DataFrame(rows, columns=["item", "value"])
 
     def _warnings(self) -> list[str]:
-        r = self.result
-        out = []
-        if not r.converged:
-            out.append("The model did not converge: do not interpret these estimates.")
-        for _, row in r.heywood_cases.iterrows():
-            if row["lhs"] == row["rhs"]:
-                out.append(f"Heywood case: negative variance {row['lhs']} ~~ {row['rhs']} = {row['est']:.3f}.")
-            else:
-                out.append(f"Heywood case: standardized {row['lhs']} {row['op']} {row['rhs']} = {row['std_all']:.3f} (beyond 1).")
-        return out
+        """Severe problems and warnings from ``result.diagnostics``, most serious first."""
+        table = self.result.diagnostics
+        return [f"{row.severity.upper()}: {row.message} {row.suggestion}".strip() for row in table.itertuples()]
 
     # ---------------------------------------------------------------- render
     def _section_frame(self, part: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +88,8 @@ class Summary:
     def _repr_html_(self) -> str:
         out = ["<div class='sqlib-summary'>", "<h4>sqlib SEM summary</h4>"]
         for w in self.warnings:
-            out.append(f"<div style='border:2px solid #c00;padding:4px;color:#900'>{html.escape(w)}</div>")
+            color = "#c00" if w.startswith("SEVERE") else "#c80"
+            out.append(f"<div style='border:2px solid {color};padding:4px;color:{color}'>{html.escape(w)}</div>")
         out.append(self.header.to_html(index=False, header=False))
         out.append("<h5>Fit measures</h5>" + self.fit_table.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
         for title, part in self.sections.items():

@@ -1,0 +1,90 @@
+"""Diagnostics fire on data built to fail and stay quiet on the bundled sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sqlib
+from sqlib import models
+from sqlib.diagnostics import diagnose, has_severe
+from tests.test_sem_behaviour import exact_data
+
+
+def population(phi: np.ndarray, loading: float = 0.75, per_factor: int = 3, paths=None) -> np.ndarray:
+    """Indicator covariance for factors with correlation matrix ``phi``."""
+    m = phi.shape[0]
+    lam = np.zeros((m * per_factor, m))
+    for f in range(m):
+        lam[f * per_factor:(f + 1) * per_factor, f] = loading
+    return lam @ phi @ lam.T + np.diag(np.full(m * per_factor, 1 - loading**2))
+
+
+def three_factor_model():
+    return "\n".join(f"f{f + 1} =~ " + " + ".join(f"y{3 * f + i + 1}" for i in range(3)) for f in range(3))
+
+
+def test_quiet_on_the_bundled_sample():
+    for syntax in (models.cfa_syntax(), models.structural_syntax()):
+        table = sqlib.fit(syntax, sqlib.load_sample()).diagnostics
+        assert (table["severity"] == "note").all(), table
+
+
+def test_latent_correlation_beyond_one_is_not_positive_definite():
+    phi = np.array([[1, 1.05, 0.3], [1.05, 1, 0.3], [0.3, 0.3, 1]])
+    res = sqlib.fit(three_factor_model(), exact_data(population(phi), n=500))
+    table = res.diagnostics
+    npd = table[table["check"] == "not positive definite"]
+    assert len(npd) == 1 and npd["severity"].iloc[0] == "severe"
+    assert "f1" in npd["where"].iloc[0] and "f2" in npd["where"].iloc[0]
+    assert "smallest eigenvalue" in npd["message"].iloc[0]
+    assert ((table["check"] == "heywood case") & table["where"].str.contains("f1 ~~ f2")).any()
+    assert has_severe(table) and res.summary().warnings[0].startswith("SEVERE")
+
+
+def test_negative_variance_names_the_item():
+    r = np.array([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])
+    table = sqlib.fit("f =~ y1 + y2 + y3", exact_data(r)).diagnostics
+    row = table[(table["check"] == "heywood case") & (table["where"] == "y1")]
+    assert len(row) == 1 and "Negative variance for y1" in row["message"].iloc[0]
+
+
+def test_collinear_dimensions_are_flagged_with_suppression():
+    phi_x = np.array([[1, .97, .5], [.97, 1, .5], [.5, .5, 1]])
+    b = np.array([1.2, -0.9, 0.0])  # out = 1.2 f1 - 0.9 f2 + zeta: suppression between near-twins
+    phi = np.zeros((4, 4))
+    phi[:3, :3] = phi_x
+    phi[3, :3] = phi[:3, 3] = phi_x @ b
+    phi[3, 3] = b @ phi_x @ b + 0.4
+    data = exact_data(population(phi), n=600)
+    data.columns = [f"y{i + 1}" for i in range(9)] + ["z1", "z2", "z3"]
+    syntax = three_factor_model() + "\nout =~ z1 + z2 + z3\nout ~ f1 + f2 + f3"
+    table = diagnose(sqlib.fit(syntax, data), data=data)
+    collinear = table[table["check"] == "collinear predictors"]
+    assert set(collinear["where"].str.split(" ").str[0]) >= {"f1", "f2"}
+    assert (collinear["severity"] == "severe").all()
+    beyond = table[table["check"] == "path beyond 1"]
+    assert beyond["where"].str.contains("out ~ f1").any()
+    validity = table[table["check"] == "discriminant validity"]
+    assert (validity["where"] == "f1 & f2").any() and (validity["severity"] == "severe").any()
+
+
+def test_tiny_sample_is_flagged():
+    data = sqlib.load_sample().dropna().head(60)
+    table = sqlib.fit(models.cfa_syntax(), data).diagnostics
+    size = table[table["check"] == "sample size"]
+    assert len(size) == 1 and "60 respondents" in size["message"].iloc[0]
+
+
+def test_thresholds_can_be_changed():
+    res = sqlib.fit(models.cfa_syntax(), sqlib.load_sample())
+    table = diagnose(res, limits={"cases_per_parameter": 100})
+    assert (table["check"] == "sample size").any()
+
+
+def test_view_is_red_when_severe():
+    r = np.array([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])
+    view = sqlib.diagnostics.show(sqlib.fit("f =~ y1 + y2 + y3", exact_data(r)).diagnostics)
+    assert view.severe and "#c00" in view._repr_html_()
+    clean = sqlib.diagnostics.show(sqlib.fit(models.cfa_syntax(), sqlib.load_sample()).diagnostics)
+    assert not clean.severe and "No problems found" in clean._repr_html_()
