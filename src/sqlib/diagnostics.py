@@ -270,3 +270,68 @@ class DiagnosticsView:
 def show(table: pd.DataFrame) -> DiagnosticsView:
     """Wrap a diagnostics table for display (``display(show(result.diagnostics))``)."""
     return DiagnosticsView(table)
+
+
+def _collinear_sets(table: pd.DataFrame, dimensions: list[str]) -> list[list[str]]:
+    """Connected groups of dimensions that diagnostics flag as not distinct."""
+    pairs = []
+    for row in table.itertuples():
+        if row.check == "discriminant validity" and row.severity == "severe":
+            pairs.append(tuple(row.where.split(" & ")))
+    flagged = {row.where.split(" ")[0] for row in table.itertuples() if row.check == "collinear predictors"
+               and row.severity == "severe"}
+    if not pairs and len(flagged) >= 2:
+        pairs = [tuple(sorted(flagged))]
+    sets: list[set] = []
+    for pair in pairs:
+        pair = {p for p in pair if p in dimensions}
+        if len(pair) < 2:
+            continue
+        joined = [s for s in sets if s & pair]
+        for s in joined:
+            sets.remove(s)
+            pair |= s
+        sets.append(pair)
+    return [[d for d in dimensions if d in s] for s in sets]
+
+
+def alternatives(result, data: pd.DataFrame, codebook=None) -> dict:
+    """Fit the defensible alternatives when dimensions are not distinct, and compare them.
+
+    For the structural service-quality model: the second-order model (one service-quality
+    factor behind the dimensions) and a model with each set of collinear dimensions merged
+    into one factor. Each model's severe diagnostics are counted; the recommended model is
+    the one without severe problems that has the lowest BIC.
+
+    Returns
+    -------
+    dict
+        ``table`` (fit, R-squared, ``severe_problems``, ``recommended``), ``fits`` (name ->
+        result), ``diagnostics`` (name -> table) and ``recommended`` (a name).
+    """
+    from . import models
+    from .codebook import load_codebook
+    from .sem import fit
+    from .tables import model_comparison
+
+    cb = load_codebook(codebook)
+    current = diagnose(result, data=data, codebook=cb)
+    fits = {"as specified": result}
+    structural = any(r.op == "~" for r in result.spec.rows)
+    if structural:
+        fits["second-order"] = fit(models.second_order_syntax(cb), data, estimator=result.estimator)
+    merged_cb = cb
+    for group in _collinear_sets(current, cb.dimensions):
+        merged_cb = models.merge_constructs(merged_cb, group)
+    if merged_cb is not cb:
+        dims = [c.name for c in merged_cb.constructs if c.kind == "dimension"]
+        syntax = models.structural_syntax(merged_cb) if structural and len(dims) >= 1 else models.cfa_syntax(merged_cb)
+        fits["merged dimensions"] = fit(syntax, data, estimator=result.estimator)
+    tables = {name: (current if name == "as specified" else diagnose(res, data=data, codebook=cb))
+              for name, res in fits.items()}
+    table = model_comparison(fits)
+    table["severe_problems"] = [int((tables[name]["severity"] == "severe").sum()) for name in fits]
+    proper = table[table["severe_problems"] == 0]
+    recommended = proper.sort_values("bic")["model"].iloc[0] if len(proper) else None
+    table["recommended"] = table["model"] == recommended
+    return {"table": table, "fits": fits, "diagnostics": tables, "recommended": recommended}

@@ -219,3 +219,18 @@ def effects_forest(effects: pd.DataFrame, *, outcome: str | None = None, ax=None
     ax.set_xlabel(f"{'standardized ' if standardized else ''}effect on {outcome}" + ("" if standardized else " (95% CI)"))
     ax.legend(frameon=False, loc="best")
     return ax
+
+
+def scree_plot(parallel: pd.DataFrame, *, ax=None):
+    """Scree plot with the parallel-analysis threshold (table of :func:`sqlib.efa.parallel_analysis`)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(parallel["factor"], parallel["eigenvalue"], "o-", label="observed")
+    ax.plot(parallel["factor"], parallel["random_eigenvalue"], "s--", color="0.5", label="random data (95th pct.)")
+    kept = int(parallel["retain"].sum())
+    ax.axvline(kept + 0.5, color="#c00", lw=0.8, ls=":")
+    ax.set_xlabel("factor")
+    ax.set_ylabel("eigenvalue")
+    ax.set_title(f"Parallel analysis: retain {kept} factor{'s' if kept != 1 else ''}")
+    ax.legend(frameon=False)
+    return ax
