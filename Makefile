@@ -41,6 +41,7 @@ data: setup ## Regenerate the bundled sample survey in data/ from its seed
 	$(BIN)/python -c "from sqlib.simulate import main; main(['--write-sample'])"
 
 refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-cran-semtools r-cran-psych r-cran-jsonlite) to rewrite tests/fixtures
+	$(BIN)/python tests/reference/make_failing_data.py
 	Rscript tests/reference/make_refs.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)

@@ -88,3 +88,22 @@ def test_view_is_red_when_severe():
     assert view.severe and "#c00" in view._repr_html_()
     clean = sqlib.diagnostics.show(sqlib.fit(models.cfa_syntax(), sqlib.load_sample()).diagnostics)
     assert not clean.severe and "No problems found" in clean._repr_html_()
+
+
+@pytest.mark.parametrize("case, warning, check", [
+    ("fail_heywood", "negative", "heywood case"),
+    ("fail_npd", "not positive definite", "not positive definite"),
+])
+def test_diagnostics_fire_where_lavaan_warns(case, warning, check):
+    """lavaan's own warnings on the same data (fixtures from make_refs.R) are the reference."""
+    import json
+
+    import pandas as pd
+
+    from sqlib import config
+
+    fixture = json.loads((config.FIXTURES_DIR / f"{case}.json").read_text())
+    assert any(warning in w for w in fixture["warnings"]), fixture["warnings"]
+    result = sqlib.fit(fixture["model"], pd.read_csv(config.PROJECT_ROOT / fixture["data"]))
+    table = result.diagnostics
+    assert ((table["check"] == check) & (table["severity"] == "severe")).any(), table

@@ -19,7 +19,7 @@ from sqlib import config
 
 CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path", "servqual_cfa", "servqual_sem", "servqual_sem_direct",
          "hs_cfa_mlr", "servqual_cfa_mlr", "servqual_cfa_fiml", "hs_configural", "hs_metric", "hs_scalar",
-         "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial"]
+         "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial", "fail_heywood", "fail_npd"]
 FIT_MEASURES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi", "rmsea",
                 "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "logl", "unrestricted_logl", "aic",
                 "bic", "bic2", "gfi", "agfi", "ntotal",
@@ -109,7 +109,8 @@ def test_fit_measures_match_lavaan(case_and_result):
             continue
         ours = result.fit_measures[name]
         if name in ("chisq", "chisq_scaled", "baseline_chisq_scaled"):
-            assert ours == pytest.approx(ref[name], rel=1e-3), name
+            # relative tolerance; an exactly fitting model has chi-square 0 up to rounding
+            assert ours == pytest.approx(ref[name], rel=1e-3, abs=1e-8), name
         elif name in ("gfi", "agfi") and np.isnan(ours):
             # documented: GFI is not reported for models with fixed exogenous covariates
             assert result.spec.ov_x, name
@@ -124,6 +125,9 @@ def test_r2_matches_lavaan(case_and_result):
     for g, block in enumerate(per_group, start=1):
         for name, value in block.items():
             key = name if result.spec.ngroups == 1 else (g, name)
+            if value is None:  # lavaan: NA when the residual variance is negative
+                assert np.isnan(result.r2[key]), key
+                continue
             assert result.r2[key] == pytest.approx(value, abs=1e-3), key
 
 
@@ -157,6 +161,8 @@ def test_modindices_match_lavaan(case_and_result):
     ref = pd.DataFrame(case.get("modindices", []))
     if ref.empty:
         pytest.skip("no modification indices in the fixture")
+    if case["case"].startswith("fail_"):
+        pytest.skip("improper solution: lavaan scores unidentified marker loadings there, sqlib drops them")
     ref["group"] = ref["group"].fillna(1).astype(int) if "group" in ref else 1
     # sqlib does not offer regressions of fixed exogenous covariates (lavaan scores them)
     ref = ref[~((ref["op"] == "~") & ref["lhs"].isin(result.spec.ov_x))]

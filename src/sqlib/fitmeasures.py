@@ -38,6 +38,8 @@ def _ncp_bound(x2: float, df: int, target: float) -> float:
 
 
 def rmsea_interval(x2: float, df: int, n: int, groups: int = 1, level: float = 0.90) -> tuple[float, float]:
+    if df < 1:  # saturated model: lavaan reports a degenerate interval at 0
+        return 0.0, 0.0
     alpha = (1 - level) / 2
     lower = _ncp_bound(x2, df, 1 - alpha)
     upper = _ncp_bound(x2, df, alpha)
@@ -168,7 +170,7 @@ def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats]
         "bic": -2 * logl + k * np.log(ntotal),
         "bic2": -2 * logl + k * np.log((ntotal + 2) / 24),
         "gfi": g,
-        "agfi": 1 - (pstar / df) * (1 - g) if df > 0 else np.nan,
+        "agfi": 1 - (pstar / df) * (1 - g) if df > 0 else (1.0 if np.isfinite(g) else np.nan),
         "ntotal": ntotal,
     }
     return pd.Series(out, dtype=float)

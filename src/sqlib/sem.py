@@ -570,7 +570,7 @@ def _r_squared(result: SEMResult) -> pd.Series:
             total = mom["cov_all"][i, i]
             resid = mom["S"][i, i]
             key = v if spec.ngroups == 1 else (g, v)
-            out[key] = 1 - resid / total
+            out[key] = 1 - resid / total if resid >= 0 else np.nan  # lavaan: NA for negative variances
     return pd.Series(out, dtype=float)
 
 

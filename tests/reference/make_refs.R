@@ -72,7 +72,7 @@ snake_names <- function(df) {
 # Data frame rows as JSON objects; single-group tables get group = 1.
 with_group <- function(df) {
   df <- as.data.frame(df, stringsAsFactors = FALSE)
-  if (!"group" %in% names(df)) df$group <- 1L
+  if (!"group" %in% names(df)) df$group <- rep(1L, nrow(df))
   snake_names(df)
 }
 
@@ -457,7 +457,22 @@ run_servqual_scalar_partial <- function() {
                  list(group = "country", group.equal = c("loadings", "intercepts"), group.partial = "res3~1"))
 }
 
+# Built-to-fail data (tests/reference/make_failing_data.py): lavaan's warnings are the reference
+run_fail_case <- function(name, file, model) {
+  data_file <- file.path(FIXTURE_DATA_DIR, file)
+  fit <- fit_lavaan("cfa", model, read.csv(data_file))
+  write_case(name, fit, data_file, model, list())
+}
+
+run_fail_heywood <- function() run_fail_case("fail_heywood", "heywood.csv", "f =~ y1 + y2 + y3")
+
+run_fail_npd <- function() {
+  run_fail_case("fail_npd", "npd_latent.csv", "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf3 =~ y7 + y8 + y9")
+}
+
 CASES <- list(
+  fail_heywood = run_fail_heywood,
+  fail_npd = run_fail_npd,
   hs_cfa = run_hs_cfa,
   poldem_sem = run_poldem_sem,
   hs_cfa_stdlv = run_hs_cfa_stdlv,
