@@ -299,3 +299,15 @@ def test_python_dash_m_sqlib_runs_the_cli():
                            "--codebook", str(config.SAMPLE_CODEBOOK)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: ")
+
+
+def test_index_links_every_section_with_its_summary(sample_run, manifest):
+    index = (sample_run / "index.html").read_text(encoding="utf-8")
+    for record in manifest["notebooks"]:
+        name = record["notebook"]
+        assert f"href='{name}.html'" in index
+        summary = (sample_run / "summaries" / f"{name}.md").read_text(encoding="utf-8").strip()
+        assert summary and summary.split(";")[0][:40] in index
+    # the key numbers of the executive summary come from the data, not from the template
+    n_rows = data_rows(config.SAMPLE_DATA)
+    assert f"{n_rows} respondents" in index

@@ -33,3 +33,17 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None, *,
     if latex:
         path.with_suffix(".tex").write_text(table.to_latex(index=index, float_format=float_format.__mod__, na_rep=""))
     return path
+
+
+def save_summary(text: str, name: str, output_dir: str | Path | None) -> Path | None:
+    """Save a notebook's one-paragraph executive summary (``summaries/<name>.md``).
+
+    The report runner collects these paragraphs into the run folder's ``index.html``.
+    Returns the path, or None when ``output_dir`` is empty (interactive use).
+    """
+    if not output_dir:
+        return None
+    path = Path(output_dir) / "summaries" / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.strip() + "\n", encoding="utf-8")
+    return path

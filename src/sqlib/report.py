@@ -374,9 +374,36 @@ def run_report(params: str | Path | dict, *, run_name: str | None = None,
         manifest["error"] = failure
     manifest["finished"] = _now()
     _write_json(manifest_path, manifest)
+    write_index(run_dir, manifest)
     if failure:
         raise ReportError(failure)
     return run_dir
+
+
+def write_index(run_dir: Path, manifest: dict) -> Path:
+    """``index.html``: one link per section with the summary paragraph its notebook saved."""
+    import html
+
+    sections = []
+    for record in manifest["notebooks"]:
+        name = record["notebook"]
+        title = name.split("_", 1)[-1].replace("_", " ").capitalize()
+        summary_file = run_dir / "summaries" / f"{name}.md"
+        summary = summary_file.read_text(encoding="utf-8").strip() if summary_file.exists() else ""
+        status = "" if record["status"] == "succeeded" else f" <b style='color:#c00'>({record['status']})</b>"
+        sections.append(f"<h2><a href='{html.escape(name)}.html'>{html.escape(title)}</a>{status}</h2>"
+                        f"<p>{html.escape(summary) or '<i>No summary was written.</i>'}</p>")
+    head = (f"<h1>Service-quality report: {html.escape(str(manifest['run_name']))}</h1>"
+            f"<p>Data: {html.escape(Path(manifest['data']['path']).name)} "
+            f"(SHA-256 {manifest['data']['sha256'][:12]}...), seed {manifest['seed']}, "
+            f"run {manifest['started']} to {manifest['finished']}, status <b>{manifest['status']}</b>. "
+            "Details: <a href='manifest.json'>manifest.json</a>.</p>")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Report</title>"
+            "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.45}</style></head>"
+            f"<body>{head}{''.join(sections)}</body></html>")
+    path = run_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def read_manifest(run_dir: str | Path) -> dict:
