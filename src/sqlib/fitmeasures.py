@@ -124,6 +124,24 @@ def loglik(stats_: list[GroupStats], implied, meanstructure: bool, ov_x_idx=()) 
     return float(logl), float(unres)
 
 
+def incremental_indices(x2: float, df: int, x2b: float, dfb: int) -> dict:
+    """CFI, TLI (NNFI), RFI, NFI, PNFI, IFI and RNI from a model and its baseline (lavaan's formulas)."""
+    t1 = max(x2 - df, 0.0)
+    t2 = max(x2 - df, x2b - dfb, 0.0)
+    nfi = (x2b - x2) / x2b
+    tli = (x2b / dfb - x2 / df) / (x2b / dfb - 1) if df > 0 and dfb > 0 else 1.0
+    return {
+        "cfi": 1.0 if t2 == 0 else 1 - t1 / t2,
+        "tli": tli,
+        "nnfi": tli,
+        "rfi": min(max((x2b / dfb - x2 / df) / (x2b / dfb), 0.0), 1.0) if df > 0 else 1.0,
+        "nfi": nfi,
+        "pnfi": df / dfb * nfi,
+        "ifi": (x2b - x2) / (x2b - df),
+        "rni": 1 - (x2 - df) / (x2b - dfb),
+    }
+
+
 def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats], implied,
                     meanstructure: bool, ov_x_idx: list[int], n_exo_free: int = 0,
                     baseline: tuple[float, int] | None = None,
@@ -134,10 +152,6 @@ def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats]
     x2 = ntotal * fmin
     x2b, dfb = baseline if baseline is not None else baseline_chisq(stats_, ov_x_idx, meanstructure)
     logl, unres = logliks if logliks is not None else loglik(stats_, implied, meanstructure, ov_x_idx)
-    t1 = max(x2 - df, 0.0)
-    t2 = max(x2 - df, x2b - dfb, 0.0)
-    cfi = 1.0 if t2 == 0 else 1 - t1 / t2
-    tli = (x2b / dfb - x2 / df) / (x2b / dfb - 1) if df > 0 and dfb > 0 else 1.0
     rmsea = np.sqrt(max(x2 / (ntotal * df) - 1 / ntotal, 0.0)) * np.sqrt(G) if df > 0 else 0.0
     lo, hi = rmsea_interval(x2, df, ntotal, G)
     rmsea_p = stats.ncx2.sf(x2, df, ntotal * df * 0.05**2 / G) if df > 0 else np.nan
@@ -156,9 +170,7 @@ def ml_fit_measures(*, fmin: float, npar: int, df: int, stats_: list[GroupStats]
         "baseline_chisq": x2b,
         "baseline_df": dfb,
         "baseline_pvalue": stats.chi2.sf(x2b, dfb),
-        "cfi": cfi,
-        "tli": tli,
-        "nfi": (x2b - x2) / x2b,
+        **incremental_indices(x2, df, x2b, dfb),
         "rmsea": rmsea,
         "rmsea_ci_lower": lo,
         "rmsea_ci_upper": hi,

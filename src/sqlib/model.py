@@ -55,6 +55,9 @@ class RAMModel:
         self.n_free = spec.n_free
         self.index = {v: i for i, v in enumerate(self.names)}
         self.groups = [self._group(g) for g in range(1, spec.ngroups + 1)]
+        # delta parameterization (ordinal items): these observed variables' residual
+        # variances are 1 minus their explained variance, so their total variance is 1
+        self.unit_variance: np.ndarray | None = None
 
     # ----------------------------------------------------------- construction
     def entry(self, row) -> tuple[str, int, int]:
@@ -73,7 +76,7 @@ class RAMModel:
         A, S, M = np.zeros((n, n)), np.zeros((n, n)), np.zeros(n)
         a, s, m = ([], [], []), ([], [], []), ([], [])
         for row in self.spec.rows:
-            if row.group != g:
+            if row.group != g or row.op not in _MAT:  # thresholds and scaling factors live elsewhere
                 continue
             mat, i, j = self.entry(row)
             if row.free < 0:
@@ -154,6 +157,11 @@ class RAMModel:
         """
         A, S, M = self.matrices(theta, g)
         B = np.linalg.inv(np.eye(self.n) - A)
+        if self.unit_variance is not None:
+            d = self.unit_variance
+            S[d, d] = 0.0
+            explained = np.einsum("ij,jk,ik->i", B[d], S, B[d])
+            S[d, d] = 1.0 - explained
         cov_all = B @ S @ B.T
         mean_all = B @ M
         p = self.p

@@ -64,10 +64,14 @@ def _candidates(result) -> list[Row]:
 
 def _same_objective(objective, model):
     """The fitted objective's kind (ML or FIML) for an extended model."""
+    from .dwls import DWLSObjective
     from .fiml import FIMLObjective
 
     if isinstance(objective, FIMLObjective):
         return FIMLObjective(model, objective.patterns, objective.stats)
+    if isinstance(objective, DWLSObjective):
+        model.unit_variance = objective.model.unit_variance
+        return DWLSObjective(model, objective.ordinal, objective.threshold_free)
     return MLObjective(model, objective.stats, objective.meanstructure)
 
 
@@ -111,7 +115,8 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
             lift[k0 + j, k] = 1.0
     info_orig = lift.T @ info @ lift
     i21 = (info @ lift)[k0:, :]
-    score = -0.5 * grad[k0:]
+    # lavaan's DWLS gradient carries the (N - 1)/N of its test statistic; its information does not
+    score = -0.5 * grad[k0:] * getattr(result.objective, "score_scale", 1.0)
     diag = np.diag(info[k0:, k0:])
     v = diag - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
     n = result.ntotal
@@ -131,7 +136,9 @@ def modification_indices(result) -> pd.DataFrame:
     candidates = _candidates(result)
     # fixed parameters are candidates too (markers become testable once loadings are tied
     # across groups); untestable ones drop out below, as in lavaan
-    fixed_idx = [i for i, r in enumerate(spec.rows) if r.free < 0 and (r.op != "~1" or not r.exo)]
+    ordinal = set(spec.ov_names) if result.estimator == "WLSMV" else set()
+    fixed_idx = [i for i, r in enumerate(spec.rows) if r.free < 0 and (r.op != "~1" or not r.exo)
+                 and r.op not in ("|", "~*~") and not (r.lhs in ordinal and r.op in ("~1", "~~") and r.lhs == (r.rhs or r.lhs))]
     labels = candidates + [Row(spec.rows[i].lhs, spec.rows[i].op, spec.rows[i].rhs, spec.rows[i].group)
                            for i in fixed_idx]
     columns = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]

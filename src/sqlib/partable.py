@@ -114,15 +114,22 @@ def build_spec(
     orthogonal: bool = False,
     group_equal: list[str] | tuple[str, ...] = (),
     group_partial: list[str] | tuple[str, ...] = (),
+    ordered: dict[str, int] | None = None,
 ) -> ModelSpec:
     """Parse ``model`` and complete it with lavaan's ``sem()``/``cfa()`` defaults.
+
+    ``ordered`` maps ordinal items to their number of thresholds; they get threshold
+    rows (``item | t1`` ...), scaling factors (``item ~*~ item``, fixed at 1) and, in
+    lavaan's delta parameterization, fixed residual variances and zero intercepts.
 
     ``group_equal`` holds lavaan's names of parameter types kept equal across
     groups; ``group_partial`` names single parameters (``"x3~1"``, ``"f=~x2"``)
     exempted from those constraints.
     """
     statements, definitions = parse(model)
+    ordered = dict(ordered or {})
     lv, ov, ov_x, lv_x, pure_y_ov, pure_y_lv = _variable_roles(statements)
+    ov_x = [v for v in ov_x if v not in ordered]
     for s in statements:
         if s.op == "=~" and s.rhs in lv and s.rhs == s.lhs:
             raise ModelSpecificationError(f"Line {s.line}: factor '{s.lhs}' cannot be measured by itself.")
@@ -154,6 +161,9 @@ def build_spec(
                 ov_x = [v for v in ov_x if v not in (s.lhs, s.rhs)]
             rows.append(row)
             user_keys.add(key(s.lhs, s.op, s.rhs))
+        for v in ov:
+            for m in range(1, ordered.get(v, 0) + 1):
+                rows.append(Row(v, "|", f"t{m}", g, ""))
 
         def add(lhs, op, rhs, free=True, value=0.0, exo=False):
             if key(lhs, op, rhs) in user_keys:
@@ -170,6 +180,8 @@ def build_spec(
                 continue
             if v in single:
                 add(v, "~~", v, free=False, value=0.0)
+            elif v in ordered:  # delta parameterization: 1 - explained variance, set after the fit
+                add(v, "~~", v, free=False, value=1.0)
             else:
                 add(v, "~~", v)
         for f in lv:
@@ -184,9 +196,12 @@ def build_spec(
         for i, a in enumerate(ov_x):
             for b in ov_x[i:]:
                 add(a, "~~", b, free=False, exo=True)
+        for v in ov:
+            if v in ordered:
+                add(v, "~*~", v, free=False, value=1.0)
         if meanstructure:
             for v in ov:
-                add(v, "~1", "", free=v not in ov_x, exo=v in ov_x)
+                add(v, "~1", "", free=v not in ov_x and v not in ordered, exo=v in ov_x)
             for f in lv:
                 add(f, "~1", "", free=False, value=0.0)
 

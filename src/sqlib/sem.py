@@ -226,7 +226,8 @@ def fit(
     model: str,
     data: pd.DataFrame,
     *,
-    estimator: str = "ML",
+    estimator: str | None = None,
+    ordered: list[str] | bool | None = None,
     group: str | None = None,
     meanstructure: bool | None = None,
     std_lv: bool = False,
@@ -252,10 +253,17 @@ def fit(
         One column per observed variable; rows with a missing answer on a model
         variable are dropped (listwise deletion, lavaan's default for ML) and counted
         in ``result.n_dropped``.
-    estimator : {"ML", "MLR"}
-        "ML": normal-theory maximum likelihood, expected-information standard errors.
+    estimator : {"ML", "MLR", "WLSMV"}, optional
+        "ML" (the default for continuous data): normal-theory maximum likelihood,
+        expected-information standard errors.
         "MLR": the same estimates with Huber-White (sandwich) standard errors and the
         Yuan-Bentler scaled chi-square, plus robust CFI/TLI/RMSEA (lavaan's MLR).
+        "WLSMV" (the default with ``ordered``): thresholds and polychoric correlations,
+        diagonally weighted least squares estimates, robust standard errors and the
+        scaled-shifted chi-square (lavaan's ``estimator = "WLSMV"``, delta parameterization).
+    ordered : list of str or True, optional
+        Items to treat as ordinal (Likert answers as coarse views of continuous
+        responses); ``True`` means every observed variable of the model.
     group : str, optional
         Column defining groups: one joint model with a mean structure, parameters
         free in each group unless they share a label.
@@ -296,13 +304,17 @@ def fit(
     >>> round(res.fit_measures["cfi"], 2) > 0.9
     True
     """
-    estimator = estimator.upper()
-    if estimator not in ("ML", "MLR"):
+    estimator = (estimator or ("WLSMV" if ordered else "ML")).upper()
+    if estimator not in ("ML", "MLR", "WLSMV"):
         raise ModelSpecificationError(
-            f"estimator={estimator!r} is not available yet; use estimator='ML' or 'MLR' "
-            "(ordinal WLSMV and FIML are planned)."
+            f"estimator={estimator!r} is not available; use 'ML', 'MLR' (robust ML) or 'WLSMV' (ordinal items)."
         )
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
+    if estimator == "WLSMV" or ordered:
+        from .dwls import fit_wlsmv
+
+        return fit_wlsmv(model, data, columns, estimator=estimator, ordered=ordered, group=group,
+                         missing=missing, se=se, std_lv=std_lv, orthogonal=orthogonal)
     if group is not None and group not in columns:
         raise ModelSpecificationError(f"The group column {group!r} is not in the data.")
     missing = {"ml": "fiml", "fiml": "fiml", "listwise": "listwise"}.get(str(missing).lower())
@@ -475,8 +487,10 @@ def _standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=()
             return value
         denom = sd_resid[lhs] * sd_resid[rhs]
         return value / denom if denom > 0 else np.nan
-    if op == "~1":
+    if op in ("~1", "|"):
         return value / sd[lhs]
+    if op == "~*~":
+        return value
     return np.nan
 
 
@@ -588,9 +602,14 @@ def standardized_solution(result: SEMResult, level: float = 0.95) -> pd.DataFram
         shadow = copy.copy(result)
         shadow.theta = theta
         scales = {g: _standardizers(shadow, g) for g in range(1, spec.ngroups + 1)}
+        unit = set(result.model.unit_variance) if result.model.unit_variance is not None else set()
+        residual = {g: result.model.moments(theta, g)["S"] for g in range(1, spec.ngroups + 1)} if unit else {}
         out = []
         for r in spec.rows:
             est = theta[r.free] if r.free >= 0 else r.value
+            i = result.model.index.get(r.lhs)
+            if r.free < 0 and r.op == "~~" and r.lhs == r.rhs and i in unit:  # delta parameterization
+                est = residual[r.group][i, i]
             sd_all, _, sd_resid = scales[r.group]
             out.append(_standardize(r.op, r.lhs, r.rhs or r.lhs, est, sd_all, sd_resid))
         if spec.definitions:

@@ -422,6 +422,26 @@ run_servqual_cfa_mlr <- function() {
   write_case("servqual_cfa_mlr", fit, SERVQUAL_DATA, SERVQUAL_MEASUREMENT, options)
 }
 
+run_servqual_cfa_wlsmv <- function() {
+  options <- list(estimator = "WLSMV", ordered = SERVQUAL_ITEMS)
+  fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, servqual_data(), options)
+  write_case("servqual_cfa_wlsmv", fit, SERVQUAL_DATA, SERVQUAL_MEASUREMENT, options,
+             extra = list(thresholds = I(unname(as.numeric(lavInspect(fit, "sampstat")$th))),
+                          gamma_diag = I(unname(diag(lavInspect(fit, "gamma"))))))
+}
+
+run_hs_cfa_wlsmv <- function() {
+  # HolzingerSwineford1939 cut into 3 and 4 categories: small tables with empty cells
+  hs <- lavaan::HolzingerSwineford1939[, paste0("x", 1:9)]
+  cuts <- rep(c(3L, 4L, 3L), 3)
+  for (k in seq_along(cuts)) hs[[k]] <- as.integer(cut(hs[[k]], cuts[k], labels = FALSE))
+  data_file <- file.path(FIXTURE_DATA_DIR, "hs1939_ordinal.csv")
+  data <- export_data(hs, data_file)
+  options <- list(estimator = "WLSMV", ordered = paste0("x", 1:9))
+  fit <- fit_lavaan("cfa", HS_MODEL, data, options)
+  write_case("hs_cfa_wlsmv", fit, data_file, HS_MODEL, options)
+}
+
 run_servqual_cfa_fiml <- function() {
   options <- list(missing = "ml")
   fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, servqual_data(), options)
@@ -484,6 +504,8 @@ CASES <- list(
   hs_cfa_mlr = run_hs_cfa_mlr,
   servqual_cfa_mlr = run_servqual_cfa_mlr,
   servqual_cfa_fiml = run_servqual_cfa_fiml,
+  servqual_cfa_wlsmv = run_servqual_cfa_wlsmv,
+  hs_cfa_wlsmv = run_hs_cfa_wlsmv,
   hs_configural = run_hs_configural,
   hs_metric = run_hs_metric,
   hs_scalar = run_hs_scalar,

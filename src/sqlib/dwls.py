@@ -1,0 +1,252 @@
+"""WLSMV: diagonally weighted least squares on thresholds and polychoric correlations.
+
+The objective has the interface of every sqlib estimator (``value``,
+``value_and_gradient``, ``information``) on the one parameter vector of the model
+(thresholds are entries of it like loadings). With sample statistics s (thresholds,
+then correlations), their model-implied values sigma(theta) and the weights
+W = diag(1 / diag(Gamma)):
+
+* value  F = (s - sigma)' W (s - sigma)       (lavaan's 2 * fmin); chisq = (N - 1) F
+  (lavaan's DWLS statistic counts N - 1)
+* information  E = Delta' W Delta               (Delta = d sigma / d theta)
+* robust covariance (lavaan's ``se = "robust.sem"``):
+  E^-1 Delta' W Gamma W Delta E^-1 / N
+* scaled-shifted test (Asparouhov & Muthen 2010, lavaan's ``test = "scaled.shifted"``):
+  with U = W - W Delta E^-1 Delta' W, a = sqrt(df / tr((U Gamma)^2)),
+  T = a chisq + df - a tr(U Gamma); ``chisq_scaling_factor`` = 1 / a.
+
+The delta parameterization is used: latent responses have unit variance, so the
+residual variances of the ordered items are 1 minus their explained variance
+(computed, not estimated), scaling factors are 1 and intercepts 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .estimation import GroupStats
+from .fitmeasures import incremental_indices, rmsea_interval
+from .model import RAMModel
+from .ordinal import OrdinalStats
+
+
+class DWLSObjective:
+    """Diagonally weighted least squares for one group of ordinal items."""
+
+    name = "DWLS"
+
+    def __init__(self, model: RAMModel, ost: OrdinalStats, threshold_free: np.ndarray):
+        self.model = model
+        self.ordinal = ost
+        self.threshold_free = np.asarray(threshold_free, dtype=int)
+        p = len(ost.names)
+        self.stats = [GroupStats(ost.n, ost.cor, np.zeros(p), float(np.linalg.slogdet(ost.cor)[1]))]
+        self.ntotal = ost.n
+        self.weights = [1.0]
+        self.meanstructure = True
+        self.rows, self.cols = ost.pairs
+        self.n_th = self.threshold_free.size
+        self.s = np.concatenate([ost.threshold_vector, ost.cor_vector])
+        self.w = 1.0 / np.diag(ost.gamma)
+        self.score_scale = (ost.n - 1) / ost.n   # lavaan's statistic counts N - 1
+
+    def implied(self, theta: np.ndarray) -> np.ndarray:
+        sigma = self.model.moments(theta, 1)["sigma"]
+        return np.concatenate([theta[self.threshold_free], sigma[self.rows, self.cols]])
+
+    def value(self, theta: np.ndarray) -> float:
+        r = self.s - self.implied(theta)
+        return float(np.sum(self.w * r * r))
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        mom = self.model.moments(theta, 1)
+        implied = np.concatenate([theta[self.threshold_free], mom["sigma"][self.rows, self.cols]])
+        r = self.s - implied
+        wr = self.w * r
+        p = self.model.p
+        omega = np.zeros((p, p))
+        omega[self.rows, self.cols] = omega[self.cols, self.rows] = -wr[self.n_th:]
+        grad = self.model.gradient(1, mom, omega, None)
+        np.add.at(grad, self.threshold_free, -2.0 * wr[: self.n_th])
+        return float(np.sum(wr * r)), grad
+
+    def delta(self, theta: np.ndarray) -> np.ndarray:
+        """d sigma / d theta: (number of statistics x number of parameters)."""
+        d_sigma, _ = self.model.jacobian(theta, 1)
+        out = np.zeros((self.s.size, theta.size))
+        out[np.arange(self.n_th), self.threshold_free] = 1.0
+        out[self.n_th:] = d_sigma[self.rows, self.cols, :]
+        return out
+
+    def information(self, theta: np.ndarray) -> np.ndarray:
+        d = self.delta(theta)
+        return d.T @ (self.w[:, None] * d)
+
+
+def _scaled_shifted(chisq: float, df: int, ug_trace: float, ug2_trace: float) -> tuple[float, float, float]:
+    """Scaled-shifted statistic, its scaling factor (1/a) and shift parameter."""
+    a = np.sqrt(df / ug2_trace)
+    shift = df - a * ug_trace
+    return a * chisq + shift, 1.0 / a, shift
+
+
+def robust_dwls(objective: DWLSObjective, theta: np.ndarray, info_inv: np.ndarray, df: int) -> dict:
+    """Sandwich covariance of the estimates and the scaled-shifted test ingredients.
+
+    ``info_inv`` is the inverse of ``Delta' W Delta``.
+    """
+    d = objective.delta(theta)
+    gamma = objective.ordinal.gamma
+    wd = objective.w[:, None] * d
+    meat = wd.T @ gamma @ wd
+    vcov = info_inv @ meat @ info_inv / objective.ntotal
+    u = np.diag(objective.w) - wd @ info_inv @ wd.T
+    ug = u @ gamma
+    return {"vcov": vcov, "ug_trace": float(np.trace(ug)), "ug2_trace": float(np.sum(ug * ug.T))}
+
+
+def _rmsea(x2, df, n) -> dict:
+    value = np.sqrt(max(x2 / (n * df) - 1 / n, 0.0)) if df > 0 else 0.0
+    lo, hi = rmsea_interval(x2, df, n)
+    return {"rmsea": value, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
+            "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan}
+
+
+def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, df: int, robust: dict) -> pd.Series:
+    """lavaan's fit measures for WLSMV (standard and scaled-shifted versions)."""
+    n = objective.ntotal
+    ost = objective.ordinal
+    fmin = objective.value(theta)
+    x2 = (n - 1) * fmin
+    x2s, scaling, shift = _scaled_shifted(x2, df, robust["ug_trace"], robust["ug2_trace"])
+    # independence baseline: thresholds saturated, correlations zero
+    n_th = objective.n_th
+    w_r = objective.w[n_th:]
+    g_rr = ost.gamma[n_th:, n_th:]
+    dfb = g_rr.shape[0]
+    x2b = (n - 1) * float(np.sum(w_r * ost.cor_vector ** 2))
+    ug_b = w_r[:, None] * g_rr
+    x2bs, scaling_b, _ = _scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
+    out = {"npar": npar, "fmin": fmin / 2, "chisq": x2, "df": df,
+           "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
+           "chisq_scaled": x2s, "df_scaled": df,
+           "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
+           "chisq_scaling_factor": scaling, "chisq_shift_parameter": shift,
+           "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": stats.chi2.sf(x2b, dfb),
+           "baseline_chisq_scaled": x2bs, "baseline_df_scaled": dfb,
+           "baseline_pvalue_scaled": stats.chi2.sf(x2bs, dfb),
+           "baseline_chisq_scaling_factor": scaling_b}
+    out.update(incremental_indices(x2, df, x2b, dfb))
+    out.update({f"{k}_scaled": v for k, v in incremental_indices(x2s, df, x2bs, dfb).items()})
+    # like the statistic, lavaan's RMSEA for DWLS counts N - 1 observations
+    out.update(_rmsea(x2, df, n - 1))
+    out.update({f"{k}_scaled": v for k, v in _rmsea(x2s, df, n - 1).items()})
+    out["rmsea_ci_level"] = 0.90
+    sigma = objective.model.moments(theta, 1)["sigma"]
+    resid = ost.cor - sigma
+    np.fill_diagonal(resid, 0.0)
+    # residual correlations (thresholds are saturated: their residuals are zero but
+    # lavaan's "with mean" versions count them)
+    squares = resid[np.tril_indices_from(resid)] ** 2
+    off = resid[objective.rows, objective.cols] ** 2
+    n_th = objective.n_th
+    out["srmr"] = out["srmr_bentler_nomean"] = out["rmr_nomean"] = float(np.sqrt(np.mean(squares)))
+    out["srmr_bentler"] = out["rmr"] = float(np.sqrt(squares.sum() / (squares.size + n_th)))
+    out["crmr_nomean"] = float(np.sqrt(np.mean(off)))
+    out["crmr"] = float(np.sqrt(off.sum() / (off.size + n_th)))
+    out["wrmr"] = float(np.sqrt(x2 / objective.s.size))
+    out["ntotal"] = n
+    return pd.Series(out, dtype=float)
+
+
+def _check_wlsmv_request(estimator, ordered, ov, group, missing, se):
+    from .errors import ModelSpecificationError
+
+    if estimator != "WLSMV":
+        raise ModelSpecificationError(
+            f"Ordered items need estimator='WLSMV' (lavaan's default for ordinal data), not {estimator!r}; "
+            "or drop `ordered` to treat the answers as continuous with 'ML' or 'MLR'.")
+    if not ordered:
+        raise ModelSpecificationError(
+            "estimator='WLSMV' is for ordinal items: pass ordered=True (every model variable) or "
+            "ordered=[item names]. For continuous or many-point answers use estimator='MLR'.")
+    names = list(ov) if ordered is True else list(ordered)
+    unknown = [v for v in names if v not in ov]
+    if unknown:
+        raise ModelSpecificationError(f"ordered names variables that are not in the model: {', '.join(unknown)}.")
+    continuous = [v for v in ov if v not in names]
+    if continuous:
+        raise ModelSpecificationError(
+            f"WLSMV here needs every model variable ordinal; {', '.join(continuous)} are not in `ordered`. "
+            "Add them to `ordered`, or fit all items as continuous with estimator='MLR'.")
+    if str(missing).lower() in ("fiml", "ml"):
+        raise ModelSpecificationError(
+            "Full-information ML (missing='fiml') is not available for ordered items. Use WLSMV with "
+            "missing='listwise', or treat the items as continuous: estimator='ML', missing='fiml'.")
+    if group is not None:
+        raise ModelSpecificationError(
+            "Multi-group WLSMV is not available yet; fit each group separately, or use estimator='MLR' "
+            "with group= for invariance tests on the items treated as continuous.")
+    if se != "standard":
+        raise ModelSpecificationError("WLSMV reports robust standard errors; se='bootstrap' is not available with it.")
+    return names
+
+
+def _check_predictors(spec, ordered):
+    from .errors import ModelSpecificationError
+
+    used = sorted({r.rhs for r in spec.rows if r.op == "~" and r.rhs in ordered})
+    if used:
+        raise ModelSpecificationError(
+            f"Ordered item(s) {', '.join(used)} are used as predictors; with WLSMV an ordinal item can only be "
+            "an indicator or an outcome. Use a factor measured by the item, or treat it as continuous (MLR).")
+
+
+def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, std_lv, orthogonal):
+    """WLSMV branch of :func:`sqlib.fit` (see there); returns an SEMResult."""
+    import warnings
+
+    from .errors import ConvergenceWarning
+    from .estimation import optimize, start_values
+    from .ordinal import ordinal_stats
+    from .partable import build_spec, check_counts
+    from .sem import SEMResult, _estimates_table, _invert_information, _prepare_data, _r_squared
+
+    probe = build_spec(model, columns, std_lv=std_lv, orthogonal=orthogonal)
+    names = _check_wlsmv_request(estimator, ordered, probe.ov_names, group, missing, se)
+    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, None)
+    ov = probe.ov_names
+    ost = ordinal_stats(blocks[0], ov)
+    n_thresholds = {v: t.size for v, t in zip(ov, ost.thresholds)}
+    spec = build_spec(model, columns, meanstructure=True, std_lv=std_lv, orthogonal=orthogonal,
+                      ordered=n_thresholds)
+    _check_predictors(spec, set(names))
+    p = len(ov)
+    check_counts(spec, sum(n_thresholds.values()) + p * (p - 1) // 2)
+    rammodel = RAMModel(spec)
+    rammodel.unit_variance = np.arange(p)
+    threshold_free = np.array([r.free for r in spec.rows if r.op == "|"], dtype=int)
+    objective = DWLSObjective(rammodel, ost, threshold_free)
+    theta0 = start_values(rammodel, objective.stats, std_lv)
+    theta0[threshold_free] = ost.threshold_vector
+    opt = optimize(objective, theta0)
+    if not opt.converged:
+        warnings.warn(
+            f"The WLSMV fit did not converge ({opt.message}, after {opt.iterations} iterations); "
+            "estimates and fit measures are not trustworthy. Check identification and sparse categories.",
+            ConvergenceWarning, stacklevel=3)
+    info_inv = _invert_information(objective.information(opt.theta), 1, spec)
+    df = objective.s.size - spec.n_free
+    robust = robust_dwls(objective, opt.theta, info_inv, df)
+    residual = rammodel.moments(opt.theta, 1)["S"]
+    for r in spec.rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in n_thresholds and r.free < 0:
+            r.value = float(residual[rammodel.index[r.lhs], rammodel.index[r.lhs]])
+    result = SEMResult(model, spec, rammodel, objective, opt.theta, robust["vcov"], opt.converged,
+                       opt.iterations, "WLSMV", None, levels, n_dropped, blocks)
+    result.estimates = _estimates_table(result)
+    result.fit_measures = wlsmv_fit_measures(objective, opt.theta, spec.n_free, df, robust)
+    result.r2 = _r_squared(result)
+    return result
