@@ -216,6 +216,13 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
 
     probe = build_spec(model, columns, std_lv=std_lv, orthogonal=orthogonal)
     names = _check_wlsmv_request(estimator, ordered, probe.ov_names, group, missing, se)
+    for v in names:
+        observed = data[v].dropna().unique()
+        if len(observed) == 1:
+            from .errors import ModelSpecificationError
+            from .ordinal import one_category_message
+
+            raise ModelSpecificationError(one_category_message(v, observed[0]))
     levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, None)
     ov = probe.ov_names
     ost = ordinal_stats(blocks[0], ov)

@@ -95,11 +95,14 @@ def _codes(x: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ModelSpecificationError(f"Ordered item '{name}' has missing answers; WLSMV here uses complete cases.")
     levels, codes = np.unique(x, return_inverse=True)
     if levels.size < 2:
-        raise ModelSpecificationError(
-            f"Ordered item '{name}' has only one observed category ({levels[0]:g}), so it carries no "
-            "information for a polychoric correlation. Drop it from the model, or merge it with others."
-        )
+        raise ModelSpecificationError(one_category_message(name, levels[0]))
     return levels, codes
+
+
+def one_category_message(name: str, value) -> str:
+    return (f"Ordered item '{name}' has only one observed category ({value}), so it carries no information "
+            "for a polychoric correlation. Drop it from the model (or from `ordered` to see its distribution "
+            "with sqlib.screening), or collect answers that vary.")
 
 
 def _bounds(tau: np.ndarray, width: int) -> np.ndarray:

@@ -442,6 +442,24 @@ run_hs_cfa_wlsmv <- function() {
   write_case("hs_cfa_wlsmv", fit, data_file, HS_MODEL, options)
 }
 
+run_hs_wlsmv_difftest <- function() {
+  # DIFFTEST (lavTestLRT for WLSMV): the 3-factor model against a 2-factor model (visual and
+  # textual merged), both on the ordinal HolzingerSwineford data
+  data_file <- file.path(FIXTURE_DATA_DIR, "hs1939_ordinal.csv")
+  data <- read.csv(data_file)
+  options <- list(estimator = "WLSMV", ordered = paste0("x", 1:9))
+  two <- "vt =~ x1 + x2 + x3 + x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+  fit1 <- fit_lavaan("cfa", HS_MODEL, data, options)
+  fit0 <- fit_lavaan("cfa", two, data, options)
+  lrt <- as.data.frame(lavTestLRT(fit1, fit0))
+  write_fixture(c(list(case = "hs_wlsmv_difftest"), VERSIONS,
+                  list(data = data_file, data_sha256 = sha256_file(data_file), model_free = HS_MODEL,
+                       model_restricted = two, options = options,
+                       chisq = I(unname(lrt$Chisq)), df = I(unname(lrt$Df)),
+                       delta_chisq = lrt[["Chisq diff"]][2], delta_df = lrt[["Df diff"]][2],
+                       delta_pvalue = lrt[["Pr(>Chisq)"]][2])), "hs_wlsmv_difftest")
+}
+
 run_servqual_cfa_fiml <- function() {
   options <- list(missing = "ml")
   fit <- fit_lavaan("cfa", SERVQUAL_MEASUREMENT, servqual_data(), options)
@@ -506,6 +524,7 @@ CASES <- list(
   servqual_cfa_fiml = run_servqual_cfa_fiml,
   servqual_cfa_wlsmv = run_servqual_cfa_wlsmv,
   hs_cfa_wlsmv = run_hs_cfa_wlsmv,
+  hs_wlsmv_difftest = run_hs_wlsmv_difftest,
   hs_configural = run_hs_configural,
   hs_metric = run_hs_metric,
   hs_scalar = run_hs_scalar,
