@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sqlib
@@ -51,3 +52,15 @@ def test_bca_interval_contains_estimate(fitted):
     table = boot.table.dropna()
     assert len(table) > 0
     assert ((table["ci_lower"] < table["est"]) & (table["est"] < table["ci_upper"])).all()
+
+
+def test_dask_engine_gives_the_same_draws_as_local(fitted):
+    from sqlib.bootstrap import bootstrap
+
+    local = bootstrap(fitted, draws=30, seed=7, n_jobs=1, chunk_size=4, progress=False)
+    # no scheduler: the engine starts a two-worker LocalCluster and closes it afterwards
+    remote = bootstrap(fitted, draws=30, seed=7, n_jobs=2, chunk_size=7, engine="dask", progress=False)
+    assert np.array_equal(local.draws.to_numpy(), remote.draws.to_numpy())
+    pd.testing.assert_frame_equal(local.table, remote.table)
+    with pytest.raises(ValueError, match="engine"):
+        bootstrap(fitted, draws=5, engine="ray", progress=False)

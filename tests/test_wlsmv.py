@@ -109,3 +109,19 @@ def test_ordered_with_ml_and_unknown_names_are_refused(hs_ordinal):
 def test_ordered_predictor_is_refused(hs_ordinal):
     with pytest.raises(ModelSpecificationError, match="x1 are used as predictors|x1 .*predictors"):
         sqlib.fit("visual =~ x2 + x3 + x4\nvisual ~ x1", hs_ordinal, ordered=True)
+
+
+def test_measurement_notebook_runs_with_wlsmv(tmp_path):
+    """Notebook 02's estimator parameter: the saved fit table is the WLSMV fit of the CFA."""
+    import papermill as pm
+
+    pm.execute_notebook(str(config.NOTEBOOKS_DIR / "02_measurement_model.ipynb"), str(tmp_path / "out.ipynb"),
+                        parameters={"estimator": "WLSMV", "output_dir": str(tmp_path),
+                                    "data_path": str(config.SAMPLE_DATA), "codebook_path": str(config.SAMPLE_CODEBOOK)},
+                        cwd=str(config.NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False)
+    saved = pd.read_csv(tmp_path / "tables" / "cfa_fit.csv").iloc[0]
+    codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
+    data = sqlib.read_survey(config.SAMPLE_DATA, codebook)
+    direct = sqlib.fit(sqlib.models.cfa_syntax(codebook), data, ordered=True)
+    assert saved["chisq"] == pytest.approx(direct.fit_measures["chisq"], rel=1e-9)
+    assert np.isnan(saved["aic"])

@@ -3,8 +3,9 @@
 Rows are resampled with replacement within each group; every draw is refitted
 starting from the full-sample solution. Each draw has its own random stream
 spawned from one ``numpy.random.SeedSequence(seed)``, so results are identical
-for the same seed whatever ``n_jobs`` is. Draws run in chunks on joblib worker
-processes, with a tqdm progress bar.
+for the same seed whatever ``n_jobs`` or the engine is. Draws run in chunks on
+joblib worker processes or a Dask cluster (:mod:`sqlib.engines`), with a tqdm
+progress bar.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import engines
 from .estimation import GroupStats, MLObjective, bfgs, lean_bfgs
 
 
@@ -73,6 +75,11 @@ def _run_chunk(result, blocks, seeds, hess_inv0) -> list[np.ndarray | None]:
     return out
 
 
+def _chunk_task(shared, seeds) -> list[np.ndarray | None]:
+    result, blocks, hess_inv0 = shared
+    return _run_chunk(result, blocks, seeds, hess_inv0)
+
+
 def _bca(draws: np.ndarray, estimate: float, jack: np.ndarray, level: float) -> tuple[float, float]:
     prop = np.mean(draws < estimate)
     if prop in (0.0, 1.0):
@@ -100,7 +107,8 @@ def _jackknife(result, blocks, hess_inv0) -> np.ndarray:
 
 
 def bootstrap(result, *, draws: int = 1000, seed: int = 0, n_jobs: int = 1, ci: str = "percentile",
-              level: float = 0.95, progress: bool = True, chunk_size: int = 25) -> BootstrapResult:
+              level: float = 0.95, progress: bool = True, chunk_size: int = 25, engine: str = "local",
+              scheduler=None) -> BootstrapResult:
     """Bootstrap standard errors and confidence intervals for every parameter.
 
     Parameters
@@ -112,12 +120,19 @@ def bootstrap(result, *, draws: int = 1000, seed: int = 0, n_jobs: int = 1, ci: 
     seed : int
         Master seed; the same seed gives the same draws for any ``n_jobs``.
     n_jobs : int
-        Worker processes (joblib); -1 uses every core.
+        Worker processes (joblib), or the size of the LocalCluster the dask engine starts;
+        -1 uses every core.
     ci : {"percentile", "bca"}
         Interval type. BCa adds a jackknife (one refit per respondent).
     level : float
     progress : bool
         Show a tqdm progress bar (notebook or terminal).
+    chunk_size : int
+        Draws per task sent to a worker.
+    engine : {"local", "dask"}
+        Where the draws run (see :mod:`sqlib.engines`); the draws do not depend on it.
+    scheduler : str or distributed.Client, optional
+        dask only: a scheduler address or a client; None starts a LocalCluster of ``n_jobs`` workers.
 
     Returns
     -------
@@ -128,9 +143,9 @@ def bootstrap(result, *, draws: int = 1000, seed: int = 0, n_jobs: int = 1, ci: 
     The R equivalent is ``sem(model, data, se = "bootstrap", bootstrap = 1000)`` followed by
     ``parameterEstimates(fit, boot.ci.type = "perc")``.
     """
-    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
+    engines.check_engine(engine)
     if ci not in ("percentile", "bca"):
         raise ValueError("ci must be 'percentile' or 'bca'.")
     if result.blocks is None:
@@ -140,20 +155,17 @@ def bootstrap(result, *, draws: int = 1000, seed: int = 0, n_jobs: int = 1, ci: 
     hess_inv0 = np.linalg.inv(2.0 * info)
     hess_inv0 = 0.5 * (hess_inv0 + hess_inv0.T)
     seeds = np.random.SeedSequence(seed).spawn(draws)
-    chunks = [seeds[i:i + chunk_size] for i in range(0, draws, chunk_size)]
+    chunks = engines.chunked(seeds, chunk_size)
     bar = tqdm(total=draws, desc="bootstrap", unit="draw", disable=not progress)
-    collected: list[np.ndarray | None] = []
-    if n_jobs == 1:
-        for chunk in chunks:
-            collected += _run_chunk(result, blocks, chunk, hess_inv0)
-            bar.update(len(chunk))
-    else:
-        jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_run_chunk)(result, blocks, chunk, hess_inv0) for chunk in chunks)
-        for chunk, out in zip(chunks, jobs):
-            collected += out
-            bar.update(len(chunk))
-    bar.close()
+    finished: dict[int, list] = {}
+    try:
+        for index, out in engines.run_chunks(_chunk_task, chunks, shared=(result, blocks, hess_inv0),
+                                             engine=engine, n_workers=n_jobs, scheduler=scheduler):
+            finished[index] = out
+            bar.update(len(chunks[index]))
+    finally:
+        bar.close()
+    collected = [row for index in range(len(chunks)) for row in finished[index]]
     good = [row for row in collected if row is not None]
     names = _draw_names(result)
     matrix = np.array(good) if good else np.empty((0, len(names)))

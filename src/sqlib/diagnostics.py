@@ -301,7 +301,8 @@ def alternatives(result, data: pd.DataFrame, codebook=None) -> dict:
     For the structural service-quality model: the second-order model (one service-quality
     factor behind the dimensions) and a model with each set of collinear dimensions merged
     into one factor. Each model's severe diagnostics are counted; the recommended model is
-    the one without severe problems that has the lowest BIC.
+    the one without severe problems that has the lowest BIC (lowest RMSEA for WLSMV, which
+    has no likelihood).
 
     Returns
     -------
@@ -317,21 +318,25 @@ def alternatives(result, data: pd.DataFrame, codebook=None) -> dict:
     cb = load_codebook(codebook)
     current = diagnose(result, data=data, codebook=cb)
     fits = {"as specified": result}
+    same = {"estimator": result.estimator, "ordered": True if result.estimator == "WLSMV" else None,
+            "missing": result.missing}
     structural = any(r.op == "~" for r in result.spec.rows)
     if structural:
-        fits["second-order"] = fit(models.second_order_syntax(cb), data, estimator=result.estimator)
+        fits["second-order"] = fit(models.second_order_syntax(cb), data, **same)
     merged_cb = cb
     for group in _collinear_sets(current, cb.dimensions):
         merged_cb = models.merge_constructs(merged_cb, group)
     if merged_cb is not cb:
         dims = [c.name for c in merged_cb.constructs if c.kind == "dimension"]
         syntax = models.structural_syntax(merged_cb) if structural and len(dims) >= 1 else models.cfa_syntax(merged_cb)
-        fits["merged dimensions"] = fit(syntax, data, estimator=result.estimator)
+        fits["merged dimensions"] = fit(syntax, data, **same)
     tables = {name: (current if name == "as specified" else diagnose(res, data=data, codebook=cb))
               for name, res in fits.items()}
     table = model_comparison(fits)
     table["severe_problems"] = [int((tables[name]["severity"] == "severe").sum()) for name in fits]
     proper = table[table["severe_problems"] == 0]
-    recommended = proper.sort_values("bic")["model"].iloc[0] if len(proper) else None
+    # lowest BIC; without a likelihood (WLSMV) the lowest RMSEA
+    criterion = "bic" if table["bic"].notna().all() else "rmsea"
+    recommended = proper.sort_values(criterion)["model"].iloc[0] if len(proper) else None
     table["recommended"] = table["model"] == recommended
     return {"table": table, "fits": fits, "diagnostics": tables, "recommended": recommended}

@@ -16,12 +16,17 @@ SECTIONS = [
     ("Regressions", lambda e: e["op"] == "~"),
     ("Covariances", lambda e: (e["op"] == "~~") & (e["lhs"] != e["rhs"])),
     ("Intercepts", lambda e: e["op"] == "~1"),
+    ("Thresholds", lambda e: e["op"] == "|"),
     ("Variances", lambda e: (e["op"] == "~~") & (e["lhs"] == e["rhs"])),
     ("Defined parameters", lambda e: e["op"] == ":="),
 ]
 FIT_ROWS = [("chisq", "Chi-square"), ("df", "Degrees of freedom"), ("pvalue", "p-value"),
             ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("rmsea_ci_lower", "RMSEA 90% CI lower"),
-            ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("srmr", "SRMR"), ("aic", "AIC"), ("bic", "BIC")]
+            ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("srmr", "SRMR"), ("aic", "AIC"), ("bic", "BIC"),
+            ("chisq_scaled", "Chi-square (scaled)"), ("pvalue_scaled", "p-value (scaled)"),
+            ("chisq_scaling_factor", "Scaling factor"), ("chisq_shift_parameter", "Shift parameter"),
+            ("cfi_robust", "CFI (robust)"), ("tli_robust", "TLI (robust)"), ("rmsea_robust", "RMSEA (robust)"),
+            ("cfi_scaled", "CFI (scaled)"), ("tli_scaled", "TLI (scaled)"), ("rmsea_scaled", "RMSEA (scaled)")]
 COLUMNS = ["est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
 
 
@@ -31,9 +36,9 @@ class Summary:
     def __init__(self, result):
         self.result = result
         self.header = self._header()
+        shown = [(k, label) for k, label in FIT_ROWS if k in result.fit_measures.index]
         self.fit_table = pd.DataFrame(
-            {"measure": [label for _, label in FIT_ROWS],
-             "value": [result.fit_measures.get(k, np.nan) for k, _ in FIT_ROWS]}
+            {"measure": [label for _, label in shown], "value": [result.fit_measures[k] for k, _ in shown]}
         )
         self.sections = {}
         est = result.estimates

@@ -49,7 +49,7 @@ def fit_table(results, cutoffs: dict | None = None) -> pd.DataFrame:
             row[key] = fm[key]
         row["chisq_df"] = fm["chisq"] / fm["df"] if fm["df"] > 0 else float("nan")
         for key in ("cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic"):
-            row[key] = fm[key]
+            row[key] = fm.get(key, float("nan"))  # WLSMV has no likelihood: no AIC/BIC
         oks = []
         for measure, (direction, value) in cutoffs.items():
             ok = fm[measure] >= value if direction == ">=" else fm[measure] <= value
