@@ -32,11 +32,10 @@ WLSMV_MEASURES = ["df_scaled", "baseline_df_scaled", "baseline_pvalue_scaled",
                 "baseline_chisq_scaling_factor", "cfi_scaled", "tli_scaled",
                 "nnfi_scaled", "rfi_scaled", "nfi_scaled", "pnfi_scaled", "ifi_scaled", "rni_scaled",
                 "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled",
-                "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean", "wrmr", "fmin"]
-# lavaan's WLSMV output also has GFI/AGFI and the "robust" indices computed from a categorical-ML
-# refit (Savalei 2021); sqlib does not compute these for WLSMV and does not print them
-WLSMV_NOT_COMPUTED = {"gfi", "agfi", "cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
-                      "rmsea_ci_upper_robust"}
+                "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean", "wrmr", "fmin",
+                  "nnfi_robust", "rni_robust"]
+# lavaan's WLSMV output also has GFI/AGFI; sqlib does not compute these for WLSMV and does not print them
+WLSMV_NOT_COMPUTED = {"gfi", "agfi"}
 
 
 def load_case(name: str) -> dict:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from .estimation import GroupStats
-from .fitmeasures import incremental_indices, rmsea_interval
+from .fitmeasures import incremental_indices, rmsea_interval, robust_fit_measures
 from .model import RAMModel
 from .ordinal import OrdinalStats
 
@@ -114,6 +114,43 @@ def _rmsea(x2, df, n) -> dict:
             "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan}
 
 
+def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int) -> dict:
+    """Robust CFI/TLI/RMSEA for WLSMV as lavaan computes them (Savalei 2021).
+
+    The model is evaluated by normal-theory ML on the polychoric correlations at the
+    DWLS estimates (lavaan's "catML"), and that statistic is corrected with
+    c = tr(U' V U Gamma) / df, where U = I - Delta E^-1 Delta' W on the correlations and V
+    is the ML weight of the correlation structure at the implied correlations. Nothing is
+    reported when the polychoric matrix is not positive definite (as lavaan).
+    """
+    ost = objective.ordinal
+    cor = ost.cor
+    if np.linalg.eigvalsh(cor)[0] < np.sqrt(np.finfo(float).eps):
+        return {}
+    n, p, n_th = objective.ntotal, cor.shape[0], objective.n_th
+    sigma = objective.model.moments(theta, 1)["sigma"]
+    inv = np.linalg.inv(sigma)
+    i, j = objective.rows, objective.cols
+    v = inv[np.ix_(i, i)] * inv[np.ix_(j, j)] + inv[np.ix_(i, j)] * inv[np.ix_(j, i)]
+    d = objective.delta(theta)
+    e_inv = np.linalg.inv(d.T @ (objective.w[:, None] * d))
+    d_r, w_r = d[n_th:], objective.w[n_th:]
+    u = np.eye(w_r.size) - (d_r @ e_inv @ d_r.T) * w_r[None, :]
+    g_rr = ost.gamma[n_th:, n_th:]
+    c_hat = float(np.trace(u.T @ v @ u @ g_rr)) / df
+    f_ml = np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(cor)[1] + np.sum(cor * inv) - p
+    x3, x3_null = n * f_ml, -n * np.linalg.slogdet(cor)[1]
+    c_null = float(np.trace(g_rr)) / w_r.size
+    # lavaan's RMSEA for these counts N - 1, like its DWLS statistic
+    out = robust_fit_measures(chisq=x3, df=df, baseline_chisq=x3_null, baseline_df=w_r.size, scaling=c_hat,
+                              baseline_scaling=c_null, ntotal=n - 1, groups=1)
+    keep = {k: out[k] for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
+                                "rmsea_ci_upper_robust")}
+    keep["nnfi_robust"] = keep["tli_robust"]
+    keep["rni_robust"] = 1 - (x3 - c_hat * df) / (x3_null - c_null * w_r.size)
+    return keep
+
+
 def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, df: int, robust: dict) -> pd.Series:
     """lavaan's fit measures for WLSMV (standard and scaled-shifted versions)."""
     n = objective.ntotal
@@ -157,6 +194,7 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     out["crmr_nomean"] = float(np.sqrt(np.mean(off)))
     out["crmr"] = float(np.sqrt(off.sum() / (off.size + n_th)))
     out["wrmr"] = float(np.sqrt(x2 / objective.s.size))
+    out.update(catml_robust(objective, theta, df))
     out["ntotal"] = n
     return pd.Series(out, dtype=float)
 
