@@ -33,9 +33,8 @@ WLSMV_MEASURES = ["df_scaled", "baseline_df_scaled", "baseline_pvalue_scaled",
                 "nnfi_scaled", "rfi_scaled", "nfi_scaled", "pnfi_scaled", "ifi_scaled", "rni_scaled",
                 "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled",
                 "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean", "wrmr", "fmin",
-                  "nnfi_robust", "rni_robust"]
-# lavaan's WLSMV output also has GFI/AGFI; sqlib does not compute these for WLSMV and does not print them
-WLSMV_NOT_COMPUTED = {"gfi", "agfi"}
+                  "nnfi_robust", "rni_robust", "pgfi"]
+WLSMV_NOT_COMPUTED: set[str] = set()
 
 
 def load_case(name: str) -> dict:

@@ -194,6 +194,12 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     out["crmr_nomean"] = float(np.sqrt(np.mean(off)))
     out["crmr"] = float(np.sqrt(off.sum() / (off.size + n_th)))
     out["wrmr"] = float(np.sqrt(x2 / objective.s.size))
+    # GFI with the DWLS weights over all statistics (thresholds and correlations), as lavaan
+    e = objective.s - objective.implied(theta)
+    nel = objective.s.size
+    out["gfi"] = 1 - float(np.sum(objective.w * e * e) / np.sum(objective.w * objective.s ** 2))
+    out["agfi"] = 1 - nel / df * (1 - out["gfi"]) if df > 0 else 1.0
+    out["pgfi"] = df / nel * out["gfi"]
     out.update(catml_robust(objective, theta, df))
     out["ntotal"] = n
     return pd.Series(out, dtype=float)
