@@ -19,7 +19,8 @@ from sqlib import config
 
 CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path", "servqual_cfa", "servqual_sem", "servqual_sem_direct",
          "hs_cfa_mlr", "servqual_cfa_mlr", "servqual_cfa_fiml", "hs_configural", "hs_metric", "hs_scalar",
-         "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial", "fail_heywood", "fail_npd", "hs_cfa_wlsmv", "servqual_cfa_wlsmv"]
+         "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial", "fail_heywood", "fail_npd", "hs_cfa_wlsmv", "servqual_cfa_wlsmv",
+         "servqual_sem_wlsmv"]
 FIT_MEASURES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi", "rmsea",
                 "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "logl", "unrestricted_logl", "aic",
                 "bic", "bic2", "gfi", "agfi", "ntotal",

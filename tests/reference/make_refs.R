@@ -430,6 +430,12 @@ run_servqual_cfa_wlsmv <- function() {
                           gamma_diag = I(unname(diag(lavInspect(fit, "gamma"))))))
 }
 
+run_servqual_sem_wlsmv <- function() {
+  options <- list(estimator = "WLSMV", ordered = SERVQUAL_ITEMS)
+  fit <- fit_lavaan("sem", SERVQUAL_SEM, servqual_data(), options)
+  write_case("servqual_sem_wlsmv", fit, SERVQUAL_DATA, SERVQUAL_SEM, options)
+}
+
 run_hs_cfa_wlsmv <- function() {
   # HolzingerSwineford1939 cut into 3 and 4 categories: small tables with empty cells
   hs <- lavaan::HolzingerSwineford1939[, paste0("x", 1:9)]
@@ -524,6 +530,7 @@ CASES <- list(
   servqual_cfa_fiml = run_servqual_cfa_fiml,
   servqual_cfa_wlsmv = run_servqual_cfa_wlsmv,
   hs_cfa_wlsmv = run_hs_cfa_wlsmv,
+  servqual_sem_wlsmv = run_servqual_sem_wlsmv,
   hs_wlsmv_difftest = run_hs_wlsmv_difftest,
   hs_configural = run_hs_configural,
   hs_metric = run_hs_metric,
