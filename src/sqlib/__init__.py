@@ -27,6 +27,7 @@ _EXPORTS = {
     "ipa": None,
     "waves": None,
     "ordinal": None,
+    "engines": None,
     "diagnostics": None,
     "effects": None,
     "models": None,
@@ -46,8 +47,9 @@ _EXPORTS = {
 from .compare import compare  # noqa: E402
 from .invariance import invariance  # noqa: E402
 from .simulate import simulate  # noqa: E402
+from .power import power  # noqa: E402
 
-__all__ = sorted(set(_EXPORTS) | {"compare", "invariance", "simulate"})
+__all__ = sorted(set(_EXPORTS) | {"compare", "invariance", "simulate", "power"})
 
 
 def __getattr__(name: str):

@@ -168,11 +168,13 @@ class SEMResult:
         return table.reset_index(drop=True)
 
     def bootstrap(self, draws: int = 1000, *, seed: int = 0, n_jobs: int = 1, ci: str = "percentile",
-                  level: float = 0.95, progress: bool = True):
-        """Bootstrap draws, SEs and CIs of every parameter (see :func:`sqlib.bootstrap.bootstrap`)."""
+                  level: float = 0.95, progress: bool = True, engine: str = "local", scheduler=None):
+        """Bootstrap draws, SEs and CIs of every parameter (see :func:`sqlib.bootstrap.bootstrap`);
+        ``engine="dask"`` runs the draws on a Dask cluster (``scheduler`` address, or a LocalCluster)."""
         from .bootstrap import bootstrap
 
-        return bootstrap(self, draws=draws, seed=seed, n_jobs=n_jobs, ci=ci, level=level, progress=progress)
+        return bootstrap(self, draws=draws, seed=seed, n_jobs=n_jobs, ci=ci, level=level, progress=progress,
+                         engine=engine, scheduler=scheduler)
 
     def use_bootstrap(self, boot) -> "SEMResult":
         """Put bootstrap SEs and CIs into ``estimates`` (lavaan's ``se = "bootstrap"``)."""

@@ -14,6 +14,7 @@ the statements into a full parameter table with lavaan's defaults.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -223,8 +224,15 @@ def compile_definition(name: str, expression: str, line: int = 0):
     """Compile a ``:=`` expression to (code object, names used).
 
     lavaan's ``^`` becomes Python's ``**``. Only arithmetic, numbers, parameter
-    labels and exp/log/sqrt/abs are allowed.
+    labels and exp/log/sqrt/abs are allowed. Compiled once per expression (every fit,
+    bootstrap draw and power replication evaluates the definitions many times).
     """
+    code, names = _compile_definition(name, expression, line)
+    return code, list(names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_definition(name: str, expression: str, line: int):
     text = expression.replace("^", "**")
     try:
         tree = ast.parse(text, mode="eval")
@@ -247,4 +255,4 @@ def compile_definition(name: str, expression: str, line: int = 0):
             (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.operator, ast.unaryop),
         ):
             raise ModelSpecificationError(f"Line {line}: '{name} := {expression}' uses unsupported syntax.")
-    return compile(tree, f"<{name}>", "eval"), sorted(set(names))
+    return compile(tree, f"<{name}>", "eval"), tuple(sorted(set(names)))
