@@ -74,6 +74,28 @@ def overhead(fitted, n: int, blocks: int, block_size: int) -> tuple[float, float
     return float(np.mean(bare)), float(np.mean(replicated)), np.array(replicated) / np.array(bare)
 
 
+def overhead_paired(fitted, n: int, pairs: int) -> tuple[float, float]:
+    """Processor seconds of one power replication (data generation, fit, bookkeeping) and of a bare
+    ``sqlib.fit`` on the same data set, measured in alternating pairs over ``pairs`` replications."""
+    from sqlib.power import _replicate
+
+    layout = power(fitted, n=[n], reps=1, seed=7, n_workers=1, progress=False)
+    design = layout._design
+    bare = replicated = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rep in range(1, pairs + 1):
+            data = layout.replication_data(n, rep)
+            steps = [("bare", lambda: sqlib.fit(fitted.model_syntax, data)), ("rep", lambda: _replicate(design, n, rep))]
+            for what, call in (steps if rep % 2 else steps[::-1]):
+                cost, _ = cpu_seconds(call)
+                if what == "bare":
+                    bare += cost
+                else:
+                    replicated += cost
+    return bare / pairs, replicated / pairs
+
+
 def cluster_rates(fitted, n: int, reps: int, rounds: int) -> dict[int, float]:
     """Replications per second on LocalClusters of 1 and 2 single-threaded worker processes.
 
@@ -114,6 +136,9 @@ def main() -> None:
     q1, median, q3 = np.quantile(ratios, [0.25, 0.5, 0.75])
     print(f"bare sqlib.fit: {1000 * bare:.0f} ms CPU per fit; power replication in-process: {1000 * replicated:.0f} ms "
           f"CPU; ratio median over {len(ratios)} blocks {median:.3f} (quartiles {q1:.3f}-{q3:.3f}), target <= 1.10")
+    bare_p, rep_p = overhead_paired(fitted, args.n, 8 * args.blocks)
+    print(f"paired per replication ({8 * args.blocks} pairs): bare fit {1000 * bare_p:.0f} ms CPU, power replication "
+          f"{1000 * rep_p:.0f} ms CPU, ratio {rep_p / bare_p:.3f}, target <= 1.10")
     rates = cluster_rates(fitted, args.n, args.reps, args.rounds)
     for workers, rate in rates.items():
         print(f"LocalCluster, {workers} worker(s): {rate:.2f} replications per second")
