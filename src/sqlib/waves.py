@@ -22,10 +22,10 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 from statsmodels.stats.meta_analysis import effectsize_smd
-from statsmodels.stats.multitest import multipletests
 
 from .codebook import Codebook, load_codebook
 from .errors import CodebookError, SurveyDataError
+from .gaps import _holm
 from .invariance import InvarianceResult, _split_parameter, invariance, latent_means, locate_noninvariance
 from .models import cfa_syntax
 
@@ -262,12 +262,6 @@ def _change_test(before: np.ndarray, after: np.ndarray, paired: bool, ci: float)
             "p_value": res.pvalue, "hedges_g": g}
 
 
-def _holm(p: pd.Series) -> pd.Series:
-    out = pd.Series(np.nan, index=p.index)
-    ok = p.notna()
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
-    return out
 
 
 def _matched(score: pd.Series, data: pd.DataFrame, id_column: str, wave: str, w_from, w_to):
