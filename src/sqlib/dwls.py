@@ -104,7 +104,8 @@ def robust_dwls(objective: DWLSObjective, theta: np.ndarray, info_inv: np.ndarra
     vcov = info_inv @ meat @ info_inv / objective.ntotal
     u = np.diag(objective.w) - wd @ info_inv @ wd.T
     ug = u @ gamma
-    return {"vcov": vcov, "ug_trace": float(np.trace(ug)), "ug2_trace": float(np.sum(ug * ug.T))}
+    return {"vcov": vcov, "ug_trace": float(np.trace(ug)), "ug2_trace": float(np.sum(ug * ug.T)),
+            "delta": d, "info_inv": info_inv}
 
 
 def _rmsea(x2, df, n) -> dict:
@@ -114,7 +115,7 @@ def _rmsea(x2, df, n) -> dict:
             "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan}
 
 
-def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int) -> dict:
+def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: dict) -> dict:
     """Robust CFI/TLI/RMSEA for WLSMV as lavaan computes them (Savalei 2021).
 
     The model is evaluated by normal-theory ML on the polychoric correlations at the
@@ -132,8 +133,7 @@ def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int) -> dict:
     inv = np.linalg.inv(sigma)
     i, j = objective.rows, objective.cols
     v = inv[np.ix_(i, i)] * inv[np.ix_(j, j)] + inv[np.ix_(i, j)] * inv[np.ix_(j, i)]
-    d = objective.delta(theta)
-    e_inv = np.linalg.inv(d.T @ (objective.w[:, None] * d))
+    d, e_inv = robust["delta"], robust["info_inv"]
     d_r, w_r = d[n_th:], objective.w[n_th:]
     u = np.eye(w_r.size) - (d_r @ e_inv @ d_r.T) * w_r[None, :]
     g_rr = ost.gamma[n_th:, n_th:]
@@ -200,7 +200,7 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     out["gfi"] = 1 - float(np.sum(objective.w * e * e) / np.sum(objective.w * objective.s ** 2))
     out["agfi"] = 1 - nel / df * (1 - out["gfi"]) if df > 0 else 1.0
     out["pgfi"] = df / nel * out["gfi"]
-    out.update(catml_robust(objective, theta, df))
+    out.update(catml_robust(objective, theta, df, robust))
     out["ntotal"] = n
     return pd.Series(out, dtype=float)
 
