@@ -235,3 +235,23 @@ def test_an_ordinal_fit_is_refused_as_population():
     ordinal = sqlib.fit(MODEL, data, ordered=True)
     with pytest.raises(ValueError, match="PopulationModel"):
         power(ordinal, n=[100], reps=2, progress=False)
+
+
+def test_notebook_07_gives_the_same_table_on_the_dask_engine_as_locally(tmp_path):
+    """Notebook 07 in the pipeline's way (papermill, output_dir) on a LocalCluster and on local
+    processes: the same seed gives the same power table."""
+    import papermill as pm
+
+    from sqlib import config
+
+    tables = {}
+    for engine in ("dask", "local"):
+        out = tmp_path / engine
+        out.mkdir()
+        pm.execute_notebook(str(config.NOTEBOOKS_DIR / "07_power_and_sample_size.ipynb"), str(out / "nb.ipynb"),
+                            parameters={"engine": engine, "n_grid": [150, 300], "reps": 8, "n_workers": 2,
+                                        "output_dir": str(out), "seed": 5},
+                            cwd=str(config.NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False)
+        tables[engine] = pd.read_csv(out / "tables" / "power_table.csv")
+        assert engine in (out / "summaries" / "07_power_and_sample_size.md").read_text(encoding="utf-8")
+    pd.testing.assert_frame_equal(tables["dask"], tables["local"])
