@@ -137,8 +137,16 @@ def modification_indices(result) -> pd.DataFrame:
     # fixed parameters are candidates too (markers become testable once loadings are tied
     # across groups); untestable ones drop out below, as in lavaan
     ordinal = set(spec.ov_names) if result.estimator == "WLSMV" else set()
-    fixed_idx = [i for i, r in enumerate(spec.rows) if r.free < 0 and (r.op != "~1" or not r.exo)
-                 and r.op not in ("|", "~*~") and not (r.lhs in ordinal and r.op in ("~1", "~~") and r.lhs == (r.rhs or r.lhs))]
+
+    def testable(r) -> bool:
+        """Fixed rows lavaan scores: not fixed.x means, thresholds, scaling factors, nor the
+        intercepts and (delta-parameterization) residual variances of ordinal items."""
+        if r.free >= 0 or (r.op == "~1" and r.exo) or r.op in ("|", "~*~"):
+            return False
+        own = r.op == "~1" or (r.op == "~~" and r.lhs == r.rhs)
+        return not (r.lhs in ordinal and own)
+
+    fixed_idx = [i for i, r in enumerate(spec.rows) if testable(r)]
     labels = candidates + [Row(spec.rows[i].lhs, spec.rows[i].op, spec.rows[i].rhs, spec.rows[i].group)
                            for i in fixed_idx]
     columns = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
