@@ -10,7 +10,6 @@ import pytest
 
 import sqlib
 from sqlib import efa, models
-from sqlib.diagnostics import alternatives
 from sqlib.simulate import PopulationModel, simulate
 
 
@@ -55,18 +54,6 @@ def test_efa_recovers_the_five_dimensions():
     syntax = efa.efa_syntax(result)
     assert len([line for line in syntax.splitlines() if "=~" in line]) == 5
     assert sqlib.fit(syntax, confirm).fit_measures["cfi"] > 0.95
-
-
-def test_alternatives_recommend_a_proper_model(collinear_data):
-    result = sqlib.fit(models.structural_syntax(), collinear_data)
-    assert sqlib.diagnostics.has_severe(sqlib.diagnostics.diagnose(result, data=collinear_data))
-    alt = alternatives(result, collinear_data)
-    table = alt["table"].set_index("model")
-    assert {"as specified", "second-order", "merged dimensions"} <= set(table.index)
-    assert table.loc["as specified", "severe_problems"] > 0
-    assert alt["recommended"] is not None and table.loc[alt["recommended"], "severe_problems"] == 0
-    merged = alt["fits"]["merged dimensions"]
-    assert "reliability_responsiveness" in merged.latent
 
 
 def test_merge_constructs_pools_items():

@@ -1,0 +1,100 @@
+"""The study design: codebook + structural model, single-item constructs, skip rules."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import sqlib
+from sqlib import models
+from sqlib.codebook import Codebook, Construct
+from sqlib.design import skip_reason, study_design
+from sqlib.errors import ModelSpecificationError
+
+
+def ecsi_codebook(expectations: bool = False) -> Codebook:
+    constructs = [Construct("image", ["i1", "i2", "i3"], "dimension"),
+                  Construct("quality", ["q1", "q2", "q3"], "dimension"),
+                  Construct("satisfaction", ["cusa"], "outcome"),
+                  Construct("loyalty", ["l1", "l2"], "outcome")]
+    return Codebook(name="ecsi", constructs=constructs, scale_min=1, scale_max=10,
+                    expectations={"q1": "e1"} if expectations else {})
+
+
+def test_servqual_default_is_the_chain_the_fixtures_use():
+    design = study_design(None)
+    assert design.sem_syntax() == models.structural_syntax()
+    assert design.structural_source.startswith("SERVQUAL default")
+    assert design.mediators == ["satisfaction"] and design.final_outcomes == ["loyalty"]
+
+
+def test_single_item_construct_enters_the_sem_as_its_item():
+    design = study_design(ecsi_codebook(), "satisfaction ~ image + quality\nloyalty ~ satisfaction")
+    syntax = design.sem_syntax()
+    assert "cusa ~ image + quality" in syntax and "loyalty ~ cusa" in syntax
+    assert "satisfaction =~" not in syntax
+    assert design.single_item == ["satisfaction"] and design.variable("satisfaction") == "cusa"
+    assert design.construct_of_variable("cusa") == "satisfaction"
+
+
+def test_labels_named_like_a_construct_are_not_renamed():
+    design = study_design(ecsi_codebook(), "satisfaction ~ satisfaction_lab*image")
+    assert "cusa ~ satisfaction_lab*image" in design.sem_syntax()
+
+
+def test_one_outcome_default_has_no_indirect_effects():
+    cb = Codebook(name="x", constructs=[Construct("a", ["a1", "a2"]), Construct("b", ["b1", "b2"]),
+                                        Construct("sat", ["s"], "outcome")])
+    design = study_design(cb)
+    assert design.structural_model == "sat ~ a1*a + a2*b"
+
+
+def test_unknown_construct_in_structural_model_names_it_and_suggests():
+    with pytest.raises(ModelSpecificationError, match=r"'satisfation' is not a construct.*Did you mean 'satisfaction'"):
+        study_design(ecsi_codebook(), "satisfation ~ image")
+
+
+def test_items_in_structural_model_are_refused_with_the_reason():
+    with pytest.raises(ModelSpecificationError, match="items belong in the codebook"):
+        study_design(ecsi_codebook(), "quality =~ q1 + q2\nsatisfaction ~ quality")
+
+
+def test_no_outcomes_means_no_structural_model_and_skips_with_reason():
+    cb = Codebook(name="x", constructs=[Construct("a", ["a1", "a2"]), Construct("b", ["b1", "b2"])])
+    design = study_design(cb)
+    data = pd.DataFrame({c: [1.0, 2.0] for c in cb.items})
+    assert not design.has_structural_model
+    for notebook in ("03_structural_model", "07_power_and_sample_size"):
+        assert "structural_model" in skip_reason(notebook, design, data)
+    assert skip_reason("02_measurement_model", design, data) is None
+
+
+@pytest.mark.parametrize("notebook, needle", [
+    ("04_measurement_invariance", "no group column"),
+    ("05_gaps_and_priorities", "no perception item with an expectation item"),
+    ("06_wave_tracking", "no wave column"),
+])
+def test_absent_inputs_skip_with_what_would_enable_them(notebook, needle):
+    design = study_design(ecsi_codebook(), "satisfaction ~ image + quality")
+    reason = skip_reason(notebook, design, pd.DataFrame({"x": [1]}))
+    assert needle in reason and "Needs" in reason
+
+
+def test_small_groups_skip_invariance_with_their_sizes():
+    cb = ecsi_codebook()
+    cb = Codebook(name="x", constructs=cb.constructs, scale_min=1, scale_max=10, group_column="g")
+    design = study_design(cb)
+    data = pd.DataFrame({"g": ["a"] * 30 + ["b"] * 12})
+    reason = skip_reason("04_measurement_invariance", design, data)
+    assert "a: 30" in reason and "b: 12" in reason
+    data = pd.DataFrame({"g": ["a"] * 30 + ["b"] * 30})
+    assert skip_reason("04_measurement_invariance", design, data) is None
+
+
+def test_bundled_sample_runs_every_section():
+    design = study_design(sqlib.config.SAMPLE_CODEBOOK)
+    data = sqlib.load_sample()
+    for notebook in ("01_data_screening", "02_measurement_model", "03_structural_model",
+                     "04_measurement_invariance", "05_gaps_and_priorities", "06_wave_tracking",
+                     "07_power_and_sample_size"):
+        assert skip_reason(notebook, design, data) is None, notebook
