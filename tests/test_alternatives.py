@@ -48,8 +48,6 @@ def test_recommendation_is_proper_acceptable_and_better(servqual_alternatives):
 
 
 def test_no_alternative_is_recommended_when_none_beats_the_original(servqual_alternatives):
-    from sqlib.alternatives import _recommend  # noqa: PLC2701 -- the rule itself, on an edited table
-
     table = servqual_alternatives.table.copy()
     table.loc[table["model"] != AS_SPECIFIED, "bic"] = table["bic"].max() + 1
     name, reason = recommend_alternative(table, "bic", servqual_alternatives.collinear)
