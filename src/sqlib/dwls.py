@@ -253,7 +253,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
     import warnings
 
     from .errors import ConvergenceWarning
-    from .estimation import optimize, start_values
+    from .estimation import optimize, parameter_scales, start_values
     from .ordinal import ordinal_stats
     from .partable import build_spec, check_counts
     from .sem import SEMResult, _estimates_table, _invert_information, _prepare_data, _r_squared
@@ -282,7 +282,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
     objective = DWLSObjective(rammodel, ost, threshold_free)
     theta0 = start_values(rammodel, objective.stats, std_lv)
     theta0[threshold_free] = ost.threshold_vector
-    opt = optimize(objective, theta0)
+    opt = optimize(objective, theta0, parameter_scales(rammodel, objective.stats))
     if not opt.converged:
         warnings.warn(
             f"The WLSMV fit did not converge ({opt.message}, after {opt.iterations} iterations); "

@@ -253,12 +253,82 @@ def bfgs(objective, theta0: np.ndarray, max_iter: int = 2000, hess_inv0: np.ndar
     return OptimizeResult(res.x, float(res.fun), bool(np.max(np.abs(grad)) < 1e-6), int(res.nit), str(res.message))
 
 
-def optimize(objective, theta0: np.ndarray) -> OptimizeResult:
+class ScaledObjective:
+    """An objective seen through the change of variables ``theta = scales * u``.
+
+    Optimising over ``u`` is the same problem (the minimum maps back exactly), but
+    gradients and tolerances are measured in units of each parameter's natural size,
+    so a model on 0-100 answers converges like the same model on 1-7 answers.
+    """
+
+    def __init__(self, objective, scales: np.ndarray):
+        self.objective = objective
+        self.scales = np.asarray(scales, dtype=float)
+
+    def value(self, u: np.ndarray) -> float:
+        return self.objective.value(self.scales * u)
+
+    def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = self.objective.value_and_gradient(self.scales * u)
+        return value, self.scales * grad
+
+    def information(self, u: np.ndarray) -> np.ndarray:
+        return self.objective.information(self.scales * u) * np.outer(self.scales, self.scales)
+
+
+def parameter_scales(model: RAMModel, stats: list[GroupStats]) -> np.ndarray:
+    """The natural size of every free parameter, from the observed variables' SDs.
+
+    A variable's scale is its sample SD (observed) or that of its marker indicator
+    divided by the fixed marker loading (latent; 1 when the factor's variance is fixed
+    instead). A loading or path from ``x`` to ``y`` then has scale ``sd_y / sd_x``, a
+    (co)variance ``sd_a * sd_b``, an intercept ``sd_v``; thresholds have scale 1.
+    """
+    spec = model.spec
+    idx = {v: i for i, v in enumerate(model.ov)}
+    scales = np.ones(model.n_free)
+    done = np.zeros(model.n_free, dtype=bool)
+    sd_by_group = [_variable_sds(spec, st, idx) for st in stats]
+    for r in spec.rows:
+        if r.free < 0 or done[r.free] or r.op not in ("=~", "~", "~~", "~1"):
+            continue
+        sd = sd_by_group[r.group - 1]
+        lhs, rhs = sd.get(r.lhs, 1.0), sd.get(r.rhs, 1.0)
+        value = {"=~": rhs / lhs, "~": lhs / rhs, "~~": lhs * rhs, "~1": lhs}[r.op]
+        if np.isfinite(value) and value > 0:
+            scales[r.free] = value
+        done[r.free] = True
+    return scales
+
+
+def _variable_sds(spec, st: GroupStats, idx: dict) -> dict[str, float]:
+    sd = {v: float(np.sqrt(st.cov[i, i])) if st.cov[i, i] > 0 else 1.0 for v, i in idx.items()}
+    markers = {}
+    for r in spec.rows:
+        if r.op == "=~" and r.group == 1 and r.lhs not in markers and r.free < 0 and r.value != 0:
+            markers[r.lhs] = (r.rhs, abs(r.value))
+    for _ in range(len(spec.lv_names) + 1):  # higher-order factors take their marker factor's scale
+        for f, (marker, value) in markers.items():
+            if f not in sd and marker in sd:
+                sd[f] = sd[marker] / value
+    for f in spec.lv_names:
+        sd.setdefault(f, 1.0)
+    return sd
+
+
+def optimize(objective, theta0: np.ndarray, scales: np.ndarray | None = None) -> OptimizeResult:
     """Fisher scoring to get close, then BFGS for fast final convergence.
 
     Scoring is robust far from the optimum but converges only linearly when the
     model misfits; BFGS seeded with the expected Hessian finishes in a few steps.
+    With ``scales`` (see :func:`parameter_scales`) the search runs on ``theta / scales``
+    and the result is mapped back, so convergence does not depend on the units of
+    the answers.
     """
+    if scales is not None:
+        result = optimize(ScaledObjective(objective, scales), theta0 / scales)
+        result.theta = result.theta * scales
+        return result
     start = fisher_scoring(objective, theta0, max_iter=8, tol=1e-3)
     theta = start.theta if np.isfinite(start.value) else theta0
     result = bfgs(objective, theta)
@@ -270,15 +340,24 @@ def optimize(objective, theta0: np.ndarray) -> OptimizeResult:
 
 
 def start_values(model: RAMModel, stats: list[GroupStats], std_lv: bool) -> np.ndarray:
-    """Starting values in the spirit of lavaan's "simple" start, with FABIN-like loadings."""
+    """Starting values in the spirit of lavaan's "simple" start, with FABIN-like loadings.
+
+    Every value comes from the sample moments, so it is on the scale of the data: a
+    factor stands for its marker item (a higher-order factor for its marker factor's
+    marker item), loadings are ratios of covariances with the other indicators, factor
+    variances mean covariances of the marker with them, residual variances half the
+    item's variance.
+    """
     spec = model.spec
     theta = np.zeros(model.n_free)
     set_ = np.zeros(model.n_free, dtype=bool)
     idx = {v: i for i, v in enumerate(model.ov)}
-    indicators = {}
+    proxy = _marker_items(spec, idx)
+    indicators: dict[str, list[str]] = {}
     for r in spec.rows:
-        if r.op == "=~" and r.group == 1 and r.rhs in idx:
-            indicators.setdefault(r.lhs, []).append(r.rhs)
+        if r.op == "=~" and r.group == 1 and r.rhs in proxy:
+            indicators.setdefault(r.lhs, []).append(proxy[r.rhs])
+    second_level = {r.rhs for r in spec.rows if r.op == "=~" and r.rhs in spec.lv_names}
     for r in spec.rows:
         if r.free < 0 or set_[r.free]:
             continue
@@ -286,15 +365,17 @@ def start_values(model: RAMModel, stats: list[GroupStats], std_lv: bool) -> np.n
         value = 0.0
         if r.start is not None:
             value = r.start
-        elif r.op == "=~" and r.rhs not in idx:
-            value = 1.0  # a higher-order loading
+        elif r.op == "=~" and r.rhs not in proxy:
+            value = 1.0
         elif r.op == "=~":
-            value = _loading_start(r, indicators.get(r.lhs, []), st, idx, std_lv)
+            value = _loading_start(idx[proxy[r.rhs]], indicators.get(r.lhs, []), st, idx, std_lv)
         elif r.op == "~~" and r.lhs == r.rhs:
             if r.lhs in idx:
                 value = 0.5 * st.cov[idx[r.lhs], idx[r.lhs]]
             else:
                 value = _factor_variance_start(indicators.get(r.lhs, []), st, idx)
+                if r.lhs in second_level:  # a disturbance: part of the variance is the higher factor's
+                    value *= 0.5
         elif r.op == "~1" and r.lhs in idx:
             value = st.mean[idx[r.lhs]]
         theta[r.free] = value
@@ -302,8 +383,21 @@ def start_values(model: RAMModel, stats: list[GroupStats], std_lv: bool) -> np.n
     return theta
 
 
-def _loading_start(row, items, st, idx, std_lv):
-    j = idx[row.rhs]
+def _marker_items(spec, idx: dict) -> dict[str, str]:
+    """Each variable's stand-in item: itself when observed, else its first indicator's stand-in."""
+    first = {}
+    for r in spec.rows:
+        if r.op == "=~" and r.group == 1 and r.lhs not in first:
+            first[r.lhs] = r.rhs
+    proxy = {v: v for v in idx}
+    for _ in range(len(first) + 1):
+        for f, marker in first.items():
+            if f not in proxy and marker in proxy:
+                proxy[f] = proxy[marker]
+    return proxy
+
+
+def _loading_start(j, items, st, idx, std_lv):
     if std_lv:
         return np.sqrt(max(0.5 * st.cov[j, j], 1e-3))
     marker = idx[items[0]]
@@ -317,9 +411,10 @@ def _loading_start(row, items, st, idx, std_lv):
 
 
 def _factor_variance_start(items, st, idx):
+    marker = idx[items[0]] if items else None
+    floor = 0.05 if marker is None else max(0.05, 0.05 * st.cov[marker, marker])
     if len(items) < 2:
-        return 0.05
-    marker = idx[items[0]]
+        return floor
     covs = [st.cov[marker, idx[i]] for i in items[1:]]
     value = float(np.mean(covs))
-    return value if value > 0.01 else 0.05
+    return value if value > 0.01 * st.cov[marker, marker] else floor

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
-from .estimation import GroupStats, MLObjective, optimize, start_values
+from .estimation import GroupStats, MLObjective, optimize, parameter_scales, start_values
 from .fitmeasures import ml_fit_measures, robust_fit_measures
 from .model import RAMModel
 from .partable import ModelSpec, build_spec, check_counts
@@ -360,7 +360,7 @@ def fit(
     objective = (FIMLObjective(rammodel, patterns, group_stats) if fiml
                  else MLObjective(rammodel, group_stats, meanstructure))
     theta0 = start_values(rammodel, group_stats, std_lv)
-    opt = optimize(objective, theta0)
+    opt = optimize(objective, theta0, parameter_scales(rammodel, group_stats))
     if not opt.converged:
         warnings.warn(
             f"The model did not converge ({opt.message}, after {opt.iterations} iterations). "
