@@ -15,38 +15,44 @@ A run never overwrites an earlier one and never changes the input files.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import platform
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
 from . import __version__, config
-from .errors import ReportError
+from .errors import ReportError, SqlibError
 from .io import file_sha256
+from .outputs import NOTEBOOK_ENV
+from .params import KEYS, RESERVED_PARAMETERS, check_params
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = ("sqlib", "numpy", "scipy", "pandas", "statsmodels", "semopy",
                      "matplotlib", "seaborn", "papermill", "nbconvert")
 
 #: Keys a parameters file may contain.
-PARAMS_KEYS = ("run_name", "data", "codebook", "seed", "language", "notebooks",
-               "parameters", "notebook_parameters")
-
-#: Parameters the runner itself passes to every notebook (not settable via ``parameters``).
-RESERVED_PARAMETERS = ("data_path", "codebook_path", "output_dir", "seed", "language")
+PARAMS_KEYS = KEYS
 
 _TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 # ------------------------------------------------------------------ parameters
-def load_params(params: str | Path | dict) -> dict:
+def load_params(params: str | Path | dict, *, notebooks_dir: str | Path | None = None,
+                notebooks: list[str] | None = None) -> dict:
     """Read and check report parameters; return them with absolute file paths.
 
     Parameters
@@ -55,18 +61,25 @@ def load_params(params: str | Path | dict) -> dict:
         A YAML file in the format of ``notebooks/params/default.yaml``, or the same
         content as a dict. Relative ``data``/``codebook`` paths are taken relative
         to the YAML file's folder (for a dict: the current working directory).
+    notebooks_dir : str or Path, optional
+        Where the notebooks live (default ``config.NOTEBOOKS_DIR``); notebook names
+        and their parameters are checked against the notebooks found there.
+    notebooks : list of str, optional
+        Notebooks that will run instead of the file's list (checked the same way).
 
     Returns
     -------
     dict
         With every key of :data:`PARAMS_KEYS`; ``data`` and ``codebook`` are
-        absolute :class:`~pathlib.Path` objects.
+        absolute :class:`~pathlib.Path` objects, ``notebooks`` names without ``.ipynb``.
 
     Raises
     ------
     ReportError
-        When the file cannot be read, a key is unknown or missing, or the data or
-        codebook file does not exist.
+        When the file cannot be read or breaks the schema of
+        :class:`sqlib.params.ReportParams` (unknown key, wrong type, unknown
+        notebook or notebook parameter: every problem is listed with the key and
+        the fix), or the data or codebook file does not exist.
 
     Examples
     --------
@@ -84,43 +97,31 @@ def load_params(params: str | Path | dict) -> dict:
             raise ReportError(f"Parameters file {path} does not exist; check the path "
                               f"(the bundled example is {config.DEFAULT_PARAMS}).")
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ReportError(f"Parameters file {path} is not UTF-8 text (byte {exc.start}); "
+                              "save it as UTF-8 and run again.") from exc
         except yaml.YAMLError as exc:
             raise ReportError(f"Parameters file {path} is not valid YAML: {exc}") from exc
-        if not isinstance(raw, dict):
-            raise ReportError(f"Parameters file {path} must hold 'key: value' lines at the top level.")
         base, where = path.resolve().parent, f"parameters file {path}"
-    unknown = sorted(set(raw) - set(PARAMS_KEYS))
-    if unknown:
-        raise ReportError(f"Unknown key(s) {', '.join(unknown)} in {where}; "
-                          f"allowed keys are {', '.join(PARAMS_KEYS)}.")
-    missing = [key for key in ("data", "codebook") if not raw.get(key)]
-    if missing:
-        raise ReportError(f"{where} must say which {' and '.join(missing)} file to use "
-                          f"(e.g. 'data: survey.csv').")
-    out = {
-        "run_name": str(raw.get("run_name") or "report"),
-        "data": _existing_file(base, raw["data"], "data", where),
-        "codebook": _existing_file(base, raw["codebook"], "codebook", where),
-        "seed": int(raw.get("seed", config.SAMPLE_SEED)),
-        "language": str(raw.get("language", "en")),
-        "notebooks": _as_list(raw.get("notebooks") or ["01_data_screening"]),
-        "parameters": dict(raw.get("parameters") or {}),
-        "notebook_parameters": {k: dict(v or {}) for k, v in (raw.get("notebook_parameters") or {}).items()},
+    checked = check_params({} if raw is None else raw, where, notebooks_dir, notebooks)
+    return {
+        "run_name": checked.run_name or "report",
+        "data": _existing_file(base, checked.data, "data", where),
+        "codebook": _existing_file(base, checked.codebook, "codebook", where),
+        "seed": checked.seed,
+        "language": checked.language,
+        "notebooks": list(checked.notebooks),
+        "parameters": dict(checked.parameters),
+        "notebook_parameters": {k: dict(v) for k, v in checked.notebook_parameters.items()},
+        "structural_model": checked.structural_model,
     }
-    clash = sorted(set(out["parameters"]).intersection(RESERVED_PARAMETERS))
-    for per_notebook in out["notebook_parameters"].values():
-        clash += sorted(set(per_notebook).intersection(RESERVED_PARAMETERS))
-    if clash:
-        raise ReportError(f"{', '.join(sorted(set(clash)))} in {where} is set by the runner; use the "
-                          "top-level keys data, codebook, seed and language instead.")
-    return out
 
 
 def _existing_file(base: Path, value, key: str, where: str) -> Path:
     path = (base / Path(str(value)).expanduser()).resolve()
     if not path.is_file():
-        raise ReportError(f"The {key} file {path} named in {where} does not exist; "
+        raise ReportError(f"The {key} file {path} named in {where} (key {key!r}) does not exist; "
                           f"relative paths count from {base}.")
     return path
 
@@ -136,6 +137,12 @@ def new_run_folder(run_name: str, output_root: str | Path | None = None) -> Path
 
     An existing folder is never reused: a suffix ``-2``, ``-3``... is added instead.
 
+    Raises
+    ------
+    ReportError
+        When the folder cannot be created (read-only ``reports/``, a file in the
+        way); the message names the path and the reason, and nothing is left behind.
+
     Examples
     --------
     >>> import tempfile
@@ -145,7 +152,7 @@ def new_run_folder(run_name: str, output_root: str | Path | None = None) -> Path
     True
     """
     root = Path(output_root) if output_root is not None else config.REPORTS_DIR
-    root.mkdir(parents=True, exist_ok=True)
+    _make_root(root)
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", run_name).strip("-") or "report"
     stem = f"{datetime.now(timezone.utc).strftime(_TIME_FORMAT)}_{safe}"
     for attempt in range(1, 1000):
@@ -154,8 +161,44 @@ def new_run_folder(run_name: str, output_root: str | Path | None = None) -> Path
             folder.mkdir(exist_ok=False)
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise ReportError(_cannot_create(folder, exc)) from exc
         return folder
     raise ReportError(f"Could not create a new run folder under {root}; too many runs named {stem}.")
+
+
+def _make_root(root: Path) -> None:
+    """Create the output root (and missing parents), naming the path and reason on failure."""
+    blocker = next((p for p in [root, *root.parents] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ReportError(f"Cannot create run folders under {root}: {blocker} is a file, not a folder. "
+                          "Move or rename that file, or choose another place with --output-root DIR.")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(_cannot_create(root, exc)) from exc
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ReportError(f"Cannot create a run folder in {root}: the folder is not writable "
+                          "(permission denied). Make it writable (chmod u+w) or choose another "
+                          "place with --output-root DIR.")
+
+
+def _cannot_create(path: Path, exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    return (f"Cannot create the run folder {path}: {reason}. Make its parent folder writable, remove "
+            "what is in the way, or choose another place with --output-root DIR.")
+
+
+def _prepare_run_folder(run_name: str, output_root) -> Path:
+    """A new run folder with its sub-folders; removed again if any of them cannot be made."""
+    run_dir = new_run_folder(run_name, output_root)
+    try:
+        for sub in ("notebooks", "figures", "tables"):
+            (run_dir / sub).mkdir()
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise ReportError(_cannot_create(run_dir / sub, exc)) from exc
+    return run_dir
 
 
 # ------------------------------------------------------------------ provenance
@@ -187,7 +230,166 @@ def _now() -> str:
 
 
 def _write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
+    """Write JSON atomically (a reader never sees half a manifest)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(content, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+# ------------------------------------------------------------------ console and logs
+class RunInterrupted(KeyboardInterrupt):
+    """A report run was stopped by SIGTERM or Ctrl-C; its manifest says ``interrupted``."""
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        self.signal_name = signal_name
+        super().__init__(f"report run interrupted by {signal_name}")
+
+
+#: Loggers of the notebook machinery; during a run their records go to ``run.log`` only.
+QUIET_LOGGERS = ("papermill", "jupyter_client", "ipykernel", "traitlets", "nbclient", "nbconvert",
+                 "asyncio", "py.warnings")
+
+
+@contextmanager
+def _logs_to(run_log: Path):
+    """Route the notebook machinery's log records, and stderr (fd 2, which the kernel
+    inherits), into ``run_log`` while the block runs; restore both afterwards."""
+    handler = logging.FileHandler(run_log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    saved = {}
+    for name in QUIET_LOGGERS:
+        log = logging.getLogger(name)
+        saved[name] = (log.handlers[:], log.propagate, log.level)
+        log.handlers, log.propagate = [handler], False
+        log.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with open(run_log, "ab", buffering=0) as sink:
+        os.dup2(sink.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        logging.captureWarnings(False)
+        for name, (handlers, propagate, level) in saved.items():
+            log = logging.getLogger(name)
+            log.handlers, log.propagate = handlers, propagate
+            log.setLevel(level)
+        handler.close()
+
+
+@contextmanager
+def _signals_interrupt():
+    """Turn SIGTERM into :class:`RunInterrupted` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise RunInterrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def console_line(record: dict) -> str:
+    """One console line for a notebook record: name, status, seconds, reason unless it succeeded.
+
+    Examples
+    --------
+    >>> from sqlib.report import console_line
+    >>> console_line({"notebook": "01_data_screening", "status": "succeeded", "duration_seconds": 3.25})
+    '01_data_screening            succeeded     3.2 s'
+    """
+    line = f"{record['notebook']:<28} {record['status']:<10} {record.get('duration_seconds') or 0:>5.1f} s"
+    if record["status"] != "succeeded" and record.get("reason"):
+        line += f"  {record['reason']}"
+    return line
+
+
+# ------------------------------------------------------------------ HTML
+_PATH_REPR = re.compile(r"^(Posix|Windows)?Path\(.*\)$", re.DOTALL)
+
+
+def clean_for_readers(nb, log: list[str] | None = None):
+    """A copy of an executed notebook without stderr streams and bare path reprs.
+
+    Warnings and progress bars are written to stderr; they belong to the run log,
+    not to the HTML readers see. Removed text is appended to ``log`` (when given)
+    with the cell number it came from.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from sqlib.report import clean_for_readers
+    >>> cell = nbformat.v4.new_code_cell("1")
+    >>> cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="Warning!")]
+    >>> clean_for_readers(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs
+    []
+    """
+    import copy
+
+    clean = copy.deepcopy(nb)
+    for number, cell in enumerate(clean.cells):
+        kept = []
+        for out in cell.get("outputs", []):
+            text = _removed_text(out)
+            if text is None:
+                kept.append(out)
+            elif log is not None:
+                log.append(f"[cell {number}] {text.rstrip()}")
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    return clean
+
+
+def _removed_text(out) -> str | None:
+    """The text of an output readers should not see, or None to keep it."""
+    if out.get("output_type") == "stream" and out.get("name") == "stderr":
+        return str(out.get("text", ""))
+    if out.get("output_type") == "execute_result":
+        data = out.get("data", {})
+        plain = str(data.get("text/plain", "")).strip()
+        if set(data) == {"text/plain"} and _PATH_REPR.match(plain):
+            return plain
+    return None
+
+
+def _export_html(executed: Path, target: Path, run_log: Path | None = None) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    removed: list[str] = []
+    nb = clean_for_readers(nbformat.read(executed, as_version=4), removed)
+    if removed and run_log is not None:
+        with open(run_log, "a", encoding="utf-8") as handle:
+            handle.write(f"--- stderr and path outputs of {executed.name}, left out of its HTML ---\n")
+            handle.write("\n".join(removed) + "\n")
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+
+
+def _write_skipped_html(name: str, reason: str, target: Path) -> None:
+    import html
+
+    title = _title(name)
+    target.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif;max-width:52em;"
+        f"margin:2em auto'><h1>{html.escape(title)}</h1><p><b>Skipped.</b> {html.escape(reason)}</p>"
+        "</body></html>", encoding="utf-8")
+
+
+def _title(name: str) -> str:
+    return name.split("_", 1)[-1].replace("_", " ").capitalize()
 
 
 # ------------------------------------------------------------------ execution
@@ -198,20 +400,11 @@ def _notebook_parameters(settings: dict, name: str, run_dir: Path) -> dict[str, 
         "output_dir": str(run_dir),
         "seed": settings["seed"],
         "language": settings["language"],
+        "structural_model": settings["structural_model"],
     }
     values.update(settings["parameters"])
     values.update(settings["notebook_parameters"].get(name, {}))
     return values
-
-
-def _export_html(executed: Path, target: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    target.write_text(body, encoding="utf-8")
 
 
 def _source_cell_number(executed: Path, cell_index: int) -> int:
@@ -229,6 +422,21 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
     return cell_index - added
 
 
+def _execute(source: Path, executed: Path, parameters: dict, cwd: Path, name: str) -> None:
+    import papermill as pm
+
+    previous = os.environ.get(NOTEBOOK_ENV)
+    os.environ[NOTEBOOK_ENV] = name  # outputs.save_table/save_figure name files after it
+    try:
+        pm.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
+                            kernel_name="python3", progress_bar=False, log_output=False)
+    finally:
+        if previous is None:
+            os.environ.pop(NOTEBOOK_ENV, None)
+        else:
+            os.environ[NOTEBOOK_ENV] = previous
+
+
 def _run_one(name: str, source: Path, run_dir: Path, parameters: dict, cwd: Path) -> dict:
     import papermill as pm
 
@@ -238,28 +446,44 @@ def _run_one(name: str, source: Path, run_dir: Path, parameters: dict, cwd: Path
                               "started": _now()}
     tick = time.perf_counter()
     try:
-        pm.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
-                            kernel_name="python3", progress_bar=sys.stderr.isatty(),
-                            log_output=False)
-        record["status"] = "succeeded"
+        _execute(source, executed, parameters, cwd, name)
+        record.update(status="succeeded", reason=None)
     except pm.PapermillExecutionError as exc:
         record.update(status="failed", cell_index=_source_cell_number(executed, exc.cell_index),
                       execution_count=exc.exec_count, error_name=exc.ename, error_message=exc.evalue)
     except Exception as exc:  # the kernel died or could not start: no cell to blame
         record.update(status="failed", cell_index=None, execution_count=None,
                       error_name=type(exc).__name__, error_message=str(exc))
+    if record["status"] == "failed":
+        where = "" if record["cell_index"] is None else f" (cell {record['cell_index']})"
+        record["reason"] = f"{record['error_name']}: {_first_line(record['error_message'])}{where}"
     record["duration_seconds"] = round(time.perf_counter() - tick, 3)
     record["finished"] = _now()
     if executed.is_file():
         try:
-            _export_html(executed, run_dir / f"{name}.html")
+            _export_html(executed, run_dir / f"{name}.html", run_dir / "run.log")
         except Exception as exc:  # keep the run's record even when the HTML cannot be made
             record["html"] = None
             record["html_error"] = f"{type(exc).__name__}: {exc}"
+    else:
+        record["html"] = None
     return record
 
 
-def _failure_message(record: dict, run_dir: Path) -> str:
+def _skipped(name: str, source: Path, run_dir: Path, reason: str) -> dict:
+    _write_skipped_html(name, reason, run_dir / f"{name}.html")
+    return {"notebook": name, "source": str(source), "executed": None, "html": str(run_dir / f"{name}.html"),
+            "parameters": None, "started": _now(), "finished": _now(), "duration_seconds": 0.0,
+            "status": "skipped", "reason": reason}
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = (str(text).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
+def failure_message(record: dict, run_dir: Path) -> str:
+    """The full explanation of a failed notebook: where, what, and where to look."""
     where = ("outside any cell (the kernel could not start or stopped unexpectedly)" if record["cell_index"] is None
              else f"in cell {record['cell_index']} (counting from 0; shown as "
                   f"In [{record['execution_count']}] in the executed notebook)")
@@ -269,9 +493,103 @@ def _failure_message(record: dict, run_dir: Path) -> str:
             "or its HTML to see the error in context.")
 
 
+def _design_and_data(settings: dict):
+    """The study design and the checked data, or the error message when they cannot be read."""
+    from .design import study_design
+    from .io import read_survey
+
+    try:
+        design = study_design(settings["codebook"], settings["structural_model"])
+        data = read_survey(settings["data"], design.codebook)
+    except (SqlibError, ValueError, OSError) as exc:
+        return None, None, f"The data could not be read, so no notebook ran: {exc}"
+    except Exception as exc:  # an unexpected fault still ends the run in a known state
+        return None, None, f"The data could not be read, so no notebook ran: {type(exc).__name__}: {exc}"
+    return design, data, None
+
+
+def _design_json(design) -> dict:
+    return {"codebook": design.codebook.to_dict(), "structural_model": design.structural_model,
+            "structural_source": getattr(design, "structural_source", None)}
+
+
+def _new_manifest(settings: dict, params, run_dir: Path) -> dict:
+    return {
+        "sqlib_version": __version__,
+        "run_name": settings["run_name"],
+        "run_folder": str(run_dir),
+        "status": "running",
+        "started": _now(),
+        "finished": None,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "data": {"path": str(settings["data"]), "sha256": file_sha256(settings["data"])},
+        "codebook": {"path": str(settings["codebook"]), "sha256": file_sha256(settings["codebook"])},
+        "seed": settings["seed"],
+        "language": settings["language"],
+        "structural_model": settings["structural_model"],
+        "params_file": None if isinstance(params, dict) else str(Path(params).resolve()),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "notebooks": [],
+    }
+
+
+def _run_status(records: list[dict], error: str | None) -> str:
+    statuses = [r["status"] for r in records]
+    if error and not statuses:
+        return "failed"
+    if statuses and all(s == "failed" for s in statuses):
+        return "failed"
+    if error or any(s != "succeeded" for s in statuses):
+        return "partial"
+    return "succeeded"
+
+
+def _finish(manifest: dict, run_dir: Path, status: str, error: str | None = None) -> None:
+    manifest["status"] = status
+    manifest["skipped"] = [r["notebook"] for r in manifest["notebooks"] if r["status"] == "skipped"]
+    manifest["failed"] = [r["notebook"] for r in manifest["notebooks"] if r["status"] == "failed"]
+    if error:
+        manifest["error"] = error
+    manifest["finished"] = _now()
+    _write_json(run_dir / "manifest.json", manifest)
+    write_index(run_dir, manifest)
+
+
+def _run_notebooks(settings, sources, source_dir, run_dir, manifest, progress) -> str | None:
+    """Run (or skip) each notebook in order; return the run-level error, if any."""
+    from .design import skip_reason
+
+    design, data, error = _design_and_data(settings)
+    if error:
+        return error
+    _write_json(run_dir / "design.json", _design_json(design))
+    data_hash = manifest["data"]["sha256"]
+    for name, source in sources.items():
+        manifest["running"] = name
+        _write_json(run_dir / "manifest.json", manifest)
+        reason = skip_reason(name, design, data)
+        if reason:
+            record = _skipped(name, source, run_dir, reason)
+        else:
+            record = _run_one(name, source, run_dir, _notebook_parameters(settings, name, run_dir), source_dir)
+        manifest["notebooks"].append(record)
+        manifest.pop("running", None)
+        _write_json(run_dir / "manifest.json", manifest)
+        if progress is not None:
+            progress(record)
+    if file_sha256(settings["data"]) != data_hash:
+        return (f"The data file {settings['data']} changed while the report ran (its SHA-256 differs); "
+                "a notebook must never write to its input. Restore the file and run again.")
+    return None
+
+
 def run_report(params: str | Path | dict, *, run_name: str | None = None,
                output_root: str | Path | None = None, notebooks: list[str] | None = None,
-               notebooks_dir: str | Path | None = None) -> Path:
+               notebooks_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None) -> Path:
     """Run the report notebooks on a survey and return the new run folder.
 
     Parameters
@@ -287,24 +605,35 @@ def run_report(params: str | Path | dict, *, run_name: str | None = None,
     notebooks_dir : str or Path, optional
         Folder holding the notebooks and used as their working directory;
         default ``config.NOTEBOOKS_DIR``.
+    progress : callable, optional
+        Called with each notebook's record as soon as it finished or was skipped
+        (the command line prints :func:`console_line` of it).
 
     Returns
     -------
     pathlib.Path
         The run folder, holding ``notebooks/<name>.ipynb``, ``<name>.html``,
-        ``figures/``, ``tables/`` and ``manifest.json``. The manifest records the
-        sqlib version, data and codebook paths with SHA-256 checksums, the seed,
-        the parameters each notebook received, package versions, platform, git
-        commit, start/end times (UTC), per-notebook status and duration, and the
-        overall ``status`` (``succeeded`` or ``failed``).
+        ``figures/``, ``tables/``, ``design.json`` (the resolved codebook and
+        structural model), ``run.log`` (kernel logs, warnings and progress bars)
+        and ``manifest.json``. The manifest records the sqlib version, data and
+        codebook paths with SHA-256 checksums, the seed, the parameters each
+        notebook received, package versions, platform, git commit, the runner's
+        ``pid`` and ``host``, start/end times (UTC), each notebook's ``status``
+        (``succeeded``, ``skipped`` or ``failed``) with its ``reason``, and the run's
+        ``status``: ``succeeded``; ``partial`` (the notebooks in ``skipped`` and
+        ``failed`` are named); ``failed`` (every notebook failed, or the data could
+        not be read: ``error`` says why); ``interrupted`` (SIGTERM or Ctrl-C, with
+        ``interrupted_notebook``).
 
     Raises
     ------
     ReportError
-        When the parameters are unusable, a notebook is missing, a notebook raised
-        (the message names the notebook, the cell and the error; the run stops and
-        the partial output stays in the run folder), or the input data file changed
-        during the run.
+        Before anything is created, when the parameters are unusable, a notebook is
+        missing or the run folder cannot be created. A failed notebook does not
+        raise: the other notebooks still run and the manifest tells.
+    RunInterrupted
+        After marking the manifest ``interrupted`` and writing ``index.html``,
+        when the run got SIGTERM or Ctrl-C (a subclass of KeyboardInterrupt).
 
     Notes
     -----
@@ -314,90 +643,75 @@ def run_report(params: str | Path | dict, *, run_name: str | None = None,
     Examples
     --------
     >>> from sqlib import config
-    >>> from sqlib.report import run_report
+    >>> from sqlib.report import run_report, read_manifest
     >>> folder = run_report(config.DEFAULT_PARAMS)  # doctest: +SKIP
-    >>> sorted(p.name for p in folder.iterdir())  # doctest: +SKIP
-    ['01_data_screening.html', 'figures', 'manifest.json', 'notebooks', 'tables']
+    >>> read_manifest(folder)["status"]  # doctest: +SKIP
+    'succeeded'
     """
-    settings = load_params(params)
+    source_dir = Path(notebooks_dir if notebooks_dir is not None else config.NOTEBOOKS_DIR).resolve()
+    settings = load_params(params, notebooks_dir=source_dir, notebooks=_as_list(notebooks) if notebooks else None)
     if run_name:
         settings["run_name"] = run_name
     if notebooks:
         settings["notebooks"] = _as_list(notebooks)
-    source_dir = Path(notebooks_dir) if notebooks_dir is not None else config.NOTEBOOKS_DIR
-    source_dir = source_dir.resolve()
     sources = {name: source_dir / f"{name}.ipynb" for name in settings["notebooks"]}
-    absent = [str(path) for path in sources.values() if not path.is_file()]
-    if absent:
-        raise ReportError(f"Notebook(s) not found: {', '.join(absent)}; check the 'notebooks' list "
-                          f"(names without .ipynb, looked up in {source_dir}).")
-
-    run_dir = new_run_folder(settings["run_name"], output_root)
-    for sub in ("notebooks", "figures", "tables"):
-        (run_dir / sub).mkdir()
-    data_hash = file_sha256(settings["data"])
-    manifest: dict[str, Any] = {
-        "sqlib_version": __version__,
-        "run_name": settings["run_name"],
-        "run_folder": str(run_dir),
-        "status": "running",
-        "started": _now(),
-        "finished": None,
-        "data": {"path": str(settings["data"]), "sha256": data_hash},
-        "codebook": {"path": str(settings["codebook"]), "sha256": file_sha256(settings["codebook"])},
-        "seed": settings["seed"],
-        "language": settings["language"],
-        "params_file": None if isinstance(params, dict) else str(Path(params).resolve()),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "notebooks": [],
-    }
-    manifest_path = run_dir / "manifest.json"
-    _write_json(manifest_path, manifest)
-
-    failure = None
-    for name, source in sources.items():
-        record = _run_one(name, source, run_dir, _notebook_parameters(settings, name, run_dir), source_dir)
-        manifest["notebooks"].append(record)
-        _write_json(manifest_path, manifest)
-        if record["status"] == "failed":
-            failure = _failure_message(record, run_dir)
-            break
-
-    if failure is None and file_sha256(settings["data"]) != data_hash:
-        failure = (f"The data file {settings['data']} changed while the report ran (its SHA-256 differs); "
-                   "a notebook must never write to its input. Restore the file and run again.")
-    manifest["status"] = "failed" if failure else "succeeded"
-    if failure:
-        manifest["error"] = failure
-    manifest["finished"] = _now()
-    _write_json(manifest_path, manifest)
-    write_index(run_dir, manifest)
-    if failure:
-        raise ReportError(failure)
+    run_dir = _prepare_run_folder(settings["run_name"], output_root)
+    manifest = _new_manifest(settings, params, run_dir)
+    _write_json(run_dir / "manifest.json", manifest)
+    try:
+        with _signals_interrupt(), _logs_to(run_dir / "run.log"):
+            error = _run_notebooks(settings, sources, source_dir, run_dir, manifest, progress)
+    except KeyboardInterrupt as exc:
+        manifest["interrupted_notebook"] = manifest.pop("running", None)
+        manifest["signal"] = getattr(exc, "signal_name", "SIGINT")
+        _finish(manifest, run_dir, "interrupted",
+                f"The run was interrupted by {manifest['signal']} while running "
+                f"{manifest['interrupted_notebook'] or 'no notebook'}; the notebooks listed finished.")
+        raise exc if isinstance(exc, RunInterrupted) else RunInterrupted("SIGINT") from exc
+    _finish(manifest, run_dir, _run_status(manifest["notebooks"], error), error)
     return run_dir
 
 
+def run_failures(run_dir: str | Path) -> list[str]:
+    """Messages for everything that failed in a run (empty when nothing failed).
+
+    Examples
+    --------
+    >>> from sqlib.report import run_failures
+    >>> run_failures(folder)  # doctest: +SKIP
+    []
+    """
+    manifest = read_manifest(run_dir)
+    messages = [failure_message(r, Path(run_dir)) for r in manifest["notebooks"] if r["status"] == "failed"]
+    if manifest.get("error"):
+        messages.append(manifest["error"])
+    return messages
+
+
 def write_index(run_dir: Path, manifest: dict) -> Path:
-    """``index.html``: one link per section with the summary paragraph its notebook saved."""
+    """``index.html``: one link per section with its summary paragraph, or why it was skipped or failed."""
     import html
 
     sections = []
     for record in manifest["notebooks"]:
         name = record["notebook"]
-        title = name.split("_", 1)[-1].replace("_", " ").capitalize()
         summary_file = run_dir / "summaries" / f"{name}.md"
         summary = summary_file.read_text(encoding="utf-8").strip() if summary_file.exists() else ""
         status = "" if record["status"] == "succeeded" else f" <b style='color:#c00'>({record['status']})</b>"
-        sections.append(f"<h2><a href='{html.escape(name)}.html'>{html.escape(title)}</a>{status}</h2>"
-                        f"<p>{html.escape(summary) or '<i>No summary was written.</i>'}</p>")
+        if record["status"] == "skipped":
+            text = f"Skipped: {html.escape(record.get('reason') or '')}"
+        elif record["status"] == "failed":
+            text = f"Failed: {html.escape(record.get('reason') or '')}"
+        else:
+            text = html.escape(summary) or "<i>No summary was written.</i>"
+        sections.append(f"<h2><a href='{html.escape(name)}.html'>{html.escape(_title(name))}</a>{status}</h2>"
+                        f"<p>{text}</p>")
+    problem = f"<p><b>{html.escape(manifest['error'])}</b></p>" if manifest.get("error") else ""
     head = (f"<h1>Service-quality report: {html.escape(str(manifest['run_name']))}</h1>"
             f"<p>Data: {html.escape(Path(manifest['data']['path']).name)} "
             f"(SHA-256 {manifest['data']['sha256'][:12]}...), seed {manifest['seed']}, "
             f"run {manifest['started']} to {manifest['finished']}, status <b>{manifest['status']}</b>. "
-            "Details: <a href='manifest.json'>manifest.json</a>.</p>")
+            f"Details: <a href='manifest.json'>manifest.json</a>.</p>{problem}")
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Report</title>"
             "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.45}</style></head>"
             f"<body>{head}{''.join(sections)}</body></html>")
@@ -411,6 +725,76 @@ def read_manifest(run_dir: str | Path) -> dict:
     return json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
 
 
-__all__ = ["run_report", "load_params", "new_run_folder", "package_versions", "git_commit",
-           "read_manifest", "RECORDED_PACKAGES"]
+# ------------------------------------------------------------------ listing runs
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
 
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+
+
+def run_status(manifest: dict) -> str:
+    """A run's status as seen now: ``running`` becomes ``aborted`` when its process is gone.
+
+    A run marked ``running`` whose ``pid`` is not alive on this host was killed
+    (SIGKILL, power loss) before it could mark itself. A run of another host is
+    shown as ``running on <host>`` since its process cannot be checked from here.
+    """
+    status = manifest.get("status", "unknown")
+    if status != "running":
+        return status
+    if manifest.get("host") not in (None, socket.gethostname()):
+        return f"running on {manifest['host']}"
+    return "running" if _pid_alive(manifest.get("pid")) else "aborted"
+
+
+def list_runs(output_root: str | Path | None = None) -> list[dict]:
+    """The run folders under ``output_root`` (default ``reports/``), oldest first.
+
+    Returns
+    -------
+    list of dict
+        One per folder: ``folder``, ``status`` (see :func:`run_status`; ``no manifest``
+        for a folder without ``manifest.json``), ``data_sha256`` (first 12 hex digits),
+        ``started`` and ``duration_seconds`` (None while running or unknown).
+
+    Examples
+    --------
+    >>> from sqlib.report import list_runs
+    >>> [run["status"] for run in list_runs("reports")]  # doctest: +SKIP
+    ['succeeded', 'aborted']
+    """
+    root = Path(output_root) if output_root is not None else config.REPORTS_DIR
+    if not root.is_dir():
+        return []
+    runs = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            manifest = read_manifest(folder)
+        except (OSError, ValueError):
+            runs.append({"folder": folder, "status": "no manifest", "data_sha256": None,
+                         "started": None, "duration_seconds": None})
+            continue
+        runs.append({"folder": folder, "status": run_status(manifest),
+                     "data_sha256": str(manifest.get("data", {}).get("sha256") or "")[:12] or None,
+                     "started": manifest.get("started"),
+                     "duration_seconds": _seconds_between(manifest.get("started"), manifest.get("finished"))})
+    return runs
+
+
+__all__ = ["run_report", "load_params", "new_run_folder", "package_versions", "git_commit",
+           "read_manifest", "write_index", "list_runs", "run_status", "run_failures", "failure_message",
+           "console_line", "clean_for_readers", "RunInterrupted", "RECORDED_PACKAGES", "PARAMS_KEYS",
+           "RESERVED_PARAMETERS", "QUIET_LOGGERS"]
