@@ -4,46 +4,94 @@ A codebook is the bridge between a user's survey file (any column names) and the
 models sqlib fits. It is stored as YAML::
 
     name: My hotel survey
-    scale: {min: 1, max: 7}
-    id: respondent_id          # optional
-    group: country             # optional
-    wave: wave                 # optional
+    scale: {min: 1, max: 7}    # required unless every construct has its own scale
+    id: respondent_id          # optional; read as text ('007' stays '007')
+    group: country             # optional; read as text ('NA' is a label)
+    wave: wave                 # optional; read as text
     constructs:
       tangibles: {items: [q1, q2, q3, q4], kind: dimension}
-      satisfaction: {items: [sat1, sat2, sat3], kind: outcome}
+      satisfaction: {items: [sat], kind: outcome, scale: {min: 0, max: 100}}
     expectations:              # optional: perception column -> expectation column
       q1: e1
     reverse: [q3]              # optional: items scored reverse (max + min - x)
     labels:                    # optional: column -> wording shown in plots
       q1: Modern-looking equipment
+    importance: {tangibles: imp_tan}  # optional: dimension -> importance-points column or number
+    missing_codes: [-99, 99]   # optional: answers that mean "missing"
+    encoding: latin-1          # optional: the data file's encoding when it is not UTF-8
+    header_row: 3              # optional: 1-based row of the column names (title rows above)
+    delimiter: ";"             # optional: "," ";" or "\t"; detected when not given
+
+Construct kinds are ``dimension``, ``outcome``, ``mediator`` and ``other``; a
+construct may have a single item. Every key and value is checked against a
+schema (:mod:`sqlib.codebook_schema`): unknown keys, wrong types and impossible
+scales are reported with the key path and the right form.
 
 The SERVQUAL instrument's own codebook is :func:`Codebook.servqual`.
 """
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from .codebook_schema import (CONSTRUCT_KINDS, DELIMITERS, check_codebook_spec, codebook_problems_message,
+                              nfc)
 from .errors import CodebookError
 
-CONSTRUCT_KINDS = ("dimension", "outcome", "other")
+
+def _plain(value):
+    """1.0 -> 1 (whole numbers as int, so scales read '1-5', not '1.0-5.0')."""
+    if value is None or isinstance(value, bool):
+        return value
+    value = float(value)
+    return int(value) if value.is_integer() else value
 
 
 @dataclass
 class Construct:
-    """One latent construct and the columns that measure it."""
+    """One construct and the columns that measure it.
+
+    Parameters
+    ----------
+    name : str
+        Construct name used in models and tables.
+    items : list of str
+        Its item columns (one item makes a single-item construct).
+    kind : str
+        ``dimension``, ``outcome``, ``mediator`` or ``other``.
+    scale_min, scale_max : float or None
+        The construct's own answer scale; None means the codebook's scale.
+
+    Examples
+    --------
+    >>> from sqlib.codebook import Construct
+    >>> Construct("sat", ["cusa"], "outcome", 0, 100).single_item
+    True
+    """
 
     name: str
     items: list[str]
     kind: str = "dimension"
+    scale_min: float | None = None
+    scale_max: float | None = None
+
+    @property
+    def single_item(self) -> bool:
+        """True when one column measures the construct (it enters a SEM as an observed variable)."""
+        return len(self.items) == 1
+
+    @property
+    def has_own_scale(self) -> bool:
+        return self.scale_min is not None or self.scale_max is not None
 
 
 @dataclass
 class Codebook:
-    """Describes a survey: constructs and their item columns, scale, special columns.
+    """Describes a survey: constructs and their item columns, scales, special columns.
 
     Parameters
     ----------
@@ -51,16 +99,29 @@ class Codebook:
         A short title used in reports.
     constructs : list of Construct
         In the order they should appear in tables and models.
-    scale_min, scale_max : int
-        The answer scale (e.g. 1 and 7 for a 7-point Likert scale).
+    scale_min, scale_max : float or None
+        The answer scale of constructs without their own (e.g. 1 and 7). A YAML
+        codebook must state it unless every construct has its own scale (then both are None).
     id_column, group_column, wave_column : str or None
-        Respondent id, group (segment/country) and survey-wave columns.
+        Respondent id, group (segment/country) and survey-wave columns, read as text.
     expectations : dict
         Maps a perception item column to its expectation item column (SERVQUAL gaps).
     reverse : list of str
         Item columns (perception or expectation) that are reverse-coded in the file.
     labels : dict
         Column -> item wording, for plots and tables.
+    missing_codes : list of float
+        Answers that mean "missing" (e.g. -99); they become missing before any check.
+    encoding : str or None
+        Encoding of the data file when it is not UTF-8 (e.g. ``latin-1``).
+    header_row : int or None
+        1-based row holding the column names when title rows sit above it.
+    delimiter : str or None
+        ``","``, ``";"`` or ``"\t"``; None lets :func:`sqlib.io.read_survey` detect it.
+    importance : dict
+        Dimension -> importance-points column (or a fixed number of points).
+    source : str or None
+        The file the codebook was read from (for messages; not written back).
 
     Examples
     --------
@@ -70,20 +131,29 @@ class Codebook:
     ['tangibles', 'reliability']
     >>> cb.items_of("tangibles")
     ['tan1', 'tan2', 'tan3', 'tan4']
+    >>> cb.scale_of("tan1")
+    (1.0, 7.0)
     """
 
     name: str
     constructs: list[Construct]
-    scale_min: int = 1
-    scale_max: int = 7
+    scale_min: float | None = 1
+    scale_max: float | None = 7
     id_column: str | None = None
     group_column: str | None = None
     wave_column: str | None = None
     expectations: dict[str, str] = field(default_factory=dict)
     reverse: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    missing_codes: list[float] = field(default_factory=list)
+    encoding: str | None = None
+    header_row: int | None = None
+    delimiter: str | None = None
+    importance: dict[str, "str | float"] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
+        self._normalise()
         self._check()
 
     # ------------------------------------------------------------------ queries
@@ -100,6 +170,16 @@ class Codebook:
     def outcomes(self) -> list[str]:
         """Constructs of kind ``outcome`` (satisfaction, loyalty...)."""
         return [c.name for c in self.constructs if c.kind == "outcome"]
+
+    @property
+    def mediators(self) -> list[str]:
+        """Constructs of kind ``mediator``."""
+        return [c.name for c in self.constructs if c.kind == "mediator"]
+
+    @property
+    def single_item_constructs(self) -> list[str]:
+        """Constructs measured by one item."""
+        return [c.name for c in self.constructs if c.single_item]
 
     def construct(self, name: str) -> Construct:
         for c in self.constructs:
@@ -131,9 +211,20 @@ class Codebook:
         return [c for c in (self.id_column, self.group_column, self.wave_column) if c]
 
     @property
+    def label_columns(self) -> list[str]:
+        """Id, group and wave columns: read as text labels, never as numbers."""
+        return self.special_columns
+
+    @property
+    def importance_columns(self) -> list[str]:
+        """Columns holding importance points (values of ``importance`` that are names)."""
+        return [v for v in self.importance.values() if isinstance(v, str)]
+
+    @property
     def columns(self) -> list[str]:
         """Every column the codebook expects in the data file."""
-        return self.special_columns + self.all_items
+        extra = [c for c in self.importance_columns if c not in self.special_columns + self.all_items]
+        return self.special_columns + self.all_items + list(dict.fromkeys(extra))
 
     def construct_of(self, column: str) -> str:
         """Name of the construct a (perception or expectation) column belongs to."""
@@ -144,16 +235,51 @@ class Codebook:
                 return c.name
         raise CodebookError(f"Column {column!r} is not an item of any construct in the codebook.")
 
+    def scale_of(self, column: str) -> tuple[float, float]:
+        """Answer scale ``(min, max)`` of an item column (its construct's, else the codebook's).
+
+        Expectation columns take the scale of their perception item.
+
+        Examples
+        --------
+        >>> from sqlib.codebook import Codebook, Construct
+        >>> cb = Codebook("s", [Construct("q", ["q1", "q2"]), Construct("sat", ["cusa"], "outcome", 0, 100)], 1, 5)
+        >>> cb.scale_of("q1"), cb.scale_of("cusa")
+        ((1.0, 5.0), (0.0, 100.0))
+        """
+        construct = self.construct(self.construct_of(column))
+        low = construct.scale_min if construct.scale_min is not None else self.scale_min
+        high = construct.scale_max if construct.scale_max is not None else self.scale_max
+        if low is None or high is None:
+            raise CodebookError(f"Column {column!r} (construct {construct.name!r}) has no answer scale: give the "
+                                "codebook a scale: {min: 1, max: 5} or the construct its own scale.")
+        return float(low), float(high)
+
     def label(self, column: str) -> str:
         return self.labels.get(column, column)
 
     # --------------------------------------------------------------- validation
+    def _normalise(self) -> None:
+        """Unicode NFC for every name; whole-number scales and codes as int."""
+        def norm(value):
+            return nfc(value) if isinstance(value, str) else value
+
+        self.constructs = [Construct(norm(c.name), [norm(i) for i in c.items], c.kind,
+                                     _plain(c.scale_min), _plain(c.scale_max)) for c in self.constructs]
+        self.scale_min, self.scale_max = _plain(self.scale_min), _plain(self.scale_max)
+        self.id_column, self.group_column, self.wave_column = (
+            norm(self.id_column), norm(self.group_column), norm(self.wave_column))
+        self.expectations = {norm(k): norm(v) for k, v in self.expectations.items()}
+        self.reverse = [norm(r) for r in self.reverse]
+        self.labels = {norm(k): v for k, v in self.labels.items()}
+        self.importance = {norm(k): (norm(v) if isinstance(v, str) else _plain(v)) for k, v in self.importance.items()}
+        self.missing_codes = [_plain(v) for v in self.missing_codes]
+
     def _check(self) -> None:
         problems = []
         if not self.constructs:
             problems.append("it lists no constructs")
-        if self.scale_min >= self.scale_max:
-            problems.append(f"scale min ({self.scale_min}) must be below scale max ({self.scale_max})")
+        problems += self._scale_problems()
         seen: dict[str, str] = {}
         for c in self.constructs:
             if c.kind not in CONSTRUCT_KINDS:
@@ -168,63 +294,146 @@ class Codebook:
                 seen[item] = c.name
         if len(set(self.construct_names)) != len(self.constructs):
             problems.append("two constructs share a name")
+        problems += self._column_role_problems(seen)
+        problems += self._reading_option_problems()
+        if problems:
+            where = f"Codebook {self.source}" if self.source else "The codebook"
+            raise CodebookError(codebook_problems_message(where + " is inconsistent and", problems))
+
+    def _scale_problems(self) -> list[str]:
+        problems = []
+        has_top = self.scale_min is not None and self.scale_max is not None
+        if has_top and self.scale_min >= self.scale_max:
+            problems.append(f"scale: min ({self.scale_min}) must be below max ({self.scale_max}), "
+                            "e.g. scale: {min: 1, max: 5}")
+        for c in self.constructs:
+            if c.has_own_scale and (c.scale_min is None or c.scale_max is None):
+                problems.append(f"constructs.{c.name}.scale: give both min and max")
+            elif c.has_own_scale and c.scale_min >= c.scale_max:
+                problems.append(f"constructs.{c.name}.scale: min ({c.scale_min}) must be below max "
+                                f"({c.scale_max})")
+            elif not c.has_own_scale and not has_top:
+                problems.append(f"constructs.{c.name}: no answer scale; add scale: {{min: 1, max: 5}} at the "
+                                "top level or to the construct")
+        return problems
+
+    def _column_role_problems(self, seen: dict[str, str]) -> list[str]:
+        problems = []
         for p, e in self.expectations.items():
             if p not in seen:
-                problems.append(f"expectation {e!r} mirrors {p!r}, which is not a construct item")
+                problems.append(f"expectations.{p}: expectation {e!r} mirrors {p!r}, which is not a construct item")
+            elif e in seen:
+                problems.append(f"expectations.{p}: {e!r} is an item of construct {seen[e]!r}, so it cannot also "
+                                "be an expectation column")
         for r in self.reverse:
             if r not in seen and r not in self.expectations.values():
-                problems.append(f"reverse-coded column {r!r} is not an item of the codebook")
-        if problems:
-            raise CodebookError("The codebook is inconsistent: " + "; ".join(problems) + ".")
+                problems.append(f"reverse: reverse-coded column {r!r} is not an item of the codebook")
+        for role, col in (("id", self.id_column), ("group", self.group_column), ("wave", self.wave_column)):
+            if col and col in seen:
+                problems.append(f"{role}: {col!r} is also an item of construct {seen[col]!r}; a column has one role")
+        for dim, value in self.importance.items():
+            if dim not in self.dimensions:
+                problems.append(f"importance.{dim}: {dim!r} is not a construct of kind dimension "
+                                f"(dimensions: {', '.join(self.dimensions) or 'none'})")
+            elif isinstance(value, str) and (value in seen or value in self.special_columns):
+                problems.append(f"importance.{dim}: {value!r} already has another role in the codebook")
+        return problems
+
+    def _reading_option_problems(self) -> list[str]:
+        problems = []
+        if self.delimiter is not None and self.delimiter not in DELIMITERS:
+            problems.append(f"delimiter: {self.delimiter!r} is not supported; use \",\", \";\" or \"\\t\"")
+        if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < 1):
+            problems.append(f"header_row: {self.header_row!r} must be a whole number 1 or more")
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                problems.append(f"encoding: {self.encoding!r} is not a known encoding (e.g. latin-1, cp1252)")
+        return problems
 
     # ---------------------------------------------------------------- YAML I/O
     def to_dict(self) -> dict:
-        out: dict = {"name": self.name, "scale": {"min": self.scale_min, "max": self.scale_max}}
+        out: dict = {"name": self.name}
+        if self.scale_min is not None and self.scale_max is not None:
+            out["scale"] = {"min": self.scale_min, "max": self.scale_max}
         for key, value in (("id", self.id_column), ("group", self.group_column), ("wave", self.wave_column)):
             if value:
                 out[key] = value
-        out["constructs"] = {c.name: {"items": list(c.items), "kind": c.kind} for c in self.constructs}
+        out["constructs"] = {c.name: self._construct_dict(c) for c in self.constructs}
         if self.expectations:
             out["expectations"] = dict(self.expectations)
         if self.reverse:
             out["reverse"] = list(self.reverse)
         if self.labels:
             out["labels"] = dict(self.labels)
+        if self.importance:
+            out["importance"] = dict(self.importance)
+        if self.missing_codes:
+            out["missing_codes"] = list(self.missing_codes)
+        for key in ("encoding", "header_row", "delimiter"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
+    @staticmethod
+    def _construct_dict(c: Construct) -> dict:
+        body: dict = {"items": list(c.items), "kind": c.kind}
+        if c.has_own_scale:
+            body["scale"] = {"min": c.scale_min, "max": c.scale_max}
+        return body
+
     @classmethod
-    def from_dict(cls, spec: dict) -> "Codebook":
-        if not isinstance(spec, dict) or "constructs" not in spec:
-            raise CodebookError("A codebook needs a 'constructs' section mapping construct names to items.")
-        constructs = []
-        for name, body in spec["constructs"].items():
-            if isinstance(body, list):  # short form: construct: [items]
-                body = {"items": body}
-            constructs.append(Construct(str(name), [str(i) for i in body.get("items", [])], body.get("kind", "dimension")))
-        scale = spec.get("scale", {}) or {}
+    def from_dict(cls, spec: dict, *, source: str | None = None) -> "Codebook":
+        """Build a codebook from a dict (as read from YAML), checked against the schema.
+
+        Parameters
+        ----------
+        spec : dict
+            The codebook's keys (see the module docstring).
+        source : str, optional
+            File name shown in messages.
+
+        Raises
+        ------
+        CodebookError
+            Naming every problem with its key path and the fix.
+        """
+        checked = check_codebook_spec(spec, source)
+        constructs = [Construct(name, list(body.items), body.kind,
+                                body.scale.min if body.scale else None, body.scale.max if body.scale else None)
+                      for name, body in checked.constructs.items()]
         return cls(
-            name=str(spec.get("name", "survey")),
+            name=checked.name,
             constructs=constructs,
-            scale_min=int(scale.get("min", 1)),
-            scale_max=int(scale.get("max", 7)),
-            id_column=spec.get("id"),
-            group_column=spec.get("group"),
-            wave_column=spec.get("wave"),
-            expectations={str(k): str(v) for k, v in (spec.get("expectations") or {}).items()},
-            reverse=[str(r) for r in spec.get("reverse") or []],
-            labels={str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
+            scale_min=checked.scale.min if checked.scale else None,
+            scale_max=checked.scale.max if checked.scale else None,
+            id_column=checked.id,
+            group_column=checked.group,
+            wave_column=checked.wave,
+            expectations=dict(checked.expectations),
+            reverse=list(checked.reverse),
+            labels=dict(checked.labels),
+            missing_codes=list(checked.missing_codes),
+            encoding=checked.encoding,
+            header_row=checked.header_row,
+            delimiter=checked.delimiter,
+            importance=dict(checked.importance),
+            source=source,
         )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Codebook":
+        """Read and check a codebook YAML file (UTF-8; duplicate keys are errors)."""
         path = Path(path)
-        if not path.exists():
-            raise CodebookError(f"Codebook file {path} does not exist.")
+        if not path.is_file():
+            raise CodebookError(f"Codebook file {path} does not exist (or is a folder); check the path.")
+        text = _codebook_text(path)
         try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+            spec = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
-            raise CodebookError(f"Codebook file {path} is not valid YAML: {exc}") from exc
-        return cls.from_dict(spec)
+            raise CodebookError(f"Codebook {path} is not valid YAML: {_yaml_problem(exc)}") from None
+        return cls.from_dict(spec, source=str(path))
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
@@ -245,8 +454,66 @@ class Codebook:
         return servqual_codebook(language=language, expectations=expectations)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML keeps only the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice (lines {seen[key]} and "
+                    f"{key_node.start_mark.line + 1}); YAML would silently keep only the last one, so merge "
+                    "or rename them", key_node.start_mark)
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return (f"{where}{problem}. Check the indentation (spaces, not tabs) and that text with ':' or '#' "
+            "is quoted.")
+
+
+def _codebook_text(path: Path) -> str:
+    """The file as text: UTF-8 (with or without BOM), else a message naming line and byte."""
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw[:200]:
+        raise CodebookError(f"Codebook {path} is saved as UTF-16 (or is not a text file); save it as UTF-8 "
+                            "(in the editor: Save As > Encoding: UTF-8).")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[start:exc.start].decode("utf-8", errors="replace")) + 1
+        text = raw[start:raw.find(b"\n", exc.start) if b"\n" in raw[exc.start:] else len(raw)]
+        raise CodebookError(
+            f"Codebook {path} is not UTF-8: byte 0x{raw[exc.start]:02X} at byte offset {exc.start} (line {line}, "
+            f"column {column}: {text.decode('utf-8', errors='replace').strip()!r}) cannot be decoded. The file "
+            "was probably saved as Latin-1/Windows-1252; save it as UTF-8 (in the editor: Save As > "
+            "Encoding: UTF-8). The codebook's own 'encoding:' key is for the data file, not the codebook."
+        ) from None
+
+
 def load_codebook(codebook: "Codebook | str | Path | dict | None") -> Codebook:
-    """Accept a Codebook, a YAML path, a dict or None (the SERVQUAL default)."""
+    """Accept a Codebook, a YAML path, a dict or None (the SERVQUAL default).
+
+    A path or dict is checked against the codebook schema; every problem is
+    reported in one :class:`~sqlib.errors.CodebookError` naming the file, the key
+    and the fix. ``sqlib validate`` uses this to check a codebook without data.
+
+    Examples
+    --------
+    >>> from sqlib import config
+    >>> from sqlib.codebook import load_codebook
+    >>> load_codebook(config.SAMPLE_CODEBOOK).scale_of("tan1")
+    (1.0, 7.0)
+    """
     if codebook is None:
         return Codebook.servqual()
     if isinstance(codebook, Codebook):
