@@ -68,8 +68,9 @@ def test_csv_gives_codebook_order_float_items_and_source(tmp_path, codebook):
     assert all(df[c].dtype == np.float64 for c in codebook.items)
     np.testing.assert_array_equal(df["q2"].to_numpy(), raw["q2"].to_numpy())
     assert np.isnan(df.loc[2, "q1"]) and df["q1"].isna().sum() == 1
-    assert df["rid"].tolist() == raw["rid"].tolist()
+    assert df["rid"].tolist() == [str(r) for r in raw["rid"]]  # ids are text labels
     assert df["country"].tolist() == raw["country"].tolist()
+    assert df["wave"].tolist() == [str(w) for w in raw["wave"]]
     source = df.attrs["source"]
     with open(path, "rb") as handle:
         assert source["sha256"] == hashlib.sha256(handle.read()).hexdigest()

@@ -22,8 +22,10 @@ import csv
 import difflib
 import hashlib
 import io as _stdio
+import codecs
 import math
 import numbers
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -32,6 +34,7 @@ import pandas as pd
 
 from . import config
 from .codebook import Codebook, load_codebook
+from .codebook_schema import nfc
 from .errors import SurveyDataError
 
 #: Canonical format name -> what a researcher would call it (for messages).
@@ -157,6 +160,79 @@ def _tidy_other_column(series: pd.Series) -> pd.Series:
     return pd.Series(values, index=series.index, name=series.name)
 
 
+def label_text(value) -> str | None:
+    """An id/group/wave cell as the text label it is; None only for an empty cell.
+
+    Text is stripped of surrounding spaces and put in Unicode NFC form; nothing
+    else is treated as missing (a group ``NA`` is Namibia). Numbers stored as
+    numbers (Excel, SPSS, Parquet cells) become their shortest text: ``101`` and
+    ``101.0`` both give ``'101'``; text cells are kept as typed (``'007'``, ``'5.0'``).
+
+    Examples
+    --------
+    >>> from sqlib.io import label_text
+    >>> label_text(" 007 "), label_text("NA"), label_text(101.0), label_text(""), label_text(2**60 + 1)
+    ('007', 'NA', '101', None, '1152921504606846977')
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        text = nfc(value.strip())
+        return text or None
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+    return nfc(str(value).strip()) or None
+
+
+def _label_column(series: pd.Series) -> pd.Series:
+    """Id/group/wave column as text labels (object dtype, None for an empty cell)."""
+    return pd.Series([label_text(v) for v in series.astype(object).tolist()], index=series.index,
+                     name=series.name, dtype=object)
+
+
+def _nfc_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names stripped and in Unicode NFC form (macOS may save them decomposed)."""
+    names = [nfc(c.strip()) if isinstance(c, str) else c for c in frame.columns]
+    if names == list(frame.columns):
+        return frame
+    out = frame.copy()
+    out.columns = names
+    return out
+
+
+def _blank_missing_codes(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, dict]:
+    """Declared missing-value codes -> missing, in every column but the id; counts per column."""
+    codes = [float(c) for c in codebook.missing_codes]
+    if not codes:
+        return frame, {}
+    out, counts = frame.copy(), {}
+    for j, col in enumerate(out.columns):
+        if col == codebook.id_column:
+            continue
+        column = out.iloc[:, j]
+        values, _ = _to_numbers(column)
+        hit = np.isin(values, codes)
+        if hit.any():
+            column = column.astype(object).copy()
+            column[hit] = np.nan
+            out.isetitem(j, column)
+            counts[str(col)] = int(hit.sum())
+    return out, counts
+
+
+def _codes_note(codebook: Codebook, counts: dict) -> str:
+    codes = ", ".join(_show(c) for c in codebook.missing_codes)
+    shown = _and_more([f"{c!r} {n}" for c, n in counts.items()], 12)
+    return f"missing-value codes ({codes}) set to missing, cells per column: {shown}"
+
+
 # ------------------------------------------------------------------ validation
 def validate_survey(data: pd.DataFrame, codebook=None, *, row_numbers: Sequence | None = None) -> list[str]:
     """Check survey answers against a codebook and list every problem found.
@@ -191,7 +267,8 @@ def validate_survey(data: pd.DataFrame, codebook=None, *, row_numbers: Sequence 
     codebook = load_codebook(codebook)
     if row_numbers is None:
         row_numbers = list(data.index)
-    return _check(data, codebook, list(row_numbers), {})
+    frame, _ = _blank_missing_codes(_nfc_columns(data), codebook)
+    return _check(frame, codebook, list(row_numbers), {})
 
 
 def _check(data: pd.DataFrame, codebook: Codebook, row_numbers: list, numeric: dict) -> list[str]:
@@ -216,12 +293,16 @@ def _check(data: pd.DataFrame, codebook: Codebook, row_numbers: list, numeric: d
 
 def _column_problems(data: pd.DataFrame, codebook: Codebook) -> list[str]:
     columns = [str(c) for c in data.columns]
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    duplicated = sorted({c for c in columns if columns.count(c) > 1 and c != ""})
     problems = [f"column {c!r} appears more than once in the header; rename or drop the copies" for c in duplicated]
+    unnamed = [str(j + 1) for j, c in enumerate(columns) if c == ""]
+    if unnamed:
+        problems.append(f"column{'s' if len(unnamed) > 1 else ''} {_and_more(unnamed)} (counting from the left) "
+                        "hold answers but have no name in the header row; name them or delete them")
     missing = [c for c in codebook.columns if c not in columns]
     if not missing:
         return problems
-    extra = [c for c in columns if c not in codebook.columns]
+    extra = [c for c in columns if c not in codebook.columns and c != ""]
     suggested = set()
     for col in missing:
         role = _role(col, codebook)
@@ -258,14 +339,14 @@ def _id_values(data: pd.DataFrame, codebook: Codebook) -> list | None:
     col = codebook.id_column
     if not col or list(data.columns).count(col) != 1:
         return None
-    return [v.strip() if isinstance(v, str) else v for v in data[col].astype(object).tolist()]
+    return [label_text(v) for v in data[col].astype(object).tolist()]
 
 
 def _id_problems(data, codebook, row_numbers, ids) -> list[str]:
     if ids is None:
         return []
     problems = []
-    blank = [i for i, v in enumerate(ids) if pd.isna(v) or (isinstance(v, str) and v == "")]
+    blank = [i for i, v in enumerate(ids) if v is None]
     if blank:
         problems.append(f"the respondent id {codebook.id_column!r} is empty in "
                         f"{_where(blank, row_numbers, None)}; every respondent needs an id")
@@ -273,20 +354,20 @@ def _id_problems(data, codebook, row_numbers, ids) -> list[str]:
     for i, v in enumerate(ids):
         if i in blank:
             continue
-        key = _show(v).strip("'")
-        positions.setdefault(key, []).append(i)
+        positions.setdefault(v, []).append(i)
     dupes = [(k, p) for k, p in positions.items() if len(p) > 1]
     for key, pos in dupes[:_LIST_LIMIT]:
         problems.append(f"respondent id {key} appears {len(pos)} times ({_where(pos, row_numbers, None)}); "
-                        "ids must be unique — remove the repeated respondent or fix the id")
+                        "ids must be unique (they are compared as text: '3' and '03' differ) — remove the "
+                        "repeated respondent or fix the id")
     if len(dupes) > _LIST_LIMIT:
         problems.append(f"{len(dupes) - _LIST_LIMIT} more respondent ids appear more than once")
     return problems
 
 
 def _item_problems(item, raw, values, bad, codebook, row_numbers, ids) -> list[str]:
-    lo, hi = codebook.scale_min, codebook.scale_max
-    scale = f"{lo}-{hi}"
+    lo, hi = codebook.scale_of(item)
+    scale = f"{_show(lo)}-{_show(hi)}"
     problems = []
     if bad.any():
         pos = np.flatnonzero(bad)
@@ -300,7 +381,9 @@ def _item_problems(item, raw, values, bad, codebook, row_numbers, ids) -> list[s
     if outside.any():
         pos = np.flatnonzero(outside)
         vals = _distinct(values[pos].tolist())
-        hint = ("; these look like missing-value codes — leave such cells empty"
+        example = ", ".join(_show(v) for v in vals[:3])
+        hint = (f"; these look like missing-value codes — declare them in the codebook "
+                f"(missing_codes: [{example}]) or leave such cells empty"
                 if all(v < 0 or v >= 90 for v in vals) else
                 "; check the scale in the codebook or fix the answers")
         problems.append(f"column {item!r}: {len(pos)} answer{'s' if len(pos) > 1 else ''} outside the "
@@ -371,55 +454,204 @@ def _format_of(path: Path, file_format: str | None) -> str:
         f"extension is unusual.{hint}", [f"unknown file extension {suffix or '(none)'}"])
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    if b"\x00" in raw[:4096]:
+_UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding used: UTF-8 (BOM or not), else the codebook's ``encoding``.
+
+    Never guesses: an undecodable byte is an error naming its line and byte offset.
+    """
+    _refuse_non_text(raw, path)
+    try:
+        return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+    except UnicodeDecodeError as exc:
+        if encoding and codecs.lookup(encoding).name != "utf-8":
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError as other:
+                exc = other
+        raise _decode_error(raw, path, exc, encoding) from None
+
+
+def _refuse_non_text(raw: bytes, path: Path) -> None:
+    head = raw[:4096]
+    if head.startswith(b"PK\x03\x04"):
+        raise SurveyDataError(f"{path.name} is a zip file (an Excel .xlsx workbook saved under a text "
+                              "extension?), not text; give it the extension .xlsx or pass file_format='xlsx'.",
+                              ["zip/Excel content in a text file"])
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(head) >= 8 and head[1::2].count(0) > 0.8 * len(head[1::2])) or (
+        len(head) >= 8 and head[0::2].count(0) > 0.8 * len(head[0::2]))
+    if utf16:
+        raise SurveyDataError(f"{path.name} is saved as UTF-16 (\"Unicode text\" in Excel), which sqlib does not "
+                              "read; save it as \"CSV UTF-8\" (Excel: File > Save As > CSV UTF-8).",
+                              ["UTF-16 text file"])
+    if b"\x00" in head:
         raise SurveyDataError(f"{path.name} looks like a binary file, not text, so it cannot be read as "
                               f"CSV/TSV. Supported formats: {_supported()}.", ["binary content in a text file"])
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+
+
+def _decode_error(raw: bytes, path: Path, exc: UnicodeDecodeError, encoding: str | None) -> SurveyDataError:
+    offset = exc.start
+    line = raw.count(b"\n", 0, offset) + 1
+    start = raw.rfind(b"\n", 0, offset) + 1
+    end = raw.find(b"\n", offset)
+    text = raw[start:end if end >= 0 else len(raw)].decode("utf-8", errors="replace").strip()
+    codec = encoding or "UTF-8"
+    problem = (f"line {line} (row {line} of the file), byte offset {offset}: byte 0x{raw[offset]:02X} is not "
+               f"valid {codec} (in {text[:80]!r})")
+    fix = (f"The codebook declares encoding: {encoding}, but the file is not in that encoding either; "
+           "check which encoding the file was saved in." if encoding else
+           "sqlib does not guess encodings (one stray byte would change how every other character is read). "
+           "If the file was saved as Latin-1/Windows-1252 (Excel's plain 'CSV' on Windows), add "
+           "'encoding: cp1252' (or latin-1) to the codebook; or re-save the file as 'CSV UTF-8'.")
+    return SurveyDataError(f"{path.name} cannot be decoded: {problem}. {fix}", [problem])
+
+
+def _detect_delimiter(text: str, skip: int) -> str | None:
+    """The separator (comma, semicolon, tab) giving the widest header with consistent rows."""
+    lines = [ln for ln in text.splitlines()[skip:skip + 60] if ln.strip()]
+    sample = "\n".join(lines)
+    best, best_score = None, None
+    for delimiter in _DELIMITER_NAMES:
+        records = [r for r in csv.reader(_stdio.StringIO(sample), delimiter=delimiter) if any(c.strip() for c in r)]
+        if not records or len(records[0]) < 2:
             continue
-    return raw.decode("latin-1")
+        width = len(records[0])
+        rest = records[1:-1] if len(records) > 2 else records[1:]  # the last sample line may be cut
+        consistent = sum(len(r) <= width for r in rest) / len(rest) if rest else 1.0
+        score = (consistent >= 0.8, width, consistent)
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
-def _read_text(path: Path, fmt: str) -> _Table:
-    text = _decode(path.read_bytes(), path)
-    if fmt == "tsv":
-        delimiter = "\t"
-    else:
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
+def _choose_delimiter(text: str, fmt: str, codebook: Codebook) -> tuple[str, str]:
+    """(delimiter, how it was chosen)."""
+    if codebook.delimiter:
+        return codebook.delimiter, "declared in the codebook"
+    skip = (codebook.header_row - 1) if codebook.header_row else 0
+    found = _detect_delimiter(text, skip)
+    if found is None:
+        return ("\t" if fmt == "tsv" else ","), "a single column: no separator found"
+    return found, "detected"
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Every record of the file (blank ones too) and the line each starts on."""
     reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
     records, starts, line = [], [], 1
     for record in reader:
-        if any(cell.strip() for cell in record):
-            records.append(record)
-            starts.append(line)
+        records.append(record)
+        starts.append(line)
         line = reader.line_num + 1
-    if not records:
-        raise SurveyDataError(f"{path.name} is empty: it has no header and no respondents.",
-                              ["the file is empty"])
-    header, body, body_starts = records[0], records[1:], starts[1:]
-    is_qualtrics = len(body) >= 2 and any(c.strip().startswith('{"ImportId"') for c in body[1])
+    return records, starts
+
+
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and cell.strip() == "") or (
+        isinstance(cell, float) and math.isnan(cell))
+
+
+def _split_header(rows: list[tuple[int, list]], header_row: int | None, path: Path,
+                  unit: str) -> tuple[list, list[tuple[int, list]], list[str]]:
+    """Header cells, non-empty body rows after it, and notes on what was skipped."""
+    notes = []
+    if header_row is not None:
+        at = [k for k, (number, _) in enumerate(rows) if number == header_row]
+        if not at or all(_blank(c) for c in rows[at[0]][1]):
+            raise SurveyDataError(f"{path.name}: the codebook's header_row: {header_row} is {'past the end of' if not at else 'an empty row in'} "
+                                  f"the file ({unit} {rows[-1][0] if rows else 0} is the last); set header_row to "
+                                  "the row that holds the column names.", [f"header_row {header_row} not usable"])
+        k = at[0]
+        if k:
+            notes.append(f"rows above the header (rows 1-{header_row - 1}) were skipped (header_row: {header_row})")
+    else:
+        k = next((k for k, (_, cells) in enumerate(rows) if not all(_blank(c) for c in cells)), None)
+        if k is None:
+            raise SurveyDataError(f"{path.name} is empty: it has no header and no respondents.",
+                                  ["the file is empty"])
+    body = rows[k + 1:]
+    kept = [(n, cells) for n, cells in body if not all(_blank(c) for c in cells)]
+    empty = [n for n, cells in body if all(_blank(c) for c in cells)]
+    if empty:
+        notes.append(f"{len(empty)} empty row{'s' if len(empty) > 1 else ''} dropped ({unit}"
+                     f"{'s' if len(empty) > 1 else ''} {_and_more([str(n) for n in empty])})")
+    return rows[k][1], kept, notes
+
+
+def _frame(header: list, body: list[tuple[int, list]]) -> tuple[pd.DataFrame, list, list[str]]:
+    """DataFrame of the cells, without fully empty unnamed columns (noted)."""
+    names = ["" if h is None else nfc(str(h).strip()) for h in header]
+    width = max([len(names)] + [len(r) for _, r in body])
+    names += [""] * (width - len(names))
+    cells = [list(r) + [None] * (width - len(r)) for _, r in body]
+    dropped = [j for j, name in enumerate(names)
+               if (name == "" or _UNNAMED.fullmatch(name)) and all(_blank(r[j]) for r in cells)]
+    keep = [j for j in range(width) if j not in dropped]
+    notes = []
+    if dropped:
+        notes.append(f"{len(dropped)} empty column{'s' if len(dropped) > 1 else ''} without a name dropped "
+                     f"(column{'s' if len(dropped) > 1 else ''} {_and_more([str(j + 1) for j in dropped])} "
+                     "counting from the left, e.g. left over from an Excel export)")
+    frame = pd.DataFrame([[r[j] for j in keep] for r in cells], columns=[names[j] for j in keep], dtype=object)
+    return frame, [n for n, _ in body], notes
+
+
+def _header_hint(rows: list[tuple[int, list]], header: list, codebook: Codebook, path: Path) -> None:
+    """Raise when the column names are clearly on a later row (title rows above the header)."""
+    expected = set(codebook.columns)
+    if not expected:
+        return
+    def hits(cells):
+        return len(expected & {nfc(str(c).strip()) for c in cells if not _blank(c)})
+
+    found = hits(header)
+    if found >= len(expected) / 2:
+        return
+    for number, cells in rows[:30]:
+        count = hits(cells)
+        if count > found and count >= len(expected) / 2:
+            raise SurveyDataError(
+                f"{path.name}: the column names are not on the first row but seem to be on row {number} (it holds "
+                f"{count} of the codebook's {len(expected)} columns); the rows above look like titles. Add "
+                f"'header_row: {number}' to the codebook.", [f"header on row {number}, not row 1"])
+
+
+def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
+    text, encoding = _decode(path.read_bytes(), path, codebook.encoding)
+    delimiter, how = _choose_delimiter(text, fmt, codebook)
+    records, starts = _records(text, delimiter)
+    rows = list(zip(range(1, len(records) + 1), records))
+    header, body, notes = _split_header(rows, codebook.header_row, path, "row")
+    if codebook.header_row is None:
+        _header_hint(rows, header, codebook, path)
+    line_of = dict(zip(range(1, len(records) + 1), starts))
+    body = [(line_of[n], r) for n, r in body]
+    is_qualtrics = len(body) >= 2 and any(c.strip().startswith('{"ImportId"') for c in body[1][1])
     if fmt == "qualtrics" and not is_qualtrics:
         raise SurveyDataError(f"{path.name} does not look like a Qualtrics export: its third record has no "
                               '{"ImportId": ...} cells. Read it with file_format="csv".',
                               ["not a Qualtrics export"])
     if is_qualtrics:
-        fmt, body, body_starts = "qualtrics", body[2:], body_starts[2:]
-    problems = []
-    too_long = [i for i, r in enumerate(body) if len(r) > len(header)]
+        fmt, body = "qualtrics", body[2:]
+    too_long = [i for i, (_, r) in enumerate(body) if len(r) > len(header) and any(not _blank(c) for c in r[len(header):])]
     if too_long:
-        problems.append(f"{_where(too_long, body_starts, None)}: more cells than the header has "
-                        f"columns ({len(header)}); check for stray separators ({delimiter!r}) inside answers")
+        problems = [f"{_where(too_long, [n for n, _ in body], None)}: more cells than the header has "
+                    f"columns ({len(header)}); check for stray separators ({_DELIMITER_NAMES[delimiter]}) inside answers"]
         raise SurveyDataError(_message(path.name, problems), problems)
-    body = [r + [""] * (len(header) - len(r)) for r in body]
-    frame = pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object)
-    return _Table(frame, body_starts, fmt)
+    frame, row_numbers, column_notes = _frame(header, body)
+    if encoding not in ("utf-8", "utf-8-sig") or (codebook.encoding and codecs.lookup(codebook.encoding).name != "utf-8"):
+        notes.append(f"read as {encoding}" + (f" (the codebook declares {codebook.encoding}, but the file is "
+                                                  "valid UTF-8)" if encoding.startswith("utf-8") else ""))
+    notes.append(f"columns separated by {_DELIMITER_NAMES[delimiter]} ({how})")
+    attrs = {"delimiter": delimiter, "encoding": encoding, "notes": notes + column_notes}
+    return _Table(frame, row_numbers, fmt, attrs)
 
 
-def _read_excel(path: Path, sheet) -> _Table:
+def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
     import openpyxl
 
     try:
@@ -428,33 +660,32 @@ def _read_excel(path: Path, sheet) -> _Table:
         raise SurveyDataError(f"{path.name} could not be opened as an Excel workbook ({exc}). "
                               f"Supported formats: {_supported()}.", ["unreadable Excel file"]) from exc
     try:
-        names = book.sheetnames
-        if sheet is None:
-            name = names[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise SurveyDataError(f"{path.name} has {len(names)} sheet(s); sheet={sheet} does not exist "
-                                      f"(sheets: {', '.join(names)}).", [f"no sheet {sheet}"])
-            name = names[sheet]
-        elif sheet in names:
-            name = sheet
-        else:
-            raise SurveyDataError(f"{path.name} has no sheet {sheet!r}; its sheets are "
-                                  f"{', '.join(map(repr, names))}.", [f"no sheet {sheet!r}"])
-        rows = [(i, list(r)) for i, r in enumerate(book[name].iter_rows(values_only=True), start=1)
-                if any(v is not None and str(v).strip() != "" for v in r)]
+        name = _sheet_name(book.sheetnames, sheet, path)
+        rows = [(i, list(r)) for i, r in enumerate(book[name].iter_rows(values_only=True), start=1)]
     finally:
         book.close()
-    if not rows:
+    if not any(not _blank(c) for _, r in rows for c in r):
         raise SurveyDataError(f"Sheet {name!r} of {path.name} is empty: no header and no respondents.",
                               ["the sheet is empty"])
-    header = ["" if h is None else str(h).strip() for h in rows[0][1]]
-    width = max(len(r) for _, r in rows)
-    header += [""] * (width - len(header))
-    body = [r + [None] * (width - len(r)) for _, r in rows[1:]]
-    keep = [j for j, h in enumerate(header) if h != "" or any(r[j] is not None for r in body)]
-    frame = pd.DataFrame([[r[j] for j in keep] for r in body], columns=[header[j] for j in keep], dtype=object)
-    return _Table(frame, [i for i, _ in rows[1:]], "xlsx", {"sheet": name})
+    header, body, notes = _split_header(rows, codebook.header_row, path, "row")
+    if codebook.header_row is None:
+        _header_hint(rows, header, codebook, path)
+    frame, row_numbers, column_notes = _frame(header, body)
+    return _Table(frame, row_numbers, "xlsx", {"sheet": name, "notes": notes + column_notes})
+
+
+def _sheet_name(names: list[str], sheet, path: Path) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise SurveyDataError(f"{path.name} has {len(names)} sheet(s); sheet={sheet} does not exist "
+                                  f"(sheets: {', '.join(names)}).", [f"no sheet {sheet}"])
+        return names[sheet]
+    if sheet in names:
+        return sheet
+    raise SurveyDataError(f"{path.name} has no sheet {sheet!r}; its sheets are "
+                          f"{', '.join(map(repr, names))}.", [f"no sheet {sheet!r}"])
 
 
 def _read_sav(path: Path) -> _Table:
@@ -482,11 +713,11 @@ def _read_parquet(path: Path) -> _Table:
     return _Table(frame, list(range(1, len(frame) + 1)), "parquet")
 
 
-def _read_table(path: Path, fmt: str, sheet) -> _Table:
+def _read_table(path: Path, fmt: str, sheet, codebook: Codebook) -> _Table:
     if fmt in ("csv", "tsv", "qualtrics"):
-        return _read_text(path, fmt)
+        return _read_text(path, fmt, codebook)
     if fmt == "xlsx":
-        return _read_excel(path, sheet)
+        return _read_excel(path, sheet, codebook)
     if fmt == "sav":
         return _read_sav(path)
     return _read_parquet(path)
@@ -519,26 +750,33 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
         Force a format (``"csv"``, ``"tsv"``, ``"qualtrics"``, ``"xlsx"``, ``"sav"``,
         ``"parquet"``) when the extension does not tell.
     reverse_code : bool, default True
-        Turn the codebook's ``reverse`` items around (``scale_max + scale_min - x``)
-        in the returned frame.
+        Turn the codebook's ``reverse`` items around (``max + min - x`` on the
+        item's own scale, :meth:`Codebook.scale_of`) in the returned frame.
 
     Returns
     -------
     pandas.DataFrame
         Codebook columns first, in codebook order (id, group, wave, items,
-        expectation items), then any other columns of the file. Items are float64
-        with NaN for a missing answer; id/group/wave keep their values (whole
-        numbers as integers). ``df.attrs["source"]`` holds ``path``, ``sha256``,
-        ``format`` and ``n_rows``; SPSS files add ``df.attrs["value_labels"]``
-        and ``df.attrs["variable_labels"]``.
+        expectation items, importance columns), then any other columns of the
+        file. Items are float64 with NaN for a missing answer (declared
+        ``missing_codes`` included); id/group/wave are text labels (object dtype,
+        None only for an empty cell; ``'007'`` stays ``'007'``, ``'NA'`` is a
+        label). ``df.attrs["source"]`` holds ``path``, ``sha256``, ``format``,
+        ``n_rows`` and for text files ``delimiter`` and ``encoding`` (for Excel
+        ``sheet``); ``df.attrs["notes"]`` lists what was done on the way (dropped
+        empty rows/columns, separator used, missing codes per column) and
+        ``df.attrs["missing_codes"]`` maps column -> cells set to missing. SPSS
+        files add ``df.attrs["value_labels"]`` and ``df.attrs["variable_labels"]``.
 
     Raises
     ------
     SurveyDataError
         Listing every problem at once (missing columns with suggestions, text in
-        numeric items, values off the scale, fractional answers, duplicate ids,
-        constant items, respondents with no answers, empty or unreadable files),
-        with row numbers as seen in the file and respondent ids.
+        numeric items, values off the item's scale, fractional answers, duplicate
+        ids, constant items, respondents with no answers, empty or unreadable
+        files, bytes that are not UTF-8 or the declared ``encoding``, UTF-16 and
+        binary files, column names on a later row than the first), with row
+        numbers as seen in the file and respondent ids.
 
     See Also
     --------
@@ -566,30 +804,43 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     fmt = _format_of(path, file_format)
     if path.stat().st_size == 0:
         raise SurveyDataError(f"{path.name} is empty (0 bytes): there is nothing to read.", ["the file is empty"])
-    table = _read_table(path, fmt, sheet)
+    table = _read_table(path, fmt, sheet, codebook)
+    frame, code_counts = _blank_missing_codes(_nfc_columns(table.frame), codebook)
     numeric: dict = {}
-    problems = _check(table.frame, codebook, list(table.row_numbers), numeric)
+    problems = _check(frame, codebook, list(table.row_numbers), numeric)
     if problems:
         raise SurveyDataError(_message(path.name, problems, codebook), problems)
-    out = _tidy(table.frame, codebook, reverse_code, numeric)
-    out.attrs.update(table.attrs)
+    out = _tidy(frame, codebook, reverse_code, numeric)
+    notes = list(table.attrs.pop("notes", []))
+    if code_counts:
+        notes.append(_codes_note(codebook, code_counts))
+    out.attrs.update({k: v for k, v in table.attrs.items() if k not in ("delimiter", "encoding", "sheet")})
     out.attrs["source"] = {"path": str(path.resolve()), "sha256": file_sha256(path),
                            "format": table.format, "n_rows": len(out)}
-    if "sheet" in table.attrs:
-        out.attrs["source"]["sheet"] = table.attrs["sheet"]
+    for key in ("sheet", "delimiter", "encoding"):
+        if key in table.attrs:
+            out.attrs["source"][key] = table.attrs[key]
+    if codebook.header_row:
+        out.attrs["source"]["header_row"] = codebook.header_row
+    out.attrs["notes"] = notes
+    out.attrs["missing_codes"] = code_counts
     return out
 
 
 def _tidy(frame: pd.DataFrame, codebook: Codebook, reverse_code: bool, numeric: dict) -> pd.DataFrame:
     items = set(codebook.all_items)
+    labels = set(codebook.label_columns)
     order = codebook.columns + [c for c in frame.columns if c not in codebook.columns]
     columns = {}
     for col in order:
         if col in items:
             values = numeric[col]
             if reverse_code and col in codebook.reverse:
-                values = codebook.scale_max + codebook.scale_min - values
+                low, high = codebook.scale_of(col)
+                values = high + low - values
             columns[col] = pd.Series(values, name=col)
+        elif col in labels:
+            columns[col] = _label_column(frame[col].reset_index(drop=True))
         else:
             columns[col] = _tidy_other_column(frame[col].reset_index(drop=True))
     return pd.DataFrame(columns)

@@ -44,7 +44,8 @@ def item_statistics(data: pd.DataFrame, items, codebook: Codebook | None = None)
     items : list of str
         Item columns to describe.
     codebook : Codebook, optional
-        Gives the scale end points for ``pct_floor``/``pct_ceiling``; without it
+        Gives each item's scale end points (:meth:`Codebook.scale_of`) for
+        ``pct_floor``/``pct_ceiling``; without it
         the observed minimum and maximum of each item are used.
 
     Returns
@@ -77,7 +78,7 @@ def item_statistics(data: pd.DataFrame, items, codebook: Codebook | None = None)
     for item in answers.columns:
         x = answers[item].dropna().to_numpy()
         n = x.size
-        low, high = ((codebook.scale_min, codebook.scale_max) if codebook is not None
+        low, high = (codebook.scale_of(item) if codebook is not None
                      else ((x.min(), x.max()) if n else (np.nan, np.nan)))
         sd = x.std(ddof=1) if n > 1 else np.nan
         centred = x - x.mean() if n else x

@@ -1,0 +1,378 @@
+"""Bad input files, one named test per case: each gives the right result or a message
+that names the problem, the place (file, line/row, byte, column) and the fix."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sqlib import config
+from sqlib.codebook import Codebook, Construct
+from sqlib.errors import SurveyDataError
+from sqlib.io import read_survey, validate_survey
+
+REALDATA = config.PROJECT_ROOT.parent / "shared" / "realdata"
+
+
+def codebook(**extra) -> Codebook:
+    return Codebook("mini", [Construct("quality", ["q1", "q2", "q3"]), Construct("sat", ["cusa"], "outcome", 0, 100)],
+                    1, 5, id_column="rid", group_column="land", **extra)
+
+
+def rows(n: int = 8) -> list[list[str]]:
+    """Header plus n valid respondents as text cells."""
+    out = [["rid", "land", "q1", "q2", "q3", "cusa"]]
+    for i in range(n):
+        out.append([str(100 + i), ["DE", "FR"][i % 2], str(1 + i % 5), str(1 + (i + 2) % 5), str(1 + (i + 1) % 5),
+                    str(10 * i)])
+    return out
+
+
+def write(tmp_path, table, name="s.csv", sep=",", encoding="utf-8", before="") -> str:
+    path = tmp_path / name
+    path.write_bytes((before + "\n".join(sep.join(r) for r in table) + "\n").encode(encoding))
+    return str(path)
+
+
+def error_of(path, cb, **kwargs) -> SurveyDataError:
+    with pytest.raises(SurveyDataError) as info:
+        read_survey(path, cb, **kwargs)
+    return info.value
+
+
+# ------------------------------------------------------------ ids and labels
+def test_ids_3_and_03_are_different_respondents(tmp_path):
+    table = rows()
+    table[1][0], table[2][0] = "3", "03"
+    df = read_survey(write(tmp_path, table), codebook())
+    assert df["rid"].tolist()[:2] == ["3", "03"]
+
+
+def test_ids_5_and_5_point_0_are_different_respondents(tmp_path):
+    table = rows()
+    table[1][0], table[2][0] = "5", "5.0"
+    assert read_survey(write(tmp_path, table), codebook())["rid"].tolist()[:2] == ["5", "5.0"]
+
+
+def test_id_007_stays_007(tmp_path):
+    table = rows()
+    table[1][0] = "007"
+    assert read_survey(write(tmp_path, table), codebook())["rid"].iloc[0] == "007"
+
+
+def test_ids_above_2_to_the_53_stay_distinct(tmp_path):
+    table = rows()
+    table[1][0], table[2][0] = str(2**53 + 1), str(2**53 + 2)
+    ids = read_survey(write(tmp_path, table), codebook())["rid"].tolist()
+    assert ids[:2] == ["9007199254740993", "9007199254740994"]
+
+
+def test_duplicate_ids_after_stripping_spaces_are_reported_with_rows(tmp_path):
+    table = rows()
+    table[1][0], table[4][0] = "A17", " A17 "
+    (problem,) = error_of(write(tmp_path, table), codebook()).problems
+    assert "respondent id A17 appears 2 times (rows 2 and 5)" in problem
+    assert "remove the repeated respondent or fix the id" in problem
+
+
+def test_group_labelled_NA_is_a_label_not_missing(tmp_path):
+    table = rows()
+    for r in table[1:4]:
+        r[1] = "NA"
+    df = read_survey(write(tmp_path, table), codebook())
+    assert df["land"].tolist()[:3] == ["NA", "NA", "NA"] and df["land"].notna().all()
+
+
+def test_only_an_empty_group_cell_is_missing(tmp_path):
+    table = rows()
+    table[2][1] = ""
+    df = read_survey(write(tmp_path, table), codebook())
+    assert df["land"].isna().tolist() == [False, True] + [False] * 6
+
+
+def test_spss_numeric_ids_become_whole_number_text(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    frame = pd.DataFrame([r for r in rows()[1:]], columns=rows()[0]).astype(
+        {"rid": float, "q1": float, "q2": float, "q3": float, "cusa": float})
+    path = tmp_path / "s.sav"
+    pyreadstat.write_sav(frame, str(path))
+    assert read_survey(path, codebook())["rid"].tolist()[:2] == ["100", "101"]
+
+
+# ----------------------------------------------------------------- delimiters
+def test_tab_separated_file_named_csv_is_detected_and_recorded(tmp_path):
+    df = read_survey(write(tmp_path, rows(), sep="\t"), codebook())
+    assert df.attrs["source"]["delimiter"] == "\t"
+    assert any("separated by tab (detected)" in note for note in df.attrs["notes"])
+    assert df["q1"].notna().all()
+
+
+def test_semicolon_file_with_decimal_commas_in_text_is_detected(tmp_path):
+    table = [r + ["note"] for r in rows()]
+    table[1][-1] = "3,5 stars"
+    df = read_survey(write(tmp_path, table, sep=";"), codebook())
+    assert df.attrs["source"]["delimiter"] == ";" and df["note"].iloc[0] == "3,5 stars"
+
+
+def test_comma_file_records_its_delimiter(tmp_path):
+    assert read_survey(write(tmp_path, rows()), codebook()).attrs["source"]["delimiter"] == ","
+
+
+def test_declared_delimiter_is_used(tmp_path):
+    df = read_survey(write(tmp_path, rows(), sep=";"), codebook(delimiter=";"))
+    assert any("declared in the codebook" in note for note in df.attrs["notes"])
+
+
+# ------------------------------------------------------------------- encodings
+def test_stray_latin1_byte_names_line_and_byte_and_suggests_encoding(tmp_path):
+    table = rows()
+    table[3][1] = "Zürich"
+    path = tmp_path / "s.csv"
+    text = "\n".join(",".join(r) for r in table) + "\n"
+    raw = text.encode("utf-8").replace("ü".encode("utf-8"), b"\xfc", 1)  # one Latin-1 byte in a UTF-8 file
+    path.write_bytes(raw)
+    message = str(error_of(path, codebook()))
+    offset = raw.index(b"\xfc")
+    assert "line 4" in message and f"byte offset {offset}" in message and "0xFC" in message
+    assert "encoding: cp1252" in message and "CSV UTF-8" in message
+
+
+def test_utf8_file_with_zurich_keeps_one_group(tmp_path):
+    table = rows()
+    for r in table[1:]:
+        r[1] = "Zürich"
+    table[2][1] = "Zürich "
+    df = read_survey(write(tmp_path, table, encoding="utf-8-sig"), codebook())
+    assert df["land"].nunique() == 1 and df.attrs["source"]["encoding"] == "utf-8-sig"
+
+
+def test_declared_latin1_encoding_reads_the_file(tmp_path):
+    table = rows()
+    table[1][1] = "Zürich"
+    df = read_survey(write(tmp_path, table, encoding="latin-1"), codebook(encoding="latin-1"))
+    assert df["land"].iloc[0] == "Zürich" and df.attrs["source"]["encoding"] == "latin-1"
+    assert "read as latin-1" in df.attrs["notes"]
+
+
+def test_file_not_in_the_declared_encoding_either(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(("\n".join(",".join(r) for r in rows()) + "\n").encode("utf-8") + b"\x81,x\n")
+    message = str(error_of(path, codebook(encoding="cp1252")))
+    assert "0x81" in message and "declares encoding: cp1252" in message
+
+
+def test_utf16_file_gets_a_clear_message(tmp_path):
+    message = str(error_of(write(tmp_path, rows(), encoding="utf-16"), codebook()))
+    assert "UTF-16" in message and "CSV UTF-8" in message
+
+
+def test_utf16_without_bom_gets_a_clear_message(tmp_path):
+    message = str(error_of(write(tmp_path, rows(), encoding="utf-16-le"), codebook()))
+    assert "UTF-16" in message
+
+
+def test_binary_file_gets_a_clear_message(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert "binary file" in str(error_of(path, codebook()))
+
+
+def test_excel_workbook_named_csv_is_recognised(tmp_path):
+    frame = pd.DataFrame(rows()[1:], columns=rows()[0])
+    frame.to_excel(tmp_path / "book.xlsx", index=False)
+    path = tmp_path / "s.csv"
+    path.write_bytes((tmp_path / "book.xlsx").read_bytes())
+    message = str(error_of(path, codebook()))
+    assert "zip file" in message and ".xlsx" in message
+
+
+# ------------------------------------------------------- empty rows and columns
+def test_trailing_empty_columns_from_excel_export_are_dropped_with_a_note(tmp_path):
+    table = [r + ["", ""] for r in rows()]
+    df = read_survey(write(tmp_path, table), codebook())
+    assert "" not in df.columns
+    assert any("2 empty columns without a name dropped (columns 7 and 8" in n for n in df.attrs["notes"])
+
+
+def test_unnamed_pandas_columns_that_are_empty_are_dropped(tmp_path):
+    table = [r + [f"Unnamed: {6 + k}" if i == 0 else "" for k in range(1)] for i, r in enumerate(rows())]
+    df = read_survey(write(tmp_path, table), codebook())
+    assert not any(str(c).startswith("Unnamed") for c in df.columns)
+
+
+def test_unnamed_column_with_answers_is_reported(tmp_path):
+    table = [r + (["" if i == 0 else "x"]) for i, r in enumerate(rows())]
+    (problem,) = error_of(write(tmp_path, table), codebook()).problems
+    assert "column 7 (counting from the left) hold answers but have no name" in problem
+    assert "name them or delete them" in problem
+
+
+def test_empty_rows_are_dropped_with_a_note(tmp_path):
+    table = rows()
+    table.insert(3, [""] * 6)
+    table.append([""] * 6)
+    df = read_survey(write(tmp_path, table), codebook())
+    assert len(df) == 8
+    assert any("2 empty rows dropped (rows 4 and 11)" in n for n in df.attrs["notes"])
+
+
+def test_trailing_empty_excel_columns_and_rows_are_dropped(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r in rows():
+        sheet.append([int(c) if c.isdigit() else c for c in r] + [None, None])
+    sheet.cell(row=12, column=9, value="")  # an 'empty' cell far away, as Excel leaves them
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    df = read_survey(path, codebook())
+    assert list(df.columns) == ["rid", "land", "q1", "q2", "q3", "cusa"] and len(df) == 8
+
+
+# ------------------------------------------------------------------ header row
+def test_title_rows_above_the_header_in_csv_with_header_row(tmp_path):
+    path = write(tmp_path, rows(), before="Customer survey 2025\nexported 1 May\n\n")
+    df = read_survey(path, codebook(header_row=4))
+    assert len(df) == 8 and df["rid"].iloc[0] == "100"
+    assert any("rows 1-3" in n and "header_row: 4" in n for n in df.attrs["notes"])
+    table = rows()
+    table[2][2] = "9"
+    bad = write(tmp_path, table, name="bad.csv", before="Customer survey 2025\nexported 1 May\n\n")
+    assert "row 6 (id 101)" in str(error_of(bad, codebook(header_row=4)))
+
+
+def test_title_row_without_header_row_suggests_it(tmp_path):
+    path = write(tmp_path, rows(), before="Customer survey 2025\n\n")
+    message = str(error_of(path, codebook()))
+    assert "seem to be on row 3" in message and "'header_row: 3'" in message
+
+
+def test_title_rows_above_the_header_in_xlsx_with_header_row(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Hotel survey, wave 1"])
+    sheet.append([])
+    for r in rows():
+        sheet.append([int(c) if c.isdigit() else c for c in r])
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    df = read_survey(path, codebook(header_row=3))
+    assert len(df) == 8 and df["rid"].tolist()[0] == "100"
+    assert "seem to be on row 3" in str(error_of(path, codebook()))
+
+
+def test_header_row_past_the_end_is_named(tmp_path):
+    message = str(error_of(write(tmp_path, rows(2)), codebook(header_row=40)))
+    assert "header_row: 40" in message and "past the end" in message
+
+
+# --------------------------------------------------------------- missing codes
+def test_missing_codes_become_missing_before_the_range_check(tmp_path):
+    table = rows()
+    table[1][2], table[2][2], table[3][5] = "-99", "99", "-99"
+    df = read_survey(write(tmp_path, table), codebook(missing_codes=[-99, 99]))
+    assert np.isnan(df["q1"].iloc[0]) and np.isnan(df["q1"].iloc[1]) and np.isnan(df["cusa"].iloc[2])
+    assert df.attrs["missing_codes"] == {"q1": 2, "cusa": 1}
+    assert any("'q1' 2" in n and "'cusa' 1" in n and "-99, 99" in n for n in df.attrs["notes"])
+
+
+def test_undeclared_missing_code_suggests_declaring_it(tmp_path):
+    table = rows()
+    table[1][2] = "-99"
+    (problem,) = error_of(write(tmp_path, table), codebook()).problems
+    assert "'q1'" in problem and "row 2 (id 100)" in problem and "missing_codes: [-99]" in problem
+
+
+def test_validate_survey_applies_missing_codes_too():
+    frame = pd.DataFrame({"rid": ["a", "b", "c"], "land": ["x", "y", "x"], "q1": [1, -99, 3], "q2": [2, 3, 4],
+                          "q3": [1, 5, 2], "cusa": [0, 50, 100]})
+    assert validate_survey(frame, codebook(missing_codes=[-99])) == []
+    assert "-99" in validate_survey(frame, codebook())[0]
+
+
+# ------------------------------------------------------------ per-item scales
+def test_values_off_a_construct_scale_are_reported_per_item_with_rows(tmp_path):
+    table = rows()
+    table[2][5] = "101"
+    table[3][2] = "50"
+    problems = error_of(write(tmp_path, table), codebook()).problems
+    assert any("'cusa'" in p and "0-100 scale (101)" in p and "row 3 (id 101)" in p for p in problems)
+    assert any("'q1'" in p and "1-5 scale (50)" in p and "row 4 (id 102)" in p for p in problems)
+
+
+def test_reverse_coding_uses_the_items_own_scale(tmp_path):
+    cb = Codebook("r", [Construct("quality", ["q1", "q2", "q3"]), Construct("sat", ["cusa"], "outcome", 0, 100)],
+                  1, 5, id_column="rid", group_column="land", reverse=["cusa", "q3"])
+    df = read_survey(write(tmp_path, rows()), cb)
+    assert df["cusa"].tolist() == [100 - 10 * i for i in range(8)]
+    assert df["q3"].tolist() == [6 - (1 + (i + 1) % 5) for i in range(8)]
+
+
+# ---------------------------------------------------------------- Unicode NFC
+def test_nfd_column_names_and_labels_match_the_nfc_codebook(tmp_path):
+    table = rows()
+    table[0][2] = unicodedata.normalize("NFD", "qualité1")
+    table[1][1] = unicodedata.normalize("NFD", "Zürich")
+    table[2][1] = "Zürich"
+    cb = Codebook("u", [Construct("quality", ["qualité1", "q2", "q3"]), Construct("sat", ["cusa"], "outcome", 0, 100)],
+                  1, 5, id_column="rid", group_column="land")
+    df = read_survey(write(tmp_path, table), cb)
+    assert "qualité1" in df.columns and df["land"].iloc[0] == df["land"].iloc[1] == "Zürich"
+
+
+# ------------------------------------------------------------------ real data
+def _real(name: str):
+    path = REALDATA / name
+    if not path.exists():
+        pytest.skip(f"real survey {path} is absent (the shared realdata folder is not mounted here)")
+    return path
+
+
+def test_real_mobi_survey_reads_cleanly(tmp_path):
+    path = _real("mobi.csv")
+    blocks = {"image": ("IMAG", 5), "expectation": ("CUEX", 3), "quality": ("PERQ", 7), "value": ("PERV", 2),
+              "satisfaction": ("CUSA", 3), "loyalty": ("CUSL", 3)}
+    lines = ["name: ECSI mobile phone", "scale: {min: 1, max: 10}", "constructs:"]
+    for name, (prefix, k) in blocks.items():
+        kind = "outcome" if name in ("satisfaction", "loyalty") else "dimension"
+        lines.append(f"  {name}: {{items: [{', '.join(f'{prefix}{i}' for i in range(1, k + 1))}], kind: {kind}}}")
+    lines.append("  complaints: {items: [CUSCO], kind: mediator}")
+    (tmp_path / "mobi.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    df = read_survey(path, tmp_path / "mobi.yaml")
+    assert len(df) == 250 and df.attrs["source"]["delimiter"] == ","
+    assert df[[c for c in df.columns]].notna().all().all()
+    assert df["CUSA1"].between(1, 10).all()
+
+
+def test_real_corporate_reputation_survey_reads_cleanly(tmp_path):
+    path = _real("corp_rep_data.csv")
+    blocks = {"csor": 5, "attr": 3, "perf": 5, "qual": 8, "like": 3, "comp": 3, "cusl": 3}
+    lines = ["name: corporate reputation", "scale: {min: 1, max: 7}", "group: servicetype",
+             "missing_codes: [-99]", "constructs:"]
+    for name, k in blocks.items():
+        kind = "mediator" if name in ("like", "comp") else ("outcome" if name == "cusl" else "dimension")
+        lines.append(f"  {name}: {{items: [{', '.join(f'{name}_{i}' for i in range(1, k + 1))}], kind: {kind}}}")
+    lines.append("  cusa: {items: [cusa], kind: outcome}")
+    (tmp_path / "corp.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    df = read_survey(path, tmp_path / "corp.yaml")
+    assert len(df) == 344
+    assert df["servicetype"].value_counts().to_dict() == {"2": 219, "1": 125}
+    assert df["serviceprovider"].dtype == np.int64  # not a codebook column: numbers as before
+    counts = df.attrs["missing_codes"]
+    assert counts["cusl_1"] == 3 and counts["cusa"] == 1 and counts["occupation"] == 45
+    assert df["cusa"].isna().sum() == 1 and df[["cusl_1", "cusl_2", "cusl_3"]].stack().dropna().between(1, 7).all()
+    provider = Codebook.from_dict({**Codebook.from_yaml(tmp_path / "corp.yaml").to_dict(), "group": "serviceprovider"})
+    assert sorted(read_survey(path, provider)["serviceprovider"].unique()) == ["1", "2", "3", "4"]
+
+
+def test_real_corporate_reputation_without_missing_codes_names_them(tmp_path):
+    path = _real("corp_rep_data.csv")
+    (tmp_path / "c.yaml").write_text("scale: {min: 1, max: 7}\nconstructs:\n  cusa: [cusa]\n"
+                                     "  cusl: [cusl_1, cusl_2, cusl_3]\n", encoding="utf-8")
+    problems = error_of(path, tmp_path / "c.yaml").problems
+    assert any("'cusl_2'" in p and "-99" in p and "missing_codes: [-99]" in p for p in problems)
