@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 from .codebook import Codebook
 
 
-def _label_list(items, labels, width: int = 40) -> list[str]:
+def _label_list(items, labels, width: int = 40, max_lines: int | None = 2) -> list[str]:
     if labels is None:
         names = list(items)
     elif isinstance(labels, Codebook):
@@ -30,13 +30,13 @@ def _label_list(items, labels, width: int = 40) -> list[str]:
         names = list(labels)
         if len(names) != len(items):
             raise ValueError(f"Got {len(names)} labels for {len(items)} items; give one label per item.")
-    return [_wrap(str(n), width) for n in names]
+    return [_wrap(str(n), width, max_lines) for n in names]
 
 
-def _wrap(text: str, width: int, max_lines: int = 2) -> str:
-    """Wrap a wording on at most ``max_lines`` lines, ending with '…' when cut."""
+def _wrap(text: str, width: int, max_lines: int | None = 2) -> str:
+    """Wrap a wording on at most ``max_lines`` lines (all lines when None), ending with '…' when cut."""
     lines = textwrap.wrap(text, width=width) or [""]
-    if len(lines) > max_lines:
+    if max_lines is not None and len(lines) > max_lines:
         lines = lines[:max_lines - 1] + [textwrap.shorten(" ".join(lines[max_lines - 1:]), width, placeholder="…")]
     return "\n".join(lines)
 
@@ -54,49 +54,192 @@ def _new_axes(ax, width: float, height: float):
     return ax
 
 
+def tick_labels_overlap(ax, axis: str = "y") -> bool:
+    """Whether any two visible tick labels of ``axis`` overlap on the drawn figure."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    boxes = [t.get_window_extent(renderer) for t in labels if t.get_visible() and t.get_text()]
+    return any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def _shrink_tick_labels(ax, axis: str = "y", smallest: float = 5.0) -> None:
+    """Make the tick labels smaller until none overlaps (down to ``smallest`` points)."""
+    labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    if not labels:
+        return
+    size = labels[0].get_fontsize()
+    while tick_labels_overlap(ax, axis) and size > smallest:
+        size = max(size - 0.5, smallest)
+        ax.tick_params(axis=axis, labelsize=size)
+
+
 # ------------------------------------------------------------------ Likert bars
-def likert_shares(data: pd.DataFrame, items, scale_min: int = 1, scale_max: int = 7) -> pd.DataFrame:
-    """Percent of answers at each scale point, per item (missing answers left out).
+def likert_bands(scale_min: int, scale_max: int, max_bands: int = 7) -> list[tuple[int, int]]:
+    """Consecutive bands of scale points, at most ``max_bands`` of them, symmetric around the middle.
+
+    A scale with at most ``max_bands`` points keeps one band per point. A longer scale
+    is cut into bands of (nearly) equal width: the number of bands (4 to ``max_bands``)
+    that divides the points most evenly and symmetrically, the larger number on ties.
+
+    Returns
+    -------
+    list of (low, high)
+        Inclusive bounds of each band, from the lowest.
+
+    Examples
+    --------
+    >>> likert_bands(1, 10)
+    [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]
+    >>> likert_bands(0, 100)[:2]
+    [(0, 14), (15, 28)]
+    """
+    if int(scale_min) != scale_min or int(scale_max) != scale_max or scale_min >= scale_max:
+        raise ValueError(f"A Likert scale needs whole-number ends with min < max, got {scale_min} to {scale_max}.")
+    if max_bands < 2:
+        raise ValueError(f"max_bands must be at least 2, got {max_bands}.")
+    points = int(scale_max - scale_min + 1)
+    if points <= max_bands:
+        return [(p, p) for p in range(int(scale_min), int(scale_max) + 1)]
+    best = None
+    for n in range(min(4, max_bands), max_bands + 1):
+        sizes = _symmetric_sizes(points, n)
+        if sizes is not None:
+            key = (max(sizes) - min(sizes), -n)
+            if best is None or key < best[0]:
+                best = (key, sizes)
+    bands, low = [], int(scale_min)
+    for size in best[1]:
+        bands.append((low, low + size - 1))
+        low += size
+    return bands
+
+
+def _symmetric_sizes(points: int, n: int) -> list[int] | None:
+    """Band sizes summing to ``points``, the extra points placed symmetrically (None when impossible)."""
+    base, extra = divmod(points, n)
+    if extra % 2 and not n % 2:
+        return None
+    sizes = [base] * n
+    if extra % 2:
+        sizes[n // 2] += 1
+    for k in range(extra // 2):
+        sizes[k] += 1
+        sizes[n - 1 - k] += 1
+    return sizes
+
+
+def _band_label(band: tuple[int, int]):
+    return band[0] if band[0] == band[1] else f"{band[0]}-{band[1]}"
+
+
+def likert_shares(data: pd.DataFrame, items, scale_min: int = 1, scale_max: int = 7, *,
+                  max_bands: int | None = None) -> pd.DataFrame:
+    """Percent of answers in each scale point or band, per item (missing answers left out).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    items : list of str
+    scale_min, scale_max : int
+        The answer scale. Answers outside it are an error (declare missing codes first).
+    max_bands : int, optional
+        Bin the scale into at most this many bands (:func:`likert_bands`); default one
+        column per scale point.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``item``, one column per scale point, rows summing to 100.
+        Index ``item``, one column per point (named by the point) or band (named
+        ``"low-high"``), rows summing to 100.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> likert_shares(pd.DataFrame({"q": [0, 50, 100, 100]}), ["q"], 0, 100, max_bands=7).loc["q"].tolist()
+    [25.0, 0.0, 0.0, 25.0, 0.0, 0.0, 50.0]
+
+    R equivalent: ``prop.table(table(cut(x, breaks)))`` per item.
     """
     answers = _numeric(data, items)
-    points = list(range(scale_min, scale_max + 1))
-    counts = pd.DataFrame({p: (answers == p).sum() for p in points})
+    bands = likert_bands(scale_min, scale_max, max_bands or (scale_max - scale_min + 1))
+    _check_answers(answers, scale_min, scale_max, single_points=all(lo == hi for lo, hi in bands))
+    counts = pd.DataFrame({_band_label(b): ((answers >= b[0] - 0.5) & (answers < b[1] + 0.5)).sum() for b in bands})
     totals = counts.sum(axis=1).replace(0, np.nan)
     shares = 100 * counts.div(totals, axis=0)
     shares.index.name = "item"
     return shares.fillna(0.0)
 
 
-def likert_bars(data: pd.DataFrame, items, scale_min: int = 1, scale_max: int = 7, labels=None,
-                ax=None, *, scale_labels=None):
+def _check_answers(answers: pd.DataFrame, scale_min, scale_max, single_points: bool) -> None:
+    for item in answers.columns:
+        values = answers[item].dropna()
+        off = values[(values < scale_min) | (values > scale_max)]
+        if len(off):
+            raise ValueError(
+                f"Item {item!r} has {len(off)} answer(s) outside its scale {scale_min}-{scale_max} "
+                f"(e.g. {sorted(off.unique())[:5]} in row(s) {list(off.index[:5])}); declare missing-value "
+                "codes (e.g. missing_codes: [-99]) or give the item's real scale (scale_min/scale_max or the codebook).")
+        fractional = values[values != np.round(values)]
+        if single_points and len(fractional):
+            raise ValueError(
+                f"Item {item!r} has {len(fractional)} non-whole answer(s) (e.g. {sorted(fractional.unique())[:5]} in "
+                f"row(s) {list(fractional.index[:5])}) on the {scale_min}-{scale_max} scale, whose points are "
+                "drawn one by one; round them deliberately first or check the column.")
+
+
+def _item_scale(items, scale_min, scale_max, labels) -> tuple[int, int]:
+    """The one scale of ``items``: from the codebook's ``scale_of`` when it has one, else the arguments."""
+    given = None if scale_min is None and scale_max is None else (
+        1 if scale_min is None else scale_min, 7 if scale_max is None else scale_max)
+    scale_of = getattr(labels, "scale_of", None) if isinstance(labels, Codebook) else None
+    if scale_of is None:
+        return given or (1, 7)
+    scales = {item: tuple(scale_of(item)) for item in items}
+    if len(set(scales.values())) > 1:
+        listing = ", ".join(f"{i} {lo}-{hi}" for i, (lo, hi) in scales.items())
+        raise ValueError(f"likert_bars draws items of one scale at a time, but these items have different "
+                         f"scales in the codebook ({listing}); call it once per scale.")
+    scale = next(iter(scales.values()))
+    if given is not None and tuple(given) != scale:
+        raise ValueError(f"likert_bars: scale_min/scale_max {given[0]}-{given[1]} contradict the codebook scale "
+                         f"{scale[0]}-{scale[1]} of {list(items)}; leave them out to use the codebook's, or fix "
+                         "the codebook.")
+    return scale
+
+
+def likert_bars(data: pd.DataFrame, items, scale_min: int | None = None, scale_max: int | None = None,
+                labels=None, ax=None, *, scale_labels=None, max_bands: int = 7):
     """Diverging stacked bars of Likert answers, centred on the scale midpoint.
 
     Disagreeing answers extend to the left of zero, agreeing ones to the right;
-    on an odd scale the middle category is split in half around zero. Bars are
-    percentages of the answers given (missing answers left out).
+    a band that contains the midpoint is split around zero. Bars are percentages of
+    the answers given (missing answers left out). Scales longer than ``max_bands``
+    points (1-10, 0-100) are binned into at most ``max_bands`` equal-width bands
+    (:func:`likert_bands`) labelled like ``"0-14"``, so the legend never has more
+    than ``max_bands`` entries.
 
     Parameters
     ----------
     data : pandas.DataFrame
     items : list of str
-        Drawn from top to bottom in this order.
-    scale_min, scale_max : int
-        The answer scale.
+        Drawn from top to bottom in this order; they must share one scale.
+    scale_min, scale_max : int, optional
+        The answer scale. Default: the codebook's scale of the items when ``labels``
+        is a Codebook with ``scale_of`` (giving a different one is an error), else 1-7.
     labels : Codebook, dict or list, optional
-        Item wordings for the y axis (default: the column names).
+        Item wordings for the y axis (default: the column names), wrapped, never cut.
     ax : matplotlib Axes, optional
+        Default: a new figure whose height grows with the number of label lines.
     scale_labels : list of str, optional
-        Legend names of the scale points (default: the numbers).
+        Legend names of the points or bands (default: the numbers or ranges).
+    max_bands : int
+        Most bands drawn (default 7).
 
     Returns
     -------
     matplotlib.axes.Axes
-        With ``len(items) * (scale_max - scale_min + 1)`` bars.
+        With ``len(items) * number of bands`` bars. Tick labels are shrunk until none overlaps.
 
     Examples
     --------
@@ -108,39 +251,57 @@ def likert_bars(data: pd.DataFrame, items, scale_min: int = 1, scale_max: int = 
 
     R equivalent: ``likert::likert()`` with ``plot()``.
     """
-    shares = likert_shares(data, items, scale_min, scale_max)
-    points = list(shares.columns)
-    mid = (scale_min + scale_max) / 2
-    mid = int(mid) if float(mid).is_integer() else mid
-    ax = _new_axes(ax, 7.0, 0.45 * len(items) + 1.6)
-    colors = sns.color_palette("RdBu", len(points))
-    if mid in points:  # the neutral point in grey, visible on white
-        colors[points.index(mid)] = (0.82, 0.82, 0.82)
-    y = np.arange(len(items))
-    below = shares[[p for p in points if p < mid]].sum(axis=1).to_numpy()
-    middle = shares[mid].to_numpy() if mid in points else np.zeros(len(items))
+    scale_min, scale_max = _item_scale(items, scale_min, scale_max, labels)
+    bands = likert_bands(scale_min, scale_max, max_bands)
+    shares = likert_shares(data, items, scale_min, scale_max, max_bands=max_bands)
+    names = _legend_names(bands, scale_labels)
+    wrapped = _label_list(items, labels, max_lines=None)
+    lines = sum(max(label.count("\n") + 1, 1) for label in wrapped)
+    ax = _new_axes(ax, 7.5, 0.15 * lines + 0.2 * len(items) + 1.4)
+    _draw_diverging(ax, shares, bands, (scale_min + scale_max) / 2, names)
+    ax.set_yticks(np.arange(len(items)), wrapped)
+    ax.invert_yaxis()
+    ax.set_xlabel("Share of answers")
+    sns.despine(ax=ax, left=True)
+    _shrink_tick_labels(ax, "y")
+    return ax
+
+
+def _legend_names(bands, scale_labels) -> list[str]:
+    if scale_labels is None:
+        return [str(_band_label(b)) for b in bands]
+    names = list(scale_labels)
+    if len(names) != len(bands):
+        raise ValueError(f"Got {len(names)} scale_labels for {len(bands)} scale points or bands "
+                         f"({', '.join(str(_band_label(b)) for b in bands)}); give one label per band.")
+    return [_wrap(str(n), 14, None) for n in names]
+
+
+def _draw_diverging(ax, shares: pd.DataFrame, bands, mid: float, names) -> None:
+    colors = sns.color_palette("RdBu", len(bands))
+    neutral = [k for k, (lo, hi) in enumerate(bands) if lo <= mid <= hi]
+    for k in neutral:  # the neutral band in grey, visible on white
+        colors[k] = (0.82, 0.82, 0.82)
+    columns = list(shares.columns)
+    below = shares[[c for c, (lo, hi) in zip(columns, bands) if hi < mid]].sum(axis=1).to_numpy()
+    middle = shares[[columns[k] for k in neutral]].sum(axis=1).to_numpy()
     left = -(below + middle / 2)
     start = left.copy()
-    names = list(scale_labels) if scale_labels is not None else [str(p) for p in points]
-    for point, color, name in zip(points, colors, names):
-        width = shares[point].to_numpy()
+    y = np.arange(len(shares))
+    for column, color, name in zip(columns, colors, names):
+        width = shares[column].to_numpy()
         ax.barh(y, width, left=left, color=color, edgecolor="white", linewidth=0.5, height=0.75, label=name)
         left = left + width
     ax.axvline(0, color="0.25", linewidth=0.8)
-    ax.set_yticks(y, _label_list(items, labels))
-    ax.invert_yaxis()
     reach = np.concatenate([-start, 100 + start, [50.0]])
     edge = 10 * np.ceil(np.nanmax(reach) / 10)
     ax.set_xlim(-edge, edge)
     ticks = ax.get_xticks()
     ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
     ax.set_xlim(-edge, edge)
-    ax.set_xlabel("Share of answers")
-    ax.legend(handles=[Patch(color=c, label=n) for c, n in zip(colors, names)], ncols=len(points),
+    ax.legend(handles=[Patch(color=c, label=n) for c, n in zip(colors, names)], ncols=len(names),
               loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize="small",
               handlelength=1.2, columnspacing=0.8)
-    sns.despine(ax=ax, left=True)
-    return ax
 
 
 # ------------------------------------------------------------------ missingness

@@ -6,11 +6,14 @@ returns the Axes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
+from matplotlib.path import Path
 
 
 def _stars(p: float) -> str:
@@ -19,121 +22,341 @@ def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
-def _levels(result) -> dict[str, int]:
-    """Structural level of each latent variable: exogenous 0, then 1 + max of predictors."""
-    est = result.estimates
-    paths = est[(est["op"] == "~") & est["lhs"].isin(result.latent) & est["rhs"].isin(result.latent)]
-    level = {f: 0 for f in result.latent}
+# Geometry of the diagram: data units are drawn at INCH_PER_UNIT inches (aspect 1), so
+# text sizes in points translate into data units when the figure is made here.
+INCH_PER_UNIT = 0.62
+_CHAR = 0.6 / 72  # average glyph width of DejaVu Sans, in inches per point of font size
+
+
+def _text_width(text: str, fontsize: float) -> float:
+    """Approximate width of ``text`` in data units."""
+    return len(text) * _CHAR * fontsize / INCH_PER_UNIT
+
+
+@dataclass
+class _Node:
+    name: str
+    x: float
+    y: float
+    half_width: float
+    half_height: float
+    latent: bool
+
+    def contains(self, x: float, y: float) -> bool:
+        dx, dy = (x - self.x) / self.half_width, (y - self.y) / self.half_height
+        return dx * dx + dy * dy < 1 if self.latent else abs(dx) < 1 and abs(dy) < 1
+
+
+@dataclass
+class _Edge:
+    """A quadratic Bezier from ``start`` over ``control`` to ``end`` (a straight line when the
+    control point is the midpoint), already clipped at the borders of its two nodes."""
+
+    start: np.ndarray
+    control: np.ndarray
+    end: np.ndarray
+    label: str
+    gid: str
+    both: bool = False
+    color: str = "0.2"
+    fontsize: float = 7.5
+    positions: tuple = (0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8)
+
+    def point(self, t: float) -> np.ndarray:
+        return (1 - t) ** 2 * self.start + 2 * (1 - t) * t * self.control + t ** 2 * self.end
+
+
+def _bezier(a: _Node, b: _Node, bend: np.ndarray | None = None):
+    """Start, control and end of the curve between two nodes, clipped at their borders."""
+    p0, p2 = np.array([a.x, a.y]), np.array([b.x, b.y])
+    control = (p0 + p2) / 2 if bend is None else (p0 + p2) / 2 + bend
+    curve = lambda t: (1 - t) ** 2 * p0 + 2 * (1 - t) * t * control + t ** 2 * p2  # noqa: E731
+    t0 = _crossing(lambda t: a.contains(*curve(t)), 0.0, 0.5)
+    t1 = 1 - _crossing(lambda t: b.contains(*curve(1 - t)), 0.0, 0.5)
+    blossom = (1 - t0) * (1 - t1) * p0 + ((1 - t0) * t1 + t0 * (1 - t1)) * control + t0 * t1 * p2
+    return curve(t0), blossom, curve(t1)
+
+
+def _crossing(inside, low: float, high: float) -> float:
+    """The parameter where ``inside`` turns False (bisection; ``inside(low)`` is True)."""
+    if not inside(low):
+        return low
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if inside(mid) else (low, mid)
+    return high + 0.02  # a small gap between the node border and the arrow
+
+
+def _levels(result, nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Structural level of each node: sources 0, then 1 + the level of the node's predecessors."""
+    level = {n: 0 for n in nodes}
     for _ in range(len(level)):
-        for _, row in paths.iterrows():
-            level[row["lhs"]] = max(level[row["lhs"]], level[row["rhs"]] + 1)
+        for source, target in edges:
+            level[target] = max(level[target], level[source] + 1)
     return level
 
 
-def _positions(result, show_indicators: bool):
-    level = _levels(result)
-    pos: dict[str, tuple[float, float]] = {}
-    if max(level.values(), default=0) == 0:  # measurement model: factors in a row, items below
-        est = result.estimates
+def _structural_graph(result, est: pd.DataFrame):
+    """Nodes (latent variables and observed variables in regressions) and directed edges."""
+    latent = result.latent
+    paths = est[(est["op"] == "~")]
+    higher = est[(est["op"] == "=~") & est["rhs"].isin(latent)]
+    observed = [v for v in dict.fromkeys(list(paths["lhs"]) + list(paths["rhs"])) if v not in latent]
+    nodes = list(latent) + observed
+    edges = [(r.rhs, r.lhs) for r in paths.itertuples()] + [(r.lhs, r.rhs) for r in higher.itertuples()]
+    return nodes, edges
+
+
+def _node(name: str, x: float, y: float, latent: bool, fontsize: float) -> _Node:
+    width = _text_width(name, fontsize + (1 if latent else 0))
+    if latent:
+        return _Node(name, x, y, 0.62 * width + 0.3, 0.34, True)
+    return _Node(name, x, y, width / 2 + 0.14, 0.22, False)
+
+
+def _measurement_layout(result, est: pd.DataFrame, fontsize: float) -> tuple[dict[str, _Node], str]:
+    factors = list(result.latent)
+    items = {f: est[(est["op"] == "=~") & (est["lhs"] == f)]["rhs"].tolist() for f in factors}
+    count = sum(len(v) for v in items.values())
+    nodes: dict[str, _Node] = {}
+    label_width = _text_width("0.00***", fontsize - 1) + 0.15
+    if count <= 16:  # factors in a row over their items
+        box = max((_node(i, 0, 0, False, fontsize).half_width * 2 for v in items.values() for i in v), default=0.8)
+        spacing = max(box + 0.25, label_width / 0.7)
         x = 0.0
-        for f in result.latent:
-            items = est[(est["op"] == "=~") & (est["lhs"] == f) & (est["group"] == 1)]["rhs"].tolist()
-            width = max(len(items), 1)
-            pos[f] = (x + (width - 1) / 2, 2.0)
-            for k, item in enumerate(items):
-                pos[item] = (x + k, 0.0)
+        for f in factors:
+            factor = _node(f, 0, 2.6, True, fontsize)
+            width = max(len(items[f]) * spacing, 2 * factor.half_width + 0.4)
+            left = x + (width - len(items[f]) * spacing) / 2
+            for k, item in enumerate(items[f]):
+                nodes[item] = _node(item, left + (k + 0.5) * spacing, 0.0, False, fontsize)
+            factor.x = x + width / 2
+            nodes[f] = factor
             x += width + 0.6
-        return pos, "row"
+        return nodes, "row"
+    spacing = max(0.55, (0.32 + 0.1) / 0.7)  # factors in a column left of their items
+    widest = max(_node(f, 0, 0, True, fontsize).half_width for f in factors)
+    y = 0.0
+    for f in factors:
+        top = y
+        for item in items[f]:
+            nodes[item] = _node(item, widest + 4.5, y, False, fontsize)
+            y -= spacing
+        nodes[f] = _node(f, 0.0, (top + y + spacing) / 2, True, fontsize)
+        y -= 0.35
+    return nodes, "column"
+
+
+def _structural_layout(result, est: pd.DataFrame, fontsize: float) -> dict[str, _Node]:
+    names, edges = _structural_graph(result, est)
+    level = _levels(result, names, edges)
     columns: dict[int, list[str]] = {}
-    for f, lev in level.items():
-        columns.setdefault(lev, []).append(f)
-    height = max(len(v) for v in columns.values())
-    for lev, names in columns.items():
-        for k, f in enumerate(names):
-            spacing = max(height / len(names), 1.0)
-            pos[f] = (lev * 3.0, ((len(names) - 1) / 2 - k) * spacing)
-    return pos, "columns"
+    for name in names:
+        columns.setdefault(level[name], []).append(name)
+    nodes: dict[str, _Node] = {}
+    x, previous = 0.0, 0.0
+    for lev in sorted(columns):
+        made = [_node(n, 0, 0, n in result.latent, fontsize) for n in columns[lev]]
+        half = max(n.half_width for n in made)
+        x = x + previous + half + (3.2 if lev else 0.0)
+        for k, node in enumerate(made):
+            node.x, node.y = x, ((len(made) - 1) / 2 - k) * 1.35
+            nodes[node.name] = node
+        previous = half
+    return nodes
 
 
-def _arrow(ax, start, end, text, *, curved=0.0, both=False, color="0.2", fontsize=8, at=0.5):
-    style = "<|-|>" if both else "-|>"
-    patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=color, lw=1,
-                            connectionstyle=f"arc3,rad={curved}", shrinkA=14, shrinkB=14)
+def _edges(result, est: pd.DataFrame, nodes: dict[str, _Node], layout: str, col: str,
+           show_covariances: bool, fontsize: float) -> list[_Edge]:
+    out = []
+    lv = set(result.latent)
+    for row in est.itertuples():
+        lhs, op, rhs = row.lhs, row.op, row.rhs
+        if lhs not in nodes or rhs not in nodes or (op == "~~" and (lhs == rhs or not show_covariances)):
+            continue
+        if op == "~~" and not (lhs in lv and rhs in lv):
+            continue
+        value = getattr(row, col)
+        label = f"{value:.2f}" + ("" if op == "~~" else _stars(row.pvalue))
+        gid = f"edge:{lhs}{op}{rhs}"
+        if op == "=~":
+            a, b = nodes[lhs], nodes[rhs]
+            start, control, end = _bezier(a, b)
+            positions = (0.7, 0.6, 0.8, 0.5) if layout != "structural" else _Edge.positions
+            out.append(_Edge(start, control, end, label, gid, fontsize=fontsize - 1, positions=positions))
+        elif op == "~":
+            a, b = nodes[rhs], nodes[lhs]
+            out.append(_Edge(*_bezier(a, b, _skip_bend(a, b, nodes)), label, gid, fontsize=fontsize - 0.5))
+        else:
+            a, b = nodes[lhs], nodes[rhs]
+            out.append(_Edge(*_bezier(a, b, _arc_bend(a, b, layout)), label, gid, both=True, color="0.55",
+                             fontsize=fontsize - 1.5))
+    return out
+
+
+def _skip_bend(a: _Node, b: _Node, nodes: dict[str, _Node]) -> np.ndarray | None:
+    """Bend a path that would cross another node, away from the diagram's middle."""
+    p0, p2 = np.array([a.x, a.y]), np.array([b.x, b.y])
+    others = [n for n in nodes.values() if n.name not in (a.name, b.name)]
+    samples = [p0 + t * (p2 - p0) for t in np.linspace(0.05, 0.95, 40)]
+    if not any(n.contains(*pt) for n in others for pt in samples):
+        return None
+    middle = np.mean([n.y for n in nodes.values()])
+    side = 1.0 if (a.y + b.y) / 2 >= middle else -1.0
+    return np.array([0.0, side * (1.4 + 0.15 * abs(b.x - a.x))])
+
+
+def _arc_bend(a: _Node, b: _Node, layout: str) -> np.ndarray:
+    """Covariance arcs bulge above a row of factors, or left of a column of them."""
+    if layout == "row":
+        return np.array([0.0, 0.8 + 0.3 * abs(b.x - a.x)])
+    return np.array([-(0.8 + 0.3 * abs(b.y - a.y)), 0.0])
+
+
+def _draw_edge(ax, edge: _Edge) -> None:
+    path = Path([edge.start, edge.control, edge.end], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+    patch = FancyArrowPatch(path=path, arrowstyle="<|-|>" if edge.both else "-|>", mutation_scale=9,
+                            color=edge.color, lw=0.9, shrinkA=0, shrinkB=0)
+    patch.set_gid(edge.gid)
     ax.add_patch(patch)
-    mx, my = start[0] + at * (end[0] - start[0]), start[1] + at * (end[1] - start[1])
-    if curved:
-        mx += curved * (end[1] - start[1]) * 0.5
-        my -= curved * (end[0] - start[0]) * 0.5
-    ax.text(mx, my, text, fontsize=fontsize, ha="center", va="center",
-            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
+
+
+def _place_label(ax, edge: _Edge, taken: list, renderer) -> None:
+    """Put the label on its curve at the first position whose box overlaps nothing placed."""
+    text = None
+    for t in edge.positions:
+        x, y = edge.point(t)
+        if text is None:
+            text = ax.text(x, y, edge.label, fontsize=edge.fontsize, ha="center", va="center", zorder=5,
+                           gid=edge.gid, bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"})
+        else:
+            text.set_position((x, y))
+        box = text.get_window_extent(renderer)
+        if not any(box.overlaps(other) for other in taken):
+            break
+    taken.append(text.get_window_extent(renderer))
 
 
 def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | None = None,
                  standardized: bool = True, fontsize: int = 8, show_covariances: bool | None = None):
     """Draw the model: factors as ellipses, items as boxes, standardized coefficients.
 
-    Measurement models are drawn with factors in a row over their items and factor
-    correlations as arcs; structural models with factors in columns by causal order,
-    paths labelled with standardized coefficients and significance stars
-    (* p < .05, ** p < .01, *** p < .001), and R-squared under each dependent factor.
-    Factor correlations are drawn as arcs when there are at most six of them
-    (``show_covariances`` overrides); with more they belong in a table.
+    Measurement models are drawn with factors in a row over their items (a column
+    beside them when there are more than 16 items) and factor correlations as arcs;
+    structural models with their variables (latent, and observed variables in
+    regressions) in columns by causal order, paths labelled with standardized
+    coefficients and significance stars (* p < .05, ** p < .01, *** p < .001), and
+    R-squared under each dependent variable; a path that would cross another node
+    is bent around it. Factor correlations are drawn as arcs when there are at most
+    six of them (``show_covariances`` overrides); with more they belong in a table.
+
+    Every label sits on its arrow (at a point of the curve, on a white box), at the
+    first of several positions along it where it overlaps no other label or node.
+    Nodes never overlap: their sizes and spacing follow their names.
+
+    Parameters
+    ----------
+    result : SEMResult
+    ax : matplotlib Axes, optional
+        Default: a new figure sized to the model (aspect 1, 0.62 in per unit).
+    group : int
+        Group whose estimates are shown.
+    show_indicators : bool, optional
+        Structural diagrams never show indicators (their loadings are in the
+        measurement diagram); True there is an error.
+    standardized : bool
+        Standardized (``std_all``) or unstandardized estimates.
+    fontsize : int
+    show_covariances : bool, optional
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib import models, semplots
+    >>> ax = semplots.path_diagram(sqlib.fit(models.structural_syntax(), sqlib.load_sample()))
+
+    R equivalent: ``semPlot::semPaths(fit, "std")``.
     """
     est = result.estimates[result.estimates["group"] == group]
     col = "std_all" if standardized else "est"
-    pos, layout = _positions(result, show_indicators)
+    structural = (est["op"] == "~").any() or (est[est["op"] == "=~"]["rhs"].isin(result.latent)).any()
+    if structural and show_indicators:
+        raise ValueError("path_diagram: show_indicators=True is not available for structural models; draw the "
+                         "measurement part with path_diagram(cfa_result) instead.")
+    if structural:
+        nodes, layout = _structural_layout(result, est, fontsize), "structural"
+    else:
+        nodes, layout = _measurement_layout(result, est, fontsize)
     lv_cov = est[(est["op"] == "~~") & (est["lhs"] != est["rhs"]) & est["lhs"].isin(result.latent)
                  & est["rhs"].isin(result.latent)]
     if show_covariances is None:
         show_covariances = len(lv_cov) <= 6
+    edges = _edges(result, est, nodes, layout, col, show_covariances, fontsize)
+    notes = [] if show_covariances or not len(lv_cov) else [
+        f"{len(lv_cov)} factor correlations not drawn (see the table)"]
+    ax = _diagram_axes(ax, nodes, edges)
+    taken = _draw_nodes(ax, nodes, fontsize)
+    r2_boxes = _draw_r2(ax, result, nodes, group, fontsize)
+    renderer = ax.figure.canvas.get_renderer()
+    taken += [box.get_window_extent(renderer) for box in r2_boxes]
+    for edge in edges:
+        _draw_edge(ax, edge)
+    for edge in edges:
+        _place_label(ax, edge, taken, renderer)
+    for note in notes:
+        ax.text(0.0, 0.0, note, transform=ax.transAxes, fontsize=fontsize - 1, color="0.4", va="bottom")
+    return ax
+
+
+def _diagram_axes(ax, nodes: dict[str, _Node], edges: list[_Edge]):
+    points = [(n.x - n.half_width, n.y - n.half_height) for n in nodes.values()]
+    points += [(n.x + n.half_width, n.y + n.half_height) for n in nodes.values()]
+    points += [tuple(e.point(0.5)) for e in edges]
+    xs, ys = zip(*points)
+    xlim = (min(xs) - 0.6, max(xs) + 0.6)
+    ylim = (min(ys) - 0.9, max(ys) + 0.5)
     if ax is None:
-        width = max(6.0, 0.45 * len(pos)) if layout == "row" else 9.0
-        _, ax = plt.subplots(figsize=(min(width, 16), 4.5 if layout == "row" else 6.0))
-    for name, (x, y) in pos.items():
-        if name in result.latent:
-            width = max(1.5 if layout == "row" else 1.9, 0.16 * len(name) + 0.5)
-            ax.add_patch(Ellipse((x, y), width, 0.55, fc="#e8f0fa", ec="0.2"))
-            ax.text(x, y, name, ha="center", va="center", fontsize=fontsize + 1)
-        else:
-            ax.add_patch(Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, fc="white", ec="0.2"))
-            ax.text(x, y, name, ha="center", va="center", fontsize=fontsize)
-    loading_count: dict[str, int] = {}
-    for _, row in est.iterrows():
-        lhs, op, rhs = row["lhs"], row["op"], row["rhs"]
-        if lhs not in pos or rhs not in pos:
-            continue
-        label = f"{row[col]:.2f}{_stars(row['pvalue'])}"
-        if op == "=~":
-            k = loading_count[lhs] = loading_count.get(lhs, -1) + 1
-            _arrow(ax, pos[lhs], pos[rhs], label, fontsize=fontsize - 1, at=0.55 + 0.25 * (k % 2))
-        elif op == "~":
-            skip = abs(pos[lhs][0] - pos[rhs][0]) > 3.5 and abs(pos[lhs][1] - pos[rhs][1]) < 0.5
-            _arrow(ax, pos[rhs], pos[lhs], label, fontsize=fontsize, curved=-0.35 if skip else 0.0)
-        elif op == "~~" and lhs != rhs and lhs in result.latent and rhs in result.latent and show_covariances:
-            _arrow(ax, pos[lhs], pos[rhs], f"{row[col]:.2f}", curved=-0.3, both=True, color="0.55",
-                   fontsize=fontsize - 2)
-    r2 = result.r2
-    for f in result.latent:
-        key = f if result.spec.ngroups == 1 else (group, f)
-        if key in r2.index and f in pos:
-            x, y = pos[f]
-            ax.text(x, y - 0.42, f"R² = {r2[key]:.2f}", ha="center", va="top", fontsize=fontsize - 1, color="0.3")
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    half = max(0.16 * len(v) + 0.5 for v in result.latent) / 2 if result.latent else 0.5
-    ax.set_xlim(min(xs) - max(1.2, half + 0.2), max(xs) + max(1.2, half + 0.2))
-    top = 1.6 if (layout == "row" and show_covariances) else 0.6
-    ax.set_ylim(min(min(ys) - 0.9, -1.8), max(max(ys) + top, 1.8))
-    if not show_covariances and len(lv_cov):
-        ax.text(min(xs) - 1.0, min(min(ys) - 0.8, -1.7), f"{len(lv_cov)} factor correlations not drawn (see the table)",
-                fontsize=fontsize - 1, color="0.4", va="bottom")
-    ax.set_aspect("auto")
+        width, height = (xlim[1] - xlim[0]) * INCH_PER_UNIT, (ylim[1] - ylim[0]) * INCH_PER_UNIT
+        fig = plt.figure(figsize=(width, height))
+        ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="datalim")
     ax.axis("off")
     return ax
+
+
+def _draw_nodes(ax, nodes: dict[str, _Node], fontsize: float) -> list:
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = []
+    for node in nodes.values():
+        if node.latent:
+            shape = Ellipse((node.x, node.y), 2 * node.half_width, 2 * node.half_height, fc="#e8f0fa", ec="0.2")
+        else:
+            shape = Rectangle((node.x - node.half_width, node.y - node.half_height), 2 * node.half_width,
+                              2 * node.half_height, fc="white", ec="0.2")
+        shape.set_gid(f"node:{node.name}")
+        ax.add_patch(shape)
+        ax.text(node.x, node.y, node.name, ha="center", va="center", fontsize=fontsize + (1 if node.latent else 0),
+                gid=f"name:{node.name}")
+        boxes.append(shape.get_window_extent(renderer))
+    return boxes
+
+
+def _draw_r2(ax, result, nodes: dict[str, _Node], group: int, fontsize: float) -> list:
+    out = []
+    for name, node in nodes.items():
+        key = name if result.spec.ngroups == 1 else (group, name)
+        dependent = any(r.op == "~" and r.lhs == name for r in result.spec.rows) or (
+            node.latent and any(r.op == "=~" and r.rhs == name for r in result.spec.rows))
+        if dependent and key in result.r2.index:
+            out.append(ax.text(node.x, node.y - node.half_height - 0.08, f"R² = {result.r2[key]:.2f}",
+                               ha="center", va="top", fontsize=fontsize - 1, color="0.3", gid=f"r2:{name}"))
+    return out
 
 
 def loadings_matrix(result, group: int = 1, standardized: bool = True) -> pd.DataFrame:
