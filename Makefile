@@ -42,6 +42,7 @@ data: setup ## Regenerate the bundled sample survey in data/ from its seed
 
 refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-cran-semtools r-cran-psych r-cran-jsonlite) to rewrite tests/fixtures
 	$(BIN)/python tests/reference/make_failing_data.py
+	$(BIN)/python tests/reference/make_scale_data.py
 	Rscript tests/reference/make_refs.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)

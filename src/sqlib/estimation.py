@@ -285,10 +285,9 @@ def parameter_scales(model: RAMModel, stats: list[GroupStats]) -> np.ndarray:
     (co)variance ``sd_a * sd_b``, an intercept ``sd_v``; thresholds have scale 1.
     """
     spec = model.spec
-    idx = {v: i for i, v in enumerate(model.ov)}
     scales = np.ones(model.n_free)
     done = np.zeros(model.n_free, dtype=bool)
-    sd_by_group = [_variable_sds(spec, st, idx) for st in stats]
+    sd_by_group = [variable_scales(spec, st) for st in stats]
     for r in spec.rows:
         if r.free < 0 or done[r.free] or r.op not in ("=~", "~", "~~", "~1"):
             continue
@@ -301,7 +300,23 @@ def parameter_scales(model: RAMModel, stats: list[GroupStats]) -> np.ndarray:
     return scales
 
 
-def _variable_sds(spec, st: GroupStats, idx: dict) -> dict[str, float]:
+def variable_scales(spec, st: GroupStats) -> dict[str, float]:
+    """The natural size (SD) of every variable of a model in one group's sample moments.
+
+    Observed variables: their sample SD. Latent variables: the SD of their marker
+    indicator divided by the fixed marker loading (higher-order factors follow their
+    marker factor); 1 for factors scaled by a fixed variance (``std_lv``).
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib.estimation import variable_scales
+    >>> res = sqlib.fit("f =~ sat1 + sat2 + sat3", sqlib.load_sample())
+    >>> scales = variable_scales(res.spec, res.objective.stats[0])
+    >>> bool(scales["f"] == scales["sat1"])
+    True
+    """
+    idx = {v: i for i, v in enumerate(spec.ov_names)}
     sd = {v: float(np.sqrt(st.cov[i, i])) if st.cov[i, i] > 0 else 1.0 for v, i in idx.items()}
     markers = {}
     for r in spec.rows:

@@ -514,6 +514,32 @@ run_fail_npd <- function() {
   run_fail_case("fail_npd", "npd_latent.csv", "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf3 =~ y7 + y8 + y9")
 }
 
+# Surveys on other answer scales (tests/reference/make_scale_data.py): a second-order
+# model on 0-100 sliders and the structural model on mixed 1-5/1-7/1-10/0-100 items
+SERVQUAL_SECOND_ORDER <- paste(c(
+  sprintf("%s =~ %s", DIMENSIONS, vapply(SERVQUAL_CONSTRUCTS[DIMENSIONS], paste, "", collapse = " + ")),
+  paste("service_quality =~", paste(DIMENSIONS, collapse = " + ")),
+  sprintf("%s =~ %s", c("satisfaction", "loyalty"),
+          vapply(SERVQUAL_CONSTRUCTS[c("satisfaction", "loyalty")], paste, "", collapse = " + ")),
+  "satisfaction ~ a*service_quality",
+  "loyalty ~ b*satisfaction",
+  "ind_service_quality := a*b"
+), collapse = "\n")
+
+run_scale_case <- function(name, file, model) {
+  data_file <- file.path(FIXTURE_DATA_DIR, file)
+  fit <- fit_lavaan("sem", model, read.csv(data_file))
+  write_case(name, fit, data_file, model, list())
+}
+
+run_servqual_second_order_0_100 <- function() {
+  run_scale_case("servqual_second_order_0_100", "servqual_0_100.csv", SERVQUAL_SECOND_ORDER)
+}
+
+run_servqual_sem_mixed_scale <- function() {
+  run_scale_case("servqual_sem_mixed_scale", "servqual_mixed_scale.csv", SERVQUAL_SEM)
+}
+
 CASES <- list(
   fail_heywood = run_fail_heywood,
   fail_npd = run_fail_npd,
@@ -537,7 +563,9 @@ CASES <- list(
   hs_scalar = run_hs_scalar,
   hs_scalar_mlr = run_hs_scalar_mlr,
   servqual_scalar = run_servqual_scalar,
-  servqual_scalar_partial = run_servqual_scalar_partial
+  servqual_scalar_partial = run_servqual_scalar_partial,
+  servqual_second_order_0_100 = run_servqual_second_order_0_100,
+  servqual_sem_mixed_scale = run_servqual_sem_mixed_scale
 )
 
 selected <- commandArgs(trailingOnly = TRUE)
