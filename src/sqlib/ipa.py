@@ -35,12 +35,15 @@ QUADRANTS = {
 PRIORITIES = [priority for _, priority in QUADRANTS.values()]
 
 
-def dimension_performance(data: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def dimension_performance(data: pd.DataFrame, codebook: Codebook | None = None,
+                          dimensions: list[str] | None = None) -> pd.DataFrame:
     """Mean perception of each dimension, on the answer scale and rescaled to 0-100.
 
     A respondent's dimension score is the mean of the dimension's items he or she
     answered; ``performance = (mean - scale_min) / (scale_max - scale_min) * 100``
-    with the scale of the codebook, so 0 is the bottom and 100 the top of the scale.
+    with the dimension's scale in the codebook (its own, or the codebook's), so 0 is
+    the bottom and 100 the top of the scale. ``dimensions`` defaults to every
+    dimension of the codebook.
 
     Returns
     -------
@@ -58,15 +61,16 @@ def dimension_performance(data: pd.DataFrame, codebook: Codebook | None = None) 
     """
     cb = load_codebook(codebook)
     rows = []
-    for dim in cb.dimensions:
+    for dim in (cb.dimensions if dimensions is None else dimensions):
         items = cb.items_of(dim)
         missing = [i for i in items if i not in data.columns]
         if missing:
             raise ValueError(f"Dimension '{dim}' needs the columns {', '.join(missing)}, which are not in the data.")
         scores = data[items].mean(axis=1)
         mean = scores.mean()
+        low, high = cb.scale_of(items[0])
         rows.append({"dimension": dim, "n": int(scores.notna().sum()), "mean_perception": mean,
-                     "performance": (mean - cb.scale_min) / (cb.scale_max - cb.scale_min) * 100})
+                     "performance": (mean - low) / (high - low) * 100})
     return pd.DataFrame(rows)
 
 
@@ -110,10 +114,37 @@ def ipa_quadrants(table: pd.DataFrame, *, importance_cut: float | None = None,
     return out
 
 
+def drivers(result, codebook: Codebook | None = None, *, outcome: str, group: int = 1) -> list[str]:
+    """The codebook's dimensions that have a total effect on ``outcome`` in ``result``.
+
+    ``outcome`` is the SEM variable (a construct, or the item of a single-item construct).
+    In codebook order; use it as ``dimensions`` of :func:`importance_performance` when
+    the structural model does not lead every dimension to the outcome.
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib.design import study_design
+    >>> from sqlib.ipa import drivers
+    >>> design = study_design(None)
+    >>> drivers(sqlib.fit(design.sem_syntax(), sqlib.load_sample()), design.codebook, outcome="loyalty")[:2]
+    ['tangibles', 'reliability']
+    """
+    cb = load_codebook(codebook)
+    table = effects(result, group=group)
+    reached = set(table.loc[(table["outcome"] == outcome) & (table["effect"] == "total"), "predictor"])
+    return [d for d in cb.dimensions if d in reached]
+
+
+#: Priority given to every dimension when the structural model's diagnostics are severe.
+NOT_INTERPRETABLE = "not interpretable (severe diagnostics)"
+
+
 def importance_performance(result, data: pd.DataFrame, codebook: Codebook | None = None, *,
                            outcome: str = "satisfaction", standardized: bool = True,
                            importance_cut: float | None = None, performance_cut: float | None = None,
-                           level: float = 0.95, group: int = 1) -> pd.DataFrame:
+                           level: float = 0.95, group: int = 1, dimensions: list[str] | None = None,
+                           diagnostics: pd.DataFrame | None = None) -> pd.DataFrame:
     """Importance-performance table of the dimensions for one outcome.
 
     Parameters
@@ -137,6 +168,13 @@ def importance_performance(result, data: pd.DataFrame, codebook: Codebook | None
         Confidence level of the effect intervals.
     group : int
         Group whose effects are used in a multi-group model.
+    dimensions : list of str, optional
+        Dimensions to place in the grid (default every dimension of the codebook, each of
+        which must then affect ``outcome``); see :func:`drivers`.
+    diagnostics : DataFrame, optional
+        :func:`sqlib.diagnostics.diagnose` of ``result``. When it has a severe row, the
+        importances are not interpretable: every dimension gets ``quadrant`` and
+        ``priority`` :data:`NOT_INTERPRETABLE` instead of a quadrant.
 
     Returns
     -------
@@ -169,23 +207,34 @@ def importance_performance(result, data: pd.DataFrame, codebook: Codebook | None
         raise ValueError(f"The model has no effects on {outcome!r}; its outcomes are "
                          f"{', '.join(dict.fromkeys(table['outcome']))}.")
     totals = table[(table["outcome"] == outcome) & (table["effect"] == "total")].set_index("predictor")
-    absent = [d for d in cb.dimensions if d not in totals.index]
+    names = cb.dimensions if dimensions is None else list(dimensions)
+    absent = [d for d in names if d not in totals.index]
     if absent:
         raise ValueError(f"The dimensions {', '.join(absent)} have no effect on {outcome!r} in this model; IPA needs a "
-                         "model in which every dimension predicts the outcome, e.g. models.structural_syntax(codebook).")
-    totals = totals.loc[cb.dimensions]
+                         "model in which every dimension predicts the outcome, e.g. models.structural_syntax(codebook), "
+                         "or pass dimensions=drivers(result, codebook, outcome=...).")
+    if not names:
+        raise ValueError(f"No dimension of the codebook has an effect on {outcome!r} in this model, so there is "
+                         "nothing to place in the importance-performance grid.")
+    totals = totals.loc[names]
     importance = pd.DataFrame({
-        "dimension": cb.dimensions,
+        "dimension": names,
         "importance": (totals["std_all"] if standardized else totals["est"]).to_numpy(),
         "total_effect": totals["est"].to_numpy(),
         **{c: totals[c].to_numpy() for c in ("se", "ci_lower", "ci_upper", "pvalue", "ci_method")},
     })
-    merged = importance.merge(dimension_performance(data, cb), on="dimension")
+    merged = importance.merge(dimension_performance(data, cb, names), on="dimension")
     out = ipa_quadrants(merged, importance_cut=importance_cut, performance_cut=performance_cut)
+    if diagnostics is not None and bool((diagnostics["severity"] == "severe").any()):
+        out["quadrant"] = NOT_INTERPRETABLE
+        out["priority"] = NOT_INTERPRETABLE
+        out = out.sort_values("importance", ascending=False).reset_index(drop=True)
+        out.attrs.update(outcome=outcome, standardized=standardized, interpretable=False)
+        return out
     order = out["priority"].map(PRIORITIES.index)
     out = out.assign(_order=order).sort_values(["_order", "importance"], ascending=[True, False])
     out = out.drop(columns="_order").reset_index(drop=True)
-    out.attrs.update(outcome=outcome, standardized=standardized)
+    out.attrs.update(outcome=outcome, standardized=standardized, interpretable=True)
     return out
 
 
@@ -213,15 +262,17 @@ def ipa_plot(table: pd.DataFrame, ax=None):
     performance_cut = table.attrs.get("performance_cut", table["performance"].mean())
     colors = dict(zip(PRIORITIES, sns.color_palette("colorblind", len(PRIORITIES))))
     priorities = table["priority"] if "priority" in table else ipa_quadrants(table)["priority"]
-    for priority in PRIORITIES:
+    colors[NOT_INTERPRETABLE] = "0.5"
+    for priority in [*PRIORITIES, NOT_INTERPRETABLE]:
         part = table[priorities == priority]
         if len(part):
             ax.scatter(part["performance"], part["importance"], color=colors[priority], label=priority, zorder=3)
     for _, row in table.iterrows():
         ax.annotate(str(row.get("dimension", "")), (row["performance"], row["importance"]), xytext=(5, 4),
                     textcoords="offset points", fontsize=9)
-    ax.axvline(performance_cut, color="0.5", lw=0.8, ls="--")
-    ax.axhline(importance_cut, color="0.5", lw=0.8, ls="--")
+    if table.attrs.get("interpretable", True):  # no quadrant crosshair on uninterpretable importances
+        ax.axvline(performance_cut, color="0.5", lw=0.8, ls="--")
+        ax.axhline(importance_cut, color="0.5", lw=0.8, ls="--")
     ax.margins(0.25)
     kind = "standardized total effect" if table.attrs.get("standardized", True) else "total effect"
     outcome = table.attrs.get("outcome")

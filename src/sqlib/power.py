@@ -634,7 +634,11 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
     DataFrame
         ``parameter, target, required_n`` (NA when not reached), ``power`` (at the
         required ``n``, else at the largest), ``largest_n``, ``met``, ``suggested_n``
-        (NA when met) and ``message``.
+        (NA when met), ``message``, and the Monte Carlo check of that power:
+        ``power_ci_lower``, ``power_ci_upper`` (95% Wilson interval over the converged
+        replications) and ``mc_verdict``: ``"reached"`` (the whole interval is at or
+        above the target), ``"not reached"`` (the whole interval is below it) or
+        ``"within Monte Carlo error"`` (more replications are needed to tell).
 
     Examples
     --------
@@ -660,28 +664,66 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
     rows = []
     for name in parameters:
         sub = table[table["parameter"] == name].sort_values("n")
-        meets = (sub["power"] >= target).to_numpy()
-        from_here_on = np.flip(np.logical_and.accumulate(np.flip(meets)))
-        largest = int(sub["n"].iloc[-1])
-        if from_here_on.any():
-            at = int(np.argmax(from_here_on))
-            required, power_ = int(sub["n"].iloc[at]), float(sub["power"].iloc[at])
-            rows.append({"parameter": name, "target": target, "required_n": required, "power": power_,
-                         "largest_n": largest, "met": True, "suggested_n": pd.NA,
-                         "message": f"power {power_:.2f} >= {target:g} from n = {required} on"})
-            continue
-        power_ = float(sub["power"].iloc[-1])
-        suggested = _extrapolate_n(largest, power_, target, float(sub["alpha"].iloc[-1]),
-                                   int(sub["converged"].iloc[-1]))
-        hint = (f"; simulate larger samples, about n = {suggested} by extrapolation" if suggested is not pd.NA
-                else "; the effect is not detectable at these sizes (is its population value zero?)")
-        rows.append({"parameter": name, "target": target, "required_n": pd.NA, "power": power_,
-                     "largest_n": largest, "met": False, "suggested_n": suggested,
-                     "message": f"power {power_:.2f} < {target:g} up to n = {largest}{hint}"})
+        rows.append(_required_row(sub, name, target))
     out = pd.DataFrame(rows)
     for col in ("required_n", "suggested_n"):
         out[col] = out[col].astype("Int64")
     return out
+
+
+def _required_row(sub: pd.DataFrame, name: str, target: float) -> dict:
+    """One row of :func:`required_n` for the power curve ``sub`` of parameter ``name``."""
+    row = _required_point(sub, name, target)
+    at = sub[sub["n"] == (row["required_n"] if row["met"] else row["largest_n"])].iloc[0]
+    converged = int(at["converged"]) if "converged" in at and pd.notna(at["converged"]) else 0
+    lower, upper = wilson_interval(row["power"], converged)
+    verdict = ("reached" if lower >= target else "not reached" if upper < target
+               else "within Monte Carlo error")
+    return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": verdict}
+
+
+def wilson_interval(power_: float, reps: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a power estimated from ``reps`` replications.
+
+    Unlike the normal approximation (``power_mc_se``), it does not shrink to a point
+    when every replication (or none) is significant: 8 significant results out of 8
+    give .676 to 1.
+
+    Examples
+    --------
+    >>> from sqlib.power import wilson_interval
+    >>> [round(x, 3) for x in wilson_interval(1.0, 8)]
+    [0.676, 1.0]
+
+    R equivalent: ``binom::binom.wilson(x, n)`` or ``prop.test(x, n, correct = FALSE)$conf.int``.
+    """
+    if reps < 1 or not np.isfinite(power_):
+        return np.nan, np.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    centre = (power_ + z * z / (2 * reps)) / (1 + z * z / reps)
+    half = z * np.sqrt(power_ * (1 - power_) / reps + z * z / (4 * reps * reps)) / (1 + z * z / reps)
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+
+
+def _required_point(sub: pd.DataFrame, name: str, target: float) -> dict:
+    """The point-estimate part of a :func:`required_n` row."""
+    meets = (sub["power"] >= target).to_numpy()
+    from_here_on = np.flip(np.logical_and.accumulate(np.flip(meets)))
+    largest = int(sub["n"].iloc[-1])
+    if from_here_on.any():
+        at = int(np.argmax(from_here_on))
+        required, power_ = int(sub["n"].iloc[at]), float(sub["power"].iloc[at])
+        return {"parameter": name, "target": target, "required_n": required, "power": power_,
+                "largest_n": largest, "met": True, "suggested_n": pd.NA,
+                "message": f"power {power_:.2f} >= {target:g} from n = {required} on"}
+    power_ = float(sub["power"].iloc[-1])
+    suggested = _extrapolate_n(largest, power_, target, float(sub["alpha"].iloc[-1]),
+                               int(sub["converged"].iloc[-1]))
+    hint = (f"; simulate larger samples, about n = {suggested} by extrapolation" if suggested is not pd.NA
+            else "; the effect is not detectable at these sizes (is its population value zero?)")
+    return {"parameter": name, "target": target, "required_n": pd.NA, "power": power_,
+            "largest_n": largest, "met": False, "suggested_n": suggested,
+            "message": f"power {power_:.2f} < {target:g} up to n = {largest}{hint}"}
 
 
 def _extrapolate_n(n: int, power_: float, target: float, alpha: float, reps: int):
@@ -942,6 +984,76 @@ def power(population, n=(200, 300, 500, 800), reps: int = 1000, *, seed: int = 0
     return PowerResult(_in_order(frames, design), alpha, info[0] if info else engines.EngineInfo(engine, 0),
                        elapsed, computed, len(finished), computed + len(finished) == len(tasks),
                        store.path if store is not None else None, design)
+
+
+#: Populations :func:`study_population` can build.
+POPULATIONS = ("fitted", "sample")
+
+
+def study_population(design, data: pd.DataFrame | None, population: str = "fitted", *,
+                     fit_options: dict | None = None):
+    """The population and the model of a study's power analysis: ``(truth, model)``.
+
+    Parameters
+    ----------
+    design : sqlib.design.StudyDesign
+        The study: its structural model (:meth:`~sqlib.design.StudyDesign.sem_syntax`) is
+        the model fitted to every simulated sample.
+    data : DataFrame or None
+        The survey (needed for ``"fitted"``).
+    population : {"fitted", "sample"}
+        ``"fitted"``: the study's structural model fitted to the survey is the truth (how
+        large must a replication of this survey be?). ``"sample"``: the simulation model of
+        the bundled SERVQUAL sample (:func:`sqlib.simulate.sample_population`); valid only
+        when the study uses the SERVQUAL codebook's constructs and items.
+    fit_options : dict, optional
+        Keyword arguments of :func:`sqlib.fit` for the ``"fitted"`` population.
+
+    Returns
+    -------
+    tuple
+        ``(truth, model)``: an :class:`~sqlib.sem.SEMResult` or
+        :class:`~sqlib.simulate.PopulationModel`, and the lavaan syntax to pass to :func:`power`.
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib.design import study_design
+    >>> from sqlib.power import study_population
+    >>> truth, model = study_population(study_design(None), sqlib.load_sample())
+    >>> truth.ntotal
+    900
+
+    In R (simsem) the population is a fitted lavaan model's estimates:
+    ``sim(nRep, model, n, generate = fitted_model)``.
+    """
+    from .sem import fit
+    from .simulate import sample_population
+
+    if population not in POPULATIONS:
+        raise ValueError(f"population must be one of {', '.join(POPULATIONS)}, not {population!r} "
+                         "(the notebook parameter population).")
+    model = design.sem_syntax()
+    if population == "sample":
+        _require_servqual_items(design)
+        return sample_population(), model
+    if data is None:
+        raise ValueError("population='fitted' needs the survey data: the structural model is fitted to it.")
+    return fit(model, data, **(fit_options or {})), model
+
+
+def _require_servqual_items(design) -> None:
+    from .codebook import Codebook
+
+    servqual = Codebook.servqual()
+    ours = {name: design.codebook.items_of(name) for name in design.constructs}
+    theirs = {name: servqual.items_of(name) for name in servqual.construct_names}
+    if ours != theirs:
+        where = f" ({design.codebook.source})" if design.codebook.source else ""
+        raise ValueError(
+            f"population='sample' is the simulation model of the bundled SERVQUAL sample; it has no values for "
+            f"this codebook{where}, whose constructs are {', '.join(design.constructs)}. Use population='fitted' "
+            "(the structural model fitted to your survey) instead.")
 
 
 def _finished(store: _RunStore | None, tasks: list[tuple[int, int]]) -> pd.DataFrame:
