@@ -213,8 +213,12 @@ class FormattedTable:
                        else ("l" if self.kinds[c] == "text" else "r") for c in self.cells.columns)
         kwargs.setdefault("index", False)
         kwargs.setdefault("column_format", spec)
-        kwargs.setdefault("escape", True)
-        return self.cells.to_latex(**kwargs)
+        if kwargs.pop("escape", True):
+            cells = self.cells.map(_latex_escape)
+            cells.columns = [_latex_escape(c) for c in cells.columns]
+        else:
+            cells = self.cells
+        return cells.to_latex(escape=False, **kwargs)
 
     def to_string(self) -> str:
         """Plain text of the whole table (no truncation, no wrapping)."""
@@ -225,6 +229,16 @@ class FormattedTable:
 
     def __repr__(self) -> str:
         return self.to_string()
+
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                   "<": "$<$", ">": "$>$"}
+
+
+def _latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters; ``<`` and ``>`` as math symbols (text mode shows other glyphs)."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
 
 
 def format_table(df: pd.DataFrame, *, kind: Mapping[str, str] | None = None, wrap: int = 60) -> FormattedTable:
