@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from sqlib.codebook import Codebook, Construct  # noqa: E402
-from sqlib.plots import correlation_heatmap, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
+from sqlib.plots import correlation_heatmap, likert_bands, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
 
 ITEMS = ["q1", "q2", "q3", "q4"]
 
@@ -103,3 +103,118 @@ def test_correlation_heatmap_shows_the_lower_triangle_with_labels():
 def test_correlation_heatmap_rejects_unknown_method():
     with pytest.raises(ValueError, match="polychoric"):
         correlation_heatmap(answers(), ITEMS, method="polychoric")
+
+
+# ------------------------------------------------ any scale, any wording (issue 13 item 6)
+def legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def overlapping_tick_labels(ax) -> list[tuple[str, str]]:
+    """Pairs of y tick labels whose drawn boxes overlap (renderer bounding boxes)."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    return [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes))
+            for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+def test_a_0_to_100_item_gets_at_most_seven_bands():
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"q1": rng.integers(0, 101, 400).astype(float), "q2": rng.integers(0, 101, 400).astype(float)})
+    ax = likert_bars(data, ["q1", "q2"], scale_min=0, scale_max=100)
+    names = legend_texts(ax)
+    assert len(names) <= 7
+    assert names == ["0-14", "15-28", "29-42", "43-57", "58-71", "72-85", "86-100"]
+    assert len(bars(ax)) == 2 * len(names)
+    assert sum(p.get_width() for p in bars(ax)) == pytest.approx(200)
+    shares = likert_shares(data, ["q1"], 0, 100, max_bands=7).loc["q1"]
+    assert shares["0-14"] == pytest.approx(100 * (data["q1"] <= 14).mean())
+    assert shares["86-100"] == pytest.approx(100 * (data["q1"] >= 86).mean())
+
+
+def test_a_1_to_10_item_gets_five_two_point_bands():
+    data = pd.DataFrame({"q1": [1, 2, 3, 5, 6, 6, 9, 10.0]})
+    ax = likert_bars(data, ["q1"], scale_min=1, scale_max=10)
+    assert legend_texts(ax) == ["1-2", "3-4", "5-6", "7-8", "9-10"]
+    shares = likert_shares(data, ["q1"], 1, 10, max_bands=7).loc["q1"]
+    assert shares.tolist() == pytest.approx([25.0, 12.5, 37.5, 0.0, 25.0])
+    # the band holding the midpoint 5.5 is split around zero
+    assert min(p.get_x() for p in bars(ax)) == pytest.approx(-(25 + 12.5 + 37.5 / 2))
+
+
+@pytest.mark.parametrize("low, high", [(1, 5), (1, 7), (0, 10), (1, 10), (1, 11), (0, 20), (1, 100), (0, 100), (1, 9), (-3, 3)])
+def test_bands_cover_the_scale_symmetrically(low, high):
+    bands = likert_bands(low, high)
+    assert len(bands) <= 7
+    assert bands[0][0] == low and bands[-1][1] == high
+    assert all(b[0] == a[1] + 1 for a, b in zip(bands, bands[1:]))
+    sizes = [hi - lo + 1 for lo, hi in bands]
+    assert sizes == sizes[::-1] and max(sizes) - min(sizes) <= 1
+
+
+def test_answers_off_the_scale_are_an_error_naming_the_item():
+    data = pd.DataFrame({"q1": [1, 5, 7.0], "q2": [-99, 3, 50.0]})
+    with pytest.raises(ValueError, match=r"Item 'q2' has 2 answer\(s\) outside its scale 1-7 .*-99.*missing_codes"):
+        likert_bars(data, ["q1", "q2"])
+    with pytest.raises(ValueError, match=r"Item 'q1' has 1 non-whole answer.*3.5"):
+        likert_bars(pd.DataFrame({"q1": [1, 3.5, 7.0]}), ["q1"])
+
+
+def test_scale_labels_must_match_the_bands():
+    data = pd.DataFrame({"q1": [0, 50, 100.0]})
+    with pytest.raises(ValueError, match="Got 3 scale_labels for 7 scale points or bands \\(0-14, 15-28"):
+        likert_bars(data, ["q1"], scale_min=0, scale_max=100, scale_labels=["low", "mid", "high"])
+    ax = likert_bars(data, ["q1"], scale_min=0, scale_max=100, scale_labels=list("abcdefg"))
+    assert legend_texts(ax) == list("abcdefg")
+
+
+class ScaledCodebook(Codebook):
+    """A codebook with per-item scales, as ``Codebook.scale_of`` provides them."""
+
+    scales: dict = {}
+
+    def scale_of(self, column):
+        return self.scales[column]
+
+
+def per_item_codebook() -> ScaledCodebook:
+    cb = ScaledCodebook("s", [Construct("quality", ["q1", "q2"]), Construct("overall", ["sat"])], 1, 7)
+    cb.scales = {"q1": (0, 100), "q2": (0, 100), "sat": (1, 10)}
+    return cb
+
+
+def test_codebook_scale_of_gives_each_items_scale():
+    cb = per_item_codebook()
+    data = pd.DataFrame({"q1": [0, 40, 100.0], "q2": [10, 20, 90.0], "sat": [1, 6, 10.0]})
+    assert len(legend_texts(likert_bars(data, ["q1", "q2"], labels=cb))) == 7
+    assert legend_texts(likert_bars(data, ["sat"], labels=cb)) == ["1-2", "3-4", "5-6", "7-8", "9-10"]
+    with pytest.raises(ValueError, match="different scales in the codebook \\(q1 0-100, sat 1-10\\)"):
+        likert_bars(data, ["q1", "sat"], labels=cb)
+    with pytest.raises(ValueError, match="scale_min/scale_max 1-7 contradict the codebook scale 0-100"):
+        likert_bars(data, ["q1"], 1, 7, labels=cb)
+
+
+def test_long_wordings_of_many_items_never_overlap():
+    items = [f"q{k}" for k in range(30)]
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame(rng.integers(1, 6, (200, 30)).astype(float), columns=items)
+    wording = {i: f"Item {k}: the staff of the branch explained every fee and every condition of the contract "
+                  f"clearly, patiently and in words I could understand ({k})" for k, i in enumerate(items)}
+    ax = likert_bars(data, items, 1, 5, labels=wording)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all("…" not in t and t.replace("\n", " ").endswith(f"({k})") for k, t in enumerate(labels))
+    assert overlapping_tick_labels(ax) == []
+    height = ax.figure.get_size_inches()[1]
+    short = likert_bars(data, items[:3], 1, 5).figure.get_size_inches()[1]
+    assert height > 3 * short
+
+
+def test_labels_shrink_to_fit_a_given_axes():
+    items = [f"q{k}" for k in range(16)]
+    data = pd.DataFrame(np.ones((10, 16)), columns=items)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    likert_bars(data, items, labels={i: f"A wording long enough to wrap on two lines, item {i}" for i in items}, ax=ax)
+    assert overlapping_tick_labels(ax) == []
+    assert ax.get_yticklabels()[0].get_fontsize() < 10

@@ -74,6 +74,21 @@ def _shrink_tick_labels(ax, axis: str = "y", smallest: float = 5.0) -> None:
         ax.tick_params(axis=axis, labelsize=size)
 
 
+def _fit_y_labels(ax, texts: list[str]) -> None:
+    """Y tick labels that never overlap: smaller type, then one line each, then a taller figure."""
+    _shrink_tick_labels(ax, "y", smallest=6.0)
+    if not tick_labels_overlap(ax, "y"):
+        return
+    ax.set_yticks(ax.get_yticks(), [" ".join(t.split("\n")) for t in texts])
+    _shrink_tick_labels(ax, "y", smallest=5.0)
+    fig = ax.figure
+    for _ in range(20):
+        if not tick_labels_overlap(ax, "y"):
+            return
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height * 1.25)
+
+
 # ------------------------------------------------------------------ Likert bars
 def likert_bands(scale_min: int, scale_max: int, max_bands: int = 7) -> list[tuple[int, int]]:
     """Consecutive bands of scale points, at most ``max_bands`` of them, symmetric around the middle.
@@ -239,7 +254,9 @@ def likert_bars(data: pd.DataFrame, items, scale_min: int | None = None, scale_m
     Returns
     -------
     matplotlib.axes.Axes
-        With ``len(items) * number of bands`` bars. Tick labels are shrunk until none overlaps.
+        With ``len(items) * number of bands`` bars. Item labels never overlap: on a
+        given Axes that is too small they get smaller type, then one line each, and as
+        a last resort the figure grows taller.
 
     Examples
     --------
@@ -263,7 +280,7 @@ def likert_bars(data: pd.DataFrame, items, scale_min: int | None = None, scale_m
     ax.invert_yaxis()
     ax.set_xlabel("Share of answers")
     sns.despine(ax=ax, left=True)
-    _shrink_tick_labels(ax, "y")
+    _fit_y_labels(ax, wrapped)
     return ax
 
 
