@@ -16,6 +16,14 @@ from sqlib.effects import effects  # noqa: E402
 from sqlib.simulate import sample_population  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def partial():
     return sqlib.fit(models.structural_syntax(direct=True), sqlib.load_sample())
@@ -77,3 +85,116 @@ def test_group_label_vectors_give_group_specific_parameters():
     tied = sqlib.fit("responsiveness =~ res1 + c(l2, l2, l2)*res2 + res3 + res4", data, group="country")
     assert tied.estimates.query("op == '=~' and rhs == 'res2'")["est"].nunique() == 1
     assert tied.fit_measures["df"] == res.fit_measures["df"] + 2
+
+
+# ------------------------------------------------ path diagrams readable (issue 13 item 6)
+def edge_labels(ax):
+    return [t for t in ax.texts if (t.get_gid() or "").startswith("edge:")]
+
+
+def distance_to_arrow(ax, label) -> float:
+    """Distance in data units from a label's anchor to the arrow with the same id (drawn path)."""
+    (patch,) = [p for p in ax.patches if p.get_gid() == label.get_gid()]
+    points = np.vstack([segment(np.linspace(0, 1, 200)) for segment, _ in patch.get_path().iter_bezier()])
+    return float(np.min(np.hypot(*(points - np.asarray(label.get_position())).T)))
+
+
+def drawn_boxes(ax, artists):
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in artists]
+
+
+def overlapping(boxes) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+@pytest.fixture(scope="module")
+def diagrams(partial):
+    data = sqlib.load_sample()
+    observed = sqlib.fit("tangibles =~ tan1 + tan2 + tan3 + tan4\nreliability =~ rel1 + rel2 + rel3 + rel4 + rel5\n"
+                         "sat1 ~ tangibles + reliability", data)
+    small = sqlib.fit("tangibles =~ tan1 + tan2 + tan3 + tan4\nreliability =~ rel1 + rel2 + rel3 + rel4 + rel5", data)
+    return {"structural": partial, "cfa (29 items)": sqlib.fit(models.cfa_syntax(), data), "small cfa": small,
+            "second order": sqlib.fit(models.second_order_syntax(), data), "observed outcome": observed}
+
+
+@pytest.mark.parametrize("name", ["structural", "cfa (29 items)", "small cfa", "second order", "observed outcome"])
+def test_path_diagram_labels_sit_on_their_arrows(diagrams, name):
+    result = diagrams[name]
+    ax = semplots.path_diagram(result)
+    labels = edge_labels(ax)
+    est = result.estimates
+    drawn = est[(est["op"].isin(["=~", "~"]))]
+    assert len(labels) >= len(drawn[drawn["op"] == "~"]) and len(labels) > 0
+    ax.figure.canvas.draw()
+    for label in labels:
+        assert distance_to_arrow(ax, label) < 0.02, label.get_gid()
+        assert label.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    assert overlapping(drawn_boxes(ax, labels)) == []
+
+
+@pytest.mark.parametrize("name", ["structural", "cfa (29 items)", "second order", "observed outcome"])
+def test_path_diagram_nodes_do_not_overlap_and_hold_their_names(diagrams, name):
+    ax = semplots.path_diagram(diagrams[name])
+    nodes = [p for p in ax.patches if (p.get_gid() or "").startswith("node:")]
+    names = {t.get_gid()[5:]: t for t in ax.texts if (t.get_gid() or "").startswith("name:")}
+    boxes = drawn_boxes(ax, nodes)
+    assert overlapping(boxes) == []
+    text_boxes = drawn_boxes(ax, [names[n.get_gid()[5:]] for n in nodes])
+    for node, shape, text in zip(nodes, boxes, text_boxes):
+        assert shape.x0 <= text.x0 and text.x1 <= shape.x1, node.get_gid()
+
+
+def test_path_diagram_draws_paths_to_an_observed_outcome(diagrams):
+    ax = semplots.path_diagram(diagrams["observed outcome"])
+    gids = {t.get_gid() for t in edge_labels(ax)}
+    assert {"edge:sat1~tangibles", "edge:sat1~reliability"} <= gids
+    assert any(t.get_gid() == "r2:sat1" for t in ax.texts)
+
+
+def test_skip_paths_go_around_the_mediator(partial):
+    """Direct paths dimension -> loyalty must not run through the satisfaction node."""
+    ax = semplots.path_diagram(partial)
+    ax.figure.canvas.draw()
+    (node,) = [p for p in ax.patches if p.get_gid() == "node:satisfaction"]
+    centre, width, height = np.asarray(node.center), node.width, node.height
+    for patch in ax.patches:
+        if (patch.get_gid() or "").startswith("edge:loyalty~") and patch.get_gid() != "edge:loyalty~satisfaction":
+            points = np.vstack([s(np.linspace(0, 1, 100)) for s, _ in patch.get_path().iter_bezier()])
+            inside = ((points - centre) / (np.array([width, height]) / 2)) ** 2
+            assert (inside.sum(axis=1) > 1).all(), patch.get_gid()
+
+
+def test_show_indicators_is_refused_for_structural_diagrams(partial):
+    with pytest.raises(ValueError, match="show_indicators=True is not available for structural models"):
+        semplots.path_diagram(partial, show_indicators=True)
+
+
+# ----------------------------------------------------------- tables from the caller's models
+def test_fit_table_labels_come_from_the_caller(partial):
+    named = tables.fit_table({"ECSI model": partial})
+    assert named["model"].tolist() == ["ECSI model"]
+    assert tables.fit_table(partial, name="my model")["model"].tolist() == ["my model"]
+    assert tables.fit_table(partial)["model"].tolist() == ["structural model (7 latent variables, 11 paths)"]
+    cfa = sqlib.fit("tangibles =~ tan1 + tan2 + tan3 + tan4\nempathy =~ emp1 + emp2 + emp3", sqlib.load_sample())
+    assert tables.fit_table(cfa)["model"].tolist() == ["2-factor CFA"]
+    assert named["npar"].dtype.kind == "i" and named["df"].dtype.kind == "i"
+    with pytest.raises(ValueError, match="name= labels a single result"):
+        tables.fit_table({"a": partial}, name="b")
+
+
+def test_model_comparison_r2_follows_the_models_outcomes():
+    data = sqlib.load_sample()
+    measurement = "tangibles =~ tan1 + tan2 + tan3 + tan4\nreliability =~ rel1 + rel2 + rel3 + rel4 + rel5\n"
+    one = sqlib.fit(measurement + "sat1 ~ tangibles + reliability\nloy1 ~ sat1", data)
+    two = sqlib.fit(measurement + "sat1 ~ tangibles\nloy1 ~ sat1 + reliability", data)
+    table = tables.model_comparison({"one": one, "two": two})
+    assert [c for c in table.columns if c.startswith("r2_")] == ["r2_sat1", "r2_loy1"]
+    assert table["r2_sat1"].tolist() == pytest.approx([one.r2["sat1"], two.r2["sat1"]])
+    assert table["r2_sat1"].iloc[0] > table["r2_sat1"].iloc[1]  # two drops a predictor of sat1
+    only = tables.model_comparison({"one": one, "cfa": sqlib.fit(measurement, data)})
+    assert not [c for c in only.columns if c.startswith("r2_")]
+    assert not [c for c in tables.model_comparison({"one": one}, r2=()).columns if c.startswith("r2_")]
+    chosen = tables.model_comparison({"one": one, "cfa": sqlib.fit(measurement, data)}, r2=["loy1"])
+    assert chosen["r2_loy1"].iloc[0] == pytest.approx(one.r2["loy1"]) and np.isnan(chosen["r2_loy1"].iloc[1])
