@@ -308,6 +308,8 @@ def check_params(raw: Any, where: str, notebooks_dir: str | Path | None = None,
         params = ReportParams.model_validate(raw)
     except ValidationError as exc:
         _raise_all(where, [_explain(e) for e in exc.errors()])
+    if run_notebooks and "notebooks" not in raw:
+        params.notebooks = []  # the default list does not apply: --notebooks says what runs
     params.notebooks = [n.removesuffix(".ipynb") for n in params.notebooks]
     params.notebook_parameters = {k.removesuffix(".ipynb"): v for k, v in params.notebook_parameters.items()}
     _raise_all(where, _content_problems(params, Path(notebooks_dir or config.NOTEBOOKS_DIR).resolve(),

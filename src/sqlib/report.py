@@ -151,7 +151,7 @@ def new_run_folder(run_name: str, output_root: str | Path | None = None) -> Path
     >>> new_run_folder("demo", root) != new_run_folder("demo", root)
     True
     """
-    root = Path(output_root) if output_root is not None else config.REPORTS_DIR
+    root = Path(output_root if output_root is not None else config.REPORTS_DIR).expanduser().absolute()
     _make_root(root)
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", run_name).strip("-") or "report"
     stem = f"{datetime.now(timezone.utc).strftime(_TIME_FORMAT)}_{safe}"
@@ -415,10 +415,10 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:  # the partial notebook is unreadable: report papermill's index
         return cell_index
-    added = 0
-    for cell in cells[:cell_index]:
-        tags = cell.get("metadata", {}).get("tags", [])
-        added += "injected-parameters" in tags
+    # papermill numbered the cells before adding its error banners; drop those, then count
+    # the injected parameters cell(s) before the failing one
+    executed_cells = [c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    added = sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in executed_cells[:cell_index])
     return cell_index - added
 
 
