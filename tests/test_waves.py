@@ -30,7 +30,8 @@ ALL_SHOWN = {name: True for name in CB.construct_names}
 
 @pytest.fixture(scope="module")
 def sample():
-    return sqlib.load_sample()
+    data = sqlib.load_sample()
+    return data.assign(wave=data["wave"].astype(int))  # read_survey gives wave labels as text
 
 
 def _score(data, construct):

@@ -28,6 +28,7 @@ from .errors import CodebookError, SurveyDataError
 from .gaps import _holm
 from .invariance import InvarianceResult, _split_parameter, invariance, latent_means, locate_noninvariance
 from .models import cfa_syntax
+from .tables import fit_table
 
 #: Invariance levels that can be required, in order; each adds constraints to the previous one.
 REQUIRED_LEVELS = ("metric", "scalar", "strict")
@@ -356,6 +357,9 @@ def wave_invariance(data: pd.DataFrame, codebook: Codebook | None = None, *, wav
     tests (:func:`sqlib.invariance.locate_noninvariance`). A construct is invariant in a
     wave when
 
+    0. the configural model (same structure in every wave) meets Hu and Bentler's fit
+       cutoffs (:data:`sqlib.tables.HU_BENTLER`) and has no severe diagnostic (such as a
+       non-positive-definite latent covariance matrix in a wave),
     1. every step below ``level`` is supported by the fit-change criteria (Chen 2007),
     2. the model at ``level``, with the located parameters released, does not fit worse
        than the model one level below by those criteria, and
@@ -370,7 +374,8 @@ def wave_invariance(data: pd.DataFrame, codebook: Codebook | None = None, *, wav
     wave : str, optional
         The wave column; default the codebook's.
     constructs : list of str, optional
-        Constructs in the CFA; default every construct.
+        Constructs in the CFA; default every construct with two or more items (a
+        single-item construct has no loadings to compare).
     level : {"metric", "scalar", "strict"}
         The level required: scalar (equal loadings and intercepts) to compare means.
     estimator : {"ML", "MLR"}
@@ -400,7 +405,8 @@ def wave_invariance(data: pd.DataFrame, codebook: Codebook | None = None, *, wav
     wave = _wave_column(data, cb, wave)
     if level not in REQUIRED_LEVELS:
         raise ValueError(f"level must be one of {', '.join(REQUIRED_LEVELS)} (scalar to compare means), not {level!r}.")
-    names = _construct_names(cb, constructs)
+    names = _construct_names(cb, [c.name for c in cb.constructs if len(c.items) >= 2]
+                             if constructs is None else constructs)
     waves = _wave_order(data[wave], wave)
     _require_two_waves(waves, wave)
     ordered = _sorted_by_wave(data, wave, waves)
@@ -416,6 +422,15 @@ def wave_invariance(data: pd.DataFrame, codebook: Codebook | None = None, *, wav
 
 def _global_problem(sequence: InvarianceResult, partial_fit, level: str) -> str | None:
     """Why invariance at ``level`` fails for the whole model, or None when it holds."""
+    configural = sequence.fits["configural"]
+    row = fit_table({"configural": configural}).iloc[0]
+    if not row["meets_cutoffs"]:
+        return (f"the configural model across waves does not fit (CFI {row['cfi']:.3f}, RMSEA {row['rmsea']:.3f}, "
+                f"SRMR {row['srmr']:.3f}; Hu and Bentler's cutoffs), so no invariance level can be shown")
+    severe = configural.diagnostics[configural.diagnostics["severity"] == "severe"]
+    if len(severe):
+        return (f"the configural model across waves has a severe problem ({severe['check'].iloc[0]}: "
+                f"{severe['where'].iloc[0]}), so no invariance level can be shown")
     table = sequence.table.set_index("level")
     for step in table.index[1:-1]:
         if table.loc[step, "verdict"] == "not supported":
@@ -616,6 +631,9 @@ def _wave_order(values: pd.Series, wave: str) -> list:
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
         return [c for c in values.cat.categories.tolist() if c in set(present)]
     levels = pd.Series(pd.unique(present)).tolist()  # plain Python values, for messages and tables
+    as_numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
+    if all(isinstance(v, str) for v in levels) and as_numbers.notna().all():
+        return [levels[k] for k in np.argsort(as_numbers.to_numpy(), kind="stable")]  # text '2' before '10'
     try:
         return sorted(levels)
     except TypeError:
