@@ -40,6 +40,11 @@ _EXPORTS = {
     "config": None,
     "instrument": None,
     "errors": None,
+    "design": None,
+    "alternatives": None,
+    "candidates": None,
+    "narratives": None,
+    "presentation": None,
 }
 
 # Functions that share their module's name are bound eagerly: otherwise importing the

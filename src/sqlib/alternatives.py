@@ -143,7 +143,7 @@ def _candidates(result, design: StudyDesign, sets: list[list[str]]) -> dict[str,
             syntax = second_order_syntax(design, names)
             if syntax:
                 out[f"second-order ({', '.join(names)})"] = syntax
-    mergeable = [names for names in sets if _unconnected(design, names)]
+    mergeable = [names for names in sets if not structural or _unconnected(design, names)]
     if mergeable:
         merged = design
         for names in mergeable:

@@ -126,6 +126,14 @@ class StudyDesign:
                 return name
         return variable
 
+    @property
+    def efa_items(self) -> list[str]:
+        """Items for the exploratory check: those of the multi-item dimensions (two or more
+        of them), else those of every multi-item construct."""
+        dims = [n for n in self.codebook.dimensions if n in self.multi_item]
+        names = dims if len(dims) >= 2 else self.multi_item
+        return [item for name in names for item in self.codebook.items_of(name)]
+
     # ------------------------------------------------------------ structure
     @cached_property
     def regressions(self) -> list[tuple[str, str]]:
@@ -193,6 +201,22 @@ class StudyDesign:
             if item != name:
                 text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.]|\s*[*(])", item, text)
         return text
+
+    def with_direct_paths(self) -> "StudyDesign | None":
+        """The design plus direct paths from every exogenous construct to every final outcome.
+
+        Partial against full mediation: None when every such path is already in the model.
+        """
+        present = set(self.regressions)
+        lines = []
+        for outcome in self.final_outcomes:
+            missing = [p for p in self.predictors if (outcome, p) not in present]
+            if missing:
+                lines.append(f"{outcome} ~ " + " + ".join(missing))
+        if not lines:
+            return None
+        return StudyDesign(self.codebook, self.structural_model + "\n" + "\n".join(lines),
+                           self.structural_source + ", with direct paths")
 
     def to_dict(self) -> dict:
         return {"codebook": self.codebook.to_dict(), "structural_model": self.structural_model,

@@ -1,0 +1,48 @@
+"""Text for the data-screening section (notebook 01)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..presentation import format_p
+
+
+def reading_notes(data: pd.DataFrame) -> str:
+    """What reading the file did (delimiter, dropped empty columns, missing-value codes), or ""."""
+    source = data.attrs.get("source", {})
+    notes = list(data.attrs.get("notes", []))
+    if source.get("delimiter"):
+        notes.insert(0, f"Columns were separated by {source['delimiter']!r}.")
+    return " ".join(note if note.endswith(".") else note + "." for note in notes)
+
+
+def mardia_text(mardia: pd.DataFrame | None) -> str:
+    """What Mardia's tests say about multivariate normality and the estimator to use."""
+    if mardia is None:
+        return "Mardia's tests were not computed: there are fewer complete respondents than items."
+    tests = mardia.set_index("test")
+    skew_p, kurt_p = tests.at["skewness", "p_value"], tests.at["kurtosis", "p_value"]
+    opening = (f"On the {int(tests.at['skewness', 'n'])} complete respondents and {int(tests.at['skewness', 'p'])} "
+               f"items, the multivariate skewness test gives {format_p(skew_p)} and the kurtosis test "
+               f"{format_p(kurt_p)}. ")
+    if skew_p >= 0.05 and kurt_p >= 0.05:
+        return opening + ("Neither test rejects normality at the 5 % level, so ordinary maximum likelihood (ML) "
+                          "is a reasonable choice for the models that follow.")
+    return opening + ("At least one test rejects normality at the 5 % level: the answers are not multivariate "
+                      "normal. Ordinary ML estimates stay usable, but its standard errors and chi-square test "
+                      "become too optimistic, so the models that follow should be fitted with robust ML (MLR: "
+                      "robust standard errors and a scaled test statistic).")
+
+
+def summary(data: pd.DataFrame, items: list[str], screening) -> str:
+    """Respondents, items, incomplete respondents, straightliners and Mardia's verdict."""
+    n_incomplete = int((~screening.missing["complete"]).sum())
+    text = (f"{len(data)} respondents answered {len(items)} items; {n_incomplete} left at least one item "
+            f"unanswered and {len(screening.straightliners)} gave the same answer throughout.")
+    if screening.mardia is not None:
+        rejects = bool((screening.mardia["p_value"] < 0.05).any())
+        text += f" Mardia's tests {'reject' if rejects else 'do not reject'} multivariate normality."
+    return text
+
+
+__all__ = ["reading_notes", "mardia_text", "summary"]

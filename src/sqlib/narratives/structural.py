@@ -1,0 +1,101 @@
+"""Text for the structural-model section (notebook 03).
+
+The rule that matters most: effects are ranked only when the diagnostics allow it.
+With a severe structural problem (an improper solution, a standardized path or
+total effect beyond 1, collinear predictors), the text says why the paths are not
+interpretable and which alternative to report, and names no "strongest driver".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..presentation import format_number, format_p
+from .measurement import IMPROPER_CHECKS, fit_sentence, severe_rows
+
+#: Checks whose severe rows make the structural paths uninterpretable.
+STRUCTURAL_CHECKS = (*IMPROPER_CHECKS, "collinear predictors")
+
+
+def interpretable(diagnostics: pd.DataFrame, effects: pd.DataFrame | None = None) -> tuple[bool, str]:
+    """Whether effects may be ranked, and if not, why (one sentence)."""
+    rows = severe_rows(diagnostics, STRUCTURAL_CHECKS)
+    reasons = [f"{check} ({', '.join(part['where'].head(3))}{', ...' if len(part) > 3 else ''})"
+               for check, part in rows.groupby("check", sort=False)]
+    if effects is not None and len(effects):
+        beyond = effects[(effects["effect"] == "total") & (effects["std_all"].abs() > 1)]
+        if len(beyond):
+            reasons.append("standardized total effects beyond 1 (" + ", ".join(
+                f"{r.predictor} -> {r.outcome} {format_number(r.std_all)}" for r in beyond.head(3).itertuples()) + ")")
+    if not reasons:
+        return True, ""
+    return False, ("The structural paths are not interpretable as they stand: " + "; ".join(reasons) + ".")
+
+
+def _names(design, values) -> list[str]:
+    return [design.construct_of_variable(v) for v in values]
+
+
+def drivers_text(design, effects: pd.DataFrame, diagnostics: pd.DataFrame, outcome: str,
+                 alternatives=None) -> str:
+    """Ranking of the total effects on ``outcome`` (a construct), or why there is none.
+
+    ``effects`` is :func:`sqlib.effects.effects` output (SEM variable names); only
+    predictors of the structural model's exogenous constructs are ranked.
+    """
+    ok, why = interpretable(diagnostics, effects)
+    if not ok:
+        advice = (alternatives.reason if alternatives is not None else
+                  "Simplify the model or merge the constructs the diagnostics flag before reading effects.")
+        return f"{why} No effect ranking is reported. {advice}"
+    variable = design.variable(outcome)
+    totals = effects[(effects["outcome"] == variable) & (effects["effect"] == "total")]
+    totals = totals.assign(construct=_names(design, totals["predictor"]))
+    totals = totals[totals["construct"].isin(design.predictors)].sort_values("std_all", ascending=False)
+    if totals.empty:
+        return f"No exogenous construct reaches {outcome} in this model."
+    method = totals["ci_method"].iloc[0]
+    top = totals.iloc[0]
+    ranking = ", ".join(f"{r.construct} ({format_number(r.std_all)})" for r in totals.itertuples())
+    return (f"Standardized total effects on {outcome}, largest first: {ranking}. The largest is "
+            f"{top['construct']} ({format_number(top['std_all'])}; 95% {method} CI of the unstandardized "
+            f"effect [{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]).")
+
+
+def r2_sentence(design, result) -> str:
+    """R-squared of every endogenous construct of the model."""
+    r2 = result.r2
+    parts = [f"{design.construct_of_variable(v)} {format_number(r2[v])}" for v in r2.index
+             if design.construct_of_variable(v) in design.endogenous]
+    return "R-squared: " + ", ".join(parts) + "." if parts else ""
+
+
+def mediation_test_text(test: pd.Series, bic: dict, preferred: str) -> str:
+    """The full-versus-partial-mediation comparison, with both criteria."""
+    return (f"Adding direct paths to the final outcome: delta chi-square({int(test['delta_df'])}) = "
+            f"{format_number(test['delta_chisq'])}, {format_p(test['delta_pvalue'])}; BIC "
+            f"{format_number(bic['as specified'])} without and {format_number(bic['with direct paths'])} with them. "
+            f"Reported: the model {preferred} (direct paths are kept only when the test is significant at .05 "
+            "and BIC is lower).")
+
+
+def servperf_text(measures: pd.DataFrame, outcome_variable: str, outcome: str, n: int) -> str:
+    """SERVPERF versus SERVQUAL gaps: which explains more of ``outcome``."""
+    column = f"r2_{outcome_variable}"
+    values = measures.set_index("model")[column]
+    better = values.idxmax()
+    return (f"On the {n} respondents who answered every perception and expectation item, {better} explains more "
+            f"of {outcome} (R-squared {format_number(values.max())} against {format_number(values.min())}).")
+
+
+def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, drivers: str, r2: str,
+            comparison: str = "") -> str:
+    """The section's executive summary: model, its fit, the drivers (or why none), R-squared."""
+    source = ("the structural model of the parameters file" if design.structural_source == "parameters file"
+              else design.structural_source)
+    parts = [f"Structural model: {source}.", fit_sentence(fit_row), comparison, drivers, r2]
+    return " ".join(p for p in parts if p)
+
+
+__all__ = ["interpretable", "drivers_text", "r2_sentence", "mediation_test_text", "servperf_text", "summary",
+           "STRUCTURAL_CHECKS"]
