@@ -139,7 +139,7 @@ def test_notebook_numbers_match_the_data(sample_run):
     codebook = yaml.safe_load(config.SAMPLE_CODEBOOK.read_text(encoding="utf-8"))
     items = [i for c in codebook["constructs"].values() for i in c["items"]]
     items += list(codebook.get("expectations", {}).values())
-    with open(sample_run / "tables" / "item_statistics.csv", newline="", encoding="utf-8") as handle:
+    with open(sample_run / "tables" / "01_item_statistics.csv", newline="", encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
     assert [row["item"] for row in table] == items
     assert all(int(row["n"]) + int(row["n_missing"]) == n_rows for row in table)
@@ -178,13 +178,12 @@ def failing_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("notebooks")
     write_notebook(folder, "broken", "print('first step done')",
                    "raise ValueError('deliberate failure for the test')", "print('never reached')")
-    write_notebook(folder, "after", "print('should not run')")
+    write_notebook(folder, "after", "print('runs although broken failed')")
     root = tmp_path_factory.mktemp("failing")
-    with pytest.raises(ReportError) as caught:
-        run_report(sample_params(run_name="broken"), output_root=root, notebooks_dir=folder,
-                   notebooks=["broken", "after"])
-    [run_dir] = list(root.iterdir())
-    return run_dir, str(caught.value)
+    run_dir = run_report(sample_params(run_name="broken"), output_root=root, notebooks_dir=folder,
+                         notebooks=["broken", "after"])
+    assert list(root.iterdir()) == [run_dir]
+    return run_dir, "\n".join(report.run_failures(run_dir))
 
 
 def test_failure_message_names_notebook_cell_and_error(failing_run):
@@ -194,22 +193,25 @@ def test_failure_message_names_notebook_cell_and_error(failing_run):
     assert "ValueError" in message and "deliberate failure for the test" in message
 
 
-def test_failed_run_keeps_partial_output_and_stops(failing_run):
+def test_failed_notebook_keeps_partial_output_and_the_next_one_runs(failing_run):
     run_dir, _ = failing_run
     executed = nbformat.read(run_dir / "notebooks" / "broken.ipynb", as_version=4)
     assert "first step done" in outputs_text(executed)
     assert "never reached" not in outputs_text(executed)
     assert (run_dir / "broken.html").is_file()
-    assert not (run_dir / "notebooks" / "after.ipynb").exists()
+    after = nbformat.read(run_dir / "notebooks" / "after.ipynb", as_version=4)
+    assert "runs although broken failed" in outputs_text(after)
 
 
 def test_failed_run_manifest(failing_run):
     run_dir, _ = failing_run
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "failed"
-    assert [r["notebook"] for r in manifest["notebooks"]] == ["broken"]
+    assert manifest["status"] == "partial" and manifest["failed"] == ["broken"]
+    assert [r["notebook"] for r in manifest["notebooks"]] == ["broken", "after"]
     record = manifest["notebooks"][0]
     assert record["status"] == "failed"
+    assert record["reason"] == "ValueError: deliberate failure for the test (cell 2)"
+    assert manifest["notebooks"][1]["status"] == "succeeded"
     assert record["cell_index"] == 2
     assert record["error_name"] == "ValueError"
     assert "deliberate failure" in record["error_message"]
@@ -279,8 +281,10 @@ def test_cli_report_prints_run_folder(tmp_path, monkeypatch, capsys):
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump(sample_params(notebooks=["quick"])), encoding="utf-8")
     code = cli.main(["report", "--params", str(params), "--name", "cli-run", "--output-root", str(tmp_path / "out")])
-    printed = Path(capsys.readouterr().out.strip())
+    out = capsys.readouterr().out.strip().splitlines()
+    printed = Path(out[-1])
     assert code == 0
+    assert out[0].split()[:2] == ["quick", "succeeded"]
     assert printed.parent == tmp_path / "out" and printed.name.endswith("_cli-run")
     assert json.loads((printed / "manifest.json").read_text())["status"] == "succeeded"
 
@@ -324,13 +328,13 @@ def test_gap_and_wave_sections_report_the_package_numbers(sample_run):
 
     codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
     data = sqlib.read_survey(config.SAMPLE_DATA, codebook)
-    saved = pd.read_csv(sample_run / "tables" / "dimension_gaps.csv")
+    saved = pd.read_csv(sample_run / "tables" / "05_dimension_gaps.csv")
     direct = gap_table(data, codebook, level="dimension")
     assert list(saved["dimension"]) == list(direct["dimension"])
     assert np.allclose(saved["mean_gap"], direct["mean_gap"]) and np.allclose(saved["p_holm_t"], direct["p_holm_t"])
-    scores = pd.read_csv(sample_run / "tables" / "wave_scores.csv")
+    scores = pd.read_csv(sample_run / "tables" / "06_wave_scores.csv")
     direct = wave_scores(data, codebook)
     assert np.allclose(scores["mean"], direct["mean"]) and np.allclose(scores["ci_upper"], direct["ci_upper"])
-    ipa = pd.read_csv(sample_run / "tables" / "ipa_satisfaction.csv")
+    ipa = pd.read_csv(sample_run / "tables" / "05_ipa_satisfaction.csv")
     assert set(ipa["priority"]) <= {"concentrate here", "keep up the good work", "low priority", "possible overkill"}
     assert len(ipa) == len(codebook.dimensions)

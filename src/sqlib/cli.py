@@ -96,23 +96,24 @@ def _validate_params(params_file: str) -> int:
     from .report import load_params
 
     settings = load_params(params_file)
-    print(f"Parameters file {params_file}: OK ({len(settings['notebooks'])} notebooks)")
     design = study_design(settings["codebook"], settings["structural_model"])
-    print(f"Codebook {settings['codebook']}: OK ({len(design.codebook.constructs)} constructs)")
     data = read_survey(settings["data"], design.codebook)
+    print(f"Parameters file {params_file}: OK ({len(settings['notebooks'])} notebooks)")
+    print(f"Codebook {settings['codebook']}: OK ({len(design.codebook.constructs)} constructs)")
+    print(f"Data {settings['data']}:")
     _print_data_ok(data, design.codebook)
     return 0
 
 
 def _print_data_ok(data, codebook) -> None:
+    items = [c for c in codebook.all_items if c in data.columns]
+    print(f"OK: {len(data)} respondents, {len(items)} items")
     source = data.attrs.get("source") or {}
     if source.get("delimiter"):
         print(f"Delimiter: {source['delimiter']!r}")
     notes = data.attrs.get("notes") or []
     for note in [notes] if isinstance(notes, str) else notes:
         print(f"Note: {note}")
-    items = [c for c in codebook.all_items if c in data.columns]
-    print(f"OK: {len(data)} respondents, {len(items)} items")
 
 
 def _runs(args) -> int:
