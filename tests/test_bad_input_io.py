@@ -376,3 +376,23 @@ def test_real_corporate_reputation_without_missing_codes_names_them(tmp_path):
                                      "  cusl: [cusl_1, cusl_2, cusl_3]\n", encoding="utf-8")
     problems = error_of(path, tmp_path / "c.yaml").problems
     assert any("'cusl_2'" in p and "-99" in p and "missing_codes: [-99]" in p for p in problems)
+
+
+def test_header_row_is_noted_as_unused_for_parquet(tmp_path):
+    frame = pd.DataFrame(rows()[1:], columns=rows()[0]).astype({"q1": float, "q2": float, "q3": float, "cusa": float})
+    frame.to_parquet(tmp_path / "s.parquet", index=False)
+    df = read_survey(tmp_path / "s.parquet", codebook(header_row=3))
+    assert any("header_row: 3 was not used" in n for n in df.attrs["notes"])
+
+
+def test_text_wave_labels_keep_numeric_order_in_wave_tracking(tmp_path):
+    from sqlib.waves import wave_scores
+
+    cb = Codebook("w", [Construct("quality", ["q1", "q2", "q3"])], 1, 5, id_column="rid", wave_column="wave")
+    rng = np.random.default_rng(4)
+    table = [["rid", "wave", "q1", "q2", "q3"]]
+    for i in range(90):
+        table.append([str(i), ["1", "2", "10"][i % 3]] + [str(v) for v in rng.integers(1, 6, 3)])
+    df = read_survey(write(tmp_path, table), cb)
+    assert df["wave"].tolist()[:3] == ["1", "2", "10"]
+    assert list(dict.fromkeys(wave_scores(df, cb)["wave"])) == ["1", "2", "10"]

@@ -814,7 +814,10 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     notes = list(table.attrs.pop("notes", []))
     if code_counts:
         notes.append(_codes_note(codebook, code_counts))
-    out.attrs.update({k: v for k, v in table.attrs.items() if k not in ("delimiter", "encoding", "sheet")})
+    if codebook.header_row and table.format in ("sav", "parquet"):
+        notes.append(f"the codebook's header_row: {codebook.header_row} was not used: "
+                     f"{SUPPORTED_FORMATS[table.format]} files keep column names apart from the data")
+    out.attrs.update({k: v for k, v in table.attrs.items() if k not in ("delimiter", "encoding")})
     out.attrs["source"] = {"path": str(path.resolve()), "sha256": file_sha256(path),
                            "format": table.format, "n_rows": len(out)}
     for key in ("sheet", "delimiter", "encoding"):
