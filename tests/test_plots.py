@@ -181,7 +181,7 @@ class ScaledCodebook(Codebook):
 
 def per_item_codebook() -> ScaledCodebook:
     cb = ScaledCodebook("s", [Construct("quality", ["q1", "q2"]), Construct("overall", ["sat"])], 1, 7)
-    cb.scales = {"q1": (0, 100), "q2": (0, 100), "sat": (1, 10)}
+    cb.scales = {"q1": (0.0, 100.0), "q2": (0.0, 100.0), "sat": (1.0, 10.0)}
     return cb
 
 
@@ -194,6 +194,13 @@ def test_codebook_scale_of_gives_each_items_scale():
         likert_bars(data, ["q1", "sat"], labels=cb)
     with pytest.raises(ValueError, match="scale_min/scale_max 1-7 contradict the codebook scale 0-100"):
         likert_bars(data, ["q1"], 1, 7, labels=cb)
+
+
+def test_the_real_codebook_scale_of_is_used():
+    cb = Codebook("s", [Construct("quality", ["q1", "q2"]), Construct("overall", ["sat"], "outcome", 0, 100)], 1, 5)
+    data = pd.DataFrame({"q1": [1, 2, 5.0], "q2": [3, 4, 5.0], "sat": [0, 55, 100.0]})
+    assert legend_texts(likert_bars(data, ["q1", "q2"], labels=cb)) == ["1", "2", "3", "4", "5"]
+    assert len(legend_texts(likert_bars(data, ["sat"], labels=cb))) == 7
 
 
 def test_long_wordings_of_many_items_never_overlap():

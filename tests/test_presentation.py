@@ -65,6 +65,8 @@ def test_column_kinds_follow_names_and_values():
         assert column_kind(name, numbers) == "p", name
     for name in ("cfi", "tli", "rmsea", "rmsea_ci_upper", "srmr", "delta_cfi"):
         assert column_kind(name, numbers) == "fit", name
+    assert column_kind("p", pd.Series([29, 12])) == "count"  # Mardia's p: the number of variables
+    assert column_kind("p_gap", pd.Series([-0.4, 1.3])) == "number"
     assert column_kind("npar", pd.Series([54.0, 60.0])) == "count"
     assert column_kind("anything", pd.Series([3, 4])) == "count"
     assert column_kind("chisq", pd.Series([0.0, 12.0])) == "number"

@@ -203,6 +203,11 @@ def _check_answers(answers: pd.DataFrame, scale_min, scale_max, single_points: b
                 "drawn one by one; round them deliberately first or check the column.")
 
 
+def _whole(value):
+    """A scale end as an int when it is a whole number (codebooks give floats such as 10.0)."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _item_scale(items, scale_min, scale_max, labels) -> tuple[int, int]:
     """The one scale of ``items``: from the codebook's ``scale_of`` when it has one, else the arguments."""
     given = None if scale_min is None and scale_max is None else (
@@ -210,7 +215,7 @@ def _item_scale(items, scale_min, scale_max, labels) -> tuple[int, int]:
     scale_of = getattr(labels, "scale_of", None) if isinstance(labels, Codebook) else None
     if scale_of is None:
         return given or (1, 7)
-    scales = {item: tuple(scale_of(item)) for item in items}
+    scales = {item: tuple(_whole(v) for v in scale_of(item)) for item in items}
     if len(set(scales.values())) > 1:
         listing = ", ".join(f"{i} {lo}-{hi}" for i, (lo, hi) in scales.items())
         raise ValueError(f"likert_bars draws items of one scale at a time, but these items have different "

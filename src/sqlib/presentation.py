@@ -149,21 +149,21 @@ def _drop_leading_zero(text: str) -> str:
 def column_kind(name: str, values: pd.Series) -> str:
     """The display kind of one column, from its name and values.
 
-    p-value names (``pvalue``, ``p_value``, ``delta_pvalue``, ``p_holm``, any ``p_*``) give
-    ``"p"``; fit indices (:data:`FIT_INDICES`) ``"fit"``; :data:`COUNT_COLUMNS`, integer
+    p-value names (``pvalue``, ``p_value``, ``delta_pvalue``, ``p_holm``, any ``p_*``) whose
+    values lie in [0, 1] give ``"p"`` (a column ``p`` counting variables does not); fit indices (:data:`FIT_INDICES`) ``"fit"``; :data:`COUNT_COLUMNS`, integer
     columns and float columns holding only whole numbers ``"count"``; other numbers
     ``"number"``; everything else ``"text"``.
     """
     key = str(name).lower()
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return "text"
-    if _P_NAME.match(key):
-        return "p"
-    if key in FIT_INDICES:
-        return "fit"
     finite = values.dropna().astype(float)
     finite = finite[np.isfinite(finite)]
     whole = len(finite) > 0 and bool((finite == np.round(finite)).all())
+    if _P_NAME.match(key) and bool(finite.between(0, 1).all()):
+        return "p"
+    if key in FIT_INDICES:
+        return "fit"
     if key in COUNT_COLUMNS and whole or pd.api.types.is_integer_dtype(values):
         return "count"
     if whole and not key.startswith(_CONTINUOUS_PREFIXES):
