@@ -186,7 +186,8 @@ def test_new_content_is_read(tmp_path):
 
 
 def test_every_construct_with_its_own_scale_needs_no_top_level_scale(tmp_path):
-    text = "constructs:\n  a: {items: [a1, a2], scale: {min: 1, max: 10}}\n  b: {items: [b1], scale: {min: 0, max: 100}}\n"
+    text = ("constructs:\n  a: {items: [a1, a2], scale: {min: 1, max: 10}}\n"
+            "  b: {items: [b1], scale: {min: 0, max: 100}}\n")
     cb = Codebook.from_yaml(write(tmp_path, text))
     assert cb.scale_min is None and cb.scale_of("a2") == (1.0, 10.0) and cb.scale_of("b1") == (0.0, 100.0)
     assert "scale" not in cb.to_dict()

@@ -272,7 +272,8 @@ class Codebook:
         self.expectations = {norm(k): norm(v) for k, v in self.expectations.items()}
         self.reverse = [norm(r) for r in self.reverse]
         self.labels = {norm(k): v for k, v in self.labels.items()}
-        self.importance = {norm(k): (norm(v) if isinstance(v, str) else _plain(v)) for k, v in self.importance.items()}
+        self.importance = {norm(k): (norm(v) if isinstance(v, str) else _plain(v))
+                           for k, v in self.importance.items()}
         self.missing_codes = [_plain(v) for v in self.missing_codes]
 
     def _check(self) -> None:

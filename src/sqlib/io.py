@@ -562,9 +562,10 @@ def _split_header(rows: list[tuple[int, list]], header_row: int | None, path: Pa
     if header_row is not None:
         at = [k for k, (number, _) in enumerate(rows) if number == header_row]
         if not at or all(_blank(c) for c in rows[at[0]][1]):
-            raise SurveyDataError(f"{path.name}: the codebook's header_row: {header_row} is {'past the end of' if not at else 'an empty row in'} "
-                                  f"the file ({unit} {rows[-1][0] if rows else 0} is the last); set header_row to "
-                                  "the row that holds the column names.", [f"header_row {header_row} not usable"])
+            what = "past the end of" if not at else "an empty row in"
+            raise SurveyDataError(f"{path.name}: the codebook's header_row: {header_row} is {what} the file "
+                                  f"({unit} {rows[-1][0] if rows else 0} is the last); set header_row to the row "
+                                  "that holds the column names.", [f"header_row {header_row} not usable"])
         k = at[0]
         if k:
             notes.append(f"rows above the header (rows 1-{header_row - 1}) were skipped (header_row: {header_row})")
@@ -637,18 +638,29 @@ def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
                               ["not a Qualtrics export"])
     if is_qualtrics:
         fmt, body = "qualtrics", body[2:]
-    too_long = [i for i, (_, r) in enumerate(body) if len(r) > len(header) and any(not _blank(c) for c in r[len(header):])]
-    if too_long:
-        problems = [f"{_where(too_long, [n for n, _ in body], None)}: more cells than the header has "
-                    f"columns ({len(header)}); check for stray separators ({_DELIMITER_NAMES[delimiter]}) inside answers"]
-        raise SurveyDataError(_message(path.name, problems), problems)
+    _refuse_long_rows(body, header, delimiter, path)
     frame, row_numbers, column_notes = _frame(header, body)
-    if encoding not in ("utf-8", "utf-8-sig") or (codebook.encoding and codecs.lookup(codebook.encoding).name != "utf-8"):
-        notes.append(f"read as {encoding}" + (f" (the codebook declares {codebook.encoding}, but the file is "
-                                                  "valid UTF-8)" if encoding.startswith("utf-8") else ""))
+    notes += _encoding_note(encoding, codebook.encoding)
     notes.append(f"columns separated by {_DELIMITER_NAMES[delimiter]} ({how})")
     attrs = {"delimiter": delimiter, "encoding": encoding, "notes": notes + column_notes}
     return _Table(frame, row_numbers, fmt, attrs)
+
+
+def _refuse_long_rows(body: list[tuple[int, list]], header: list, delimiter: str, path: Path) -> None:
+    too_long = [i for i, (_, r) in enumerate(body)
+                if len(r) > len(header) and any(not _blank(c) for c in r[len(header):])]
+    if too_long:
+        problems = [f"{_where(too_long, [n for n, _ in body], None)}: more cells than the header has columns "
+                    f"({len(header)}); check for stray separators ({_DELIMITER_NAMES[delimiter]}) inside answers"]
+        raise SurveyDataError(_message(path.name, problems), problems)
+
+
+def _encoding_note(used: str, declared: str | None) -> list[str]:
+    if used.startswith("utf-8") and not (declared and codecs.lookup(declared).name != "utf-8"):
+        return []
+    if used.startswith("utf-8"):
+        return [f"read as {used} (the codebook declares {declared}, but the file is valid UTF-8)"]
+    return [f"read as {used}"]
 
 
 def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
