@@ -349,6 +349,17 @@ def test_unreadable_data_fails_the_run_with_the_data_error(tmp_path, capsys):
     assert not (run_dir / "notebooks" / "01_ok.ipynb").exists()
 
 
+def test_data_changed_during_the_run_fails_the_run(tmp_path):
+    data = tmp_path / "answers.csv"
+    data.write_bytes(config.SAMPLE_DATA.read_bytes())
+    write_notebook(tmp_path / "nb", "01_writer", "open(data_path, 'a').write('\\n')")
+    run_dir = run_report(params(data=str(data)), output_root=tmp_path / "out", notebooks_dir=tmp_path / "nb",
+                         notebooks=["01_writer"])
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "failed"
+    assert "answers.csv changed while the report ran" in manifest["error"] and "Restore the file" in manifest["error"]
+
+
 def cli_report(tmp_path, notebooks_dir, names, capfd, **extra) -> tuple[int, str, str]:
     params_file = write_params(tmp_path / "p.yaml", notebooks=names, **extra)
     original = config.NOTEBOOKS_DIR

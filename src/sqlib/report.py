@@ -263,22 +263,32 @@ def _logs_to(run_log: Path):
         log.handlers, log.propagate = [handler], False
         log.setLevel(logging.INFO)
     logging.captureWarnings(True)
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    with open(run_log, "ab", buffering=0) as sink:
-        os.dup2(sink.fileno(), 2)
+    saved_fd = _redirect_stderr(run_log)
     try:
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved_fd, 2)
-        os.close(saved_fd)
+        if saved_fd is not None:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
         logging.captureWarnings(False)
         for name, (handlers, propagate, level) in saved.items():
             log = logging.getLogger(name)
             log.handlers, log.propagate = handlers, propagate
             log.setLevel(level)
         handler.close()
+
+
+def _redirect_stderr(run_log: Path) -> int | None:
+    """Point file descriptor 2 at ``run_log``; return a copy of the old one (None if there is none)."""
+    try:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+    except (OSError, ValueError):  # no stderr at all (a daemon): nothing to silence
+        return None
+    with open(run_log, "ab", buffering=0) as sink:
+        os.dup2(sink.fileno(), 2)
+    return saved_fd
 
 
 @contextmanager
@@ -538,12 +548,12 @@ def _new_manifest(settings: dict, params, run_dir: Path) -> dict:
 
 
 def _run_status(records: list[dict], error: str | None) -> str:
+    """``failed`` (a run-level error such as unreadable or changed data, or every notebook
+    failed), ``partial`` (some skipped or failed) or ``succeeded``."""
     statuses = [r["status"] for r in records]
-    if error and not statuses:
+    if error or (statuses and all(s == "failed" for s in statuses)):
         return "failed"
-    if statuses and all(s == "failed" for s in statuses):
-        return "failed"
-    if error or any(s != "succeeded" for s in statuses):
+    if any(s != "succeeded" for s in statuses):
         return "partial"
     return "succeeded"
 
