@@ -1,0 +1,80 @@
+"""Rules of the measurement-section text (sqlib.narratives.measurement)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import sqlib
+from sqlib import tables
+from sqlib.codebook import Codebook, Construct
+from sqlib.design import study_design
+from sqlib.narratives import measurement as text
+
+
+def diag(*rows):
+    cols = ["check", "severity", "where", "message", "suggestion"]
+    return pd.DataFrame([dict(zip(cols, (*r, "", ""))) for r in rows], columns=cols)
+
+
+@pytest.fixture(scope="module")
+def cfa():
+    data = sqlib.load_sample()
+    design = study_design(None)
+    return design, data, sqlib.fit(design.cfa_syntax(), data)
+
+
+def test_summary_reports_the_fit_of_the_table_beside_it(cfa):
+    design, data, result = cfa
+    row = tables.fit_table(result).iloc[0]
+    summary = text.summary(design, row, result.diagnostics, None)
+    for measure in ("cfi", "tli", "rmsea", "srmr"):
+        assert f"{measure.upper()} {sqlib.presentation.format_number(row[measure], 'fit')}" in summary
+    assert row["model"] in summary and "7-factor CFA" in summary
+
+
+def test_fit_sentence_names_the_failed_cutoffs():
+    row = pd.Series({"model": "m", "cfi": 0.9, "tli": 0.97, "rmsea": 0.05, "rmsea_ci_lower": 0.04,
+                     "rmsea_ci_upper": 0.06, "srmr": 0.03, "cfi_ok": False, "tli_ok": True, "rmsea_ok": True,
+                     "srmr_ok": True, "meets_cutoffs": False})
+    sentence = text.fit_sentence(row)
+    assert "does not meet" in sentence and "(CFI outside)" in sentence
+
+
+def test_discriminant_validity_alone_is_not_called_improper():
+    sentence = text.diagnosis(diag(("discriminant validity", "severe", "a & b")))
+    assert "improper" not in sentence and "hardly distinct" in sentence and "a & b" in sentence
+
+
+@pytest.mark.parametrize("check", text.IMPROPER_CHECKS)
+def test_improper_checks_are_called_improper(check):
+    assert "improper" in text.diagnosis(diag((check, "severe", "x")))
+
+
+def test_warnings_do_not_make_a_solution_improper():
+    sentence = text.diagnosis(diag(("heywood case", "warning", "x")))
+    assert sentence.startswith("No severe diagnostic problems") and "1 warning" in sentence
+
+
+def test_single_item_constructs_are_named_with_their_item():
+    cb = Codebook(name="x", constructs=[Construct("q", ["q1", "q2"]), Construct("sat", ["overall"], "outcome")],
+                  scale_min=1, scale_max=10)
+    note = text.single_item_note(study_design(cb))
+    assert "sat (overall)" in note and "left out of the CFA" in note
+    assert text.single_item_note(study_design(None)) == ""
+
+
+def test_reliability_sentence_names_constructs_below_the_cutoff():
+    rel = pd.DataFrame({"construct": ["a", "b"], "omega": [0.91, 0.55]})
+    sentence = text.reliability_sentence(rel)
+    assert "0.550 to 0.910" in sentence and "b (0.550)" in sentence and "a (" not in sentence
+
+
+def test_efa_sentence_is_labelled_as_a_different_model(cfa):
+    _, _, result = cfa
+    row = tables.fit_table(result, name="EFA-suggested CFA (holdout half)").iloc[0]
+    sentence = text.efa_sentence(5, row, 450)
+    assert sentence.startswith("Exploratory check (not the CFA above)") and "450 respondents" in sentence
+    assert re.search(r"retains 5 factor", sentence)
