@@ -158,7 +158,7 @@ def _structural_layout(result, est: pd.DataFrame, fontsize: float) -> dict[str, 
     for lev in sorted(columns):
         made = [_node(n, 0, 0, n in result.latent, fontsize) for n in columns[lev]]
         half = max(n.half_width for n in made)
-        x = x + previous + half + (3.2 if lev else 0.0)
+        x = x + previous + half + (2.6 if lev else 0.0)
         for k, node in enumerate(made):
             node.x, node.y = x, ((len(made) - 1) / 2 - k) * 1.35
             nodes[node.name] = node
@@ -170,6 +170,7 @@ def _edges(result, est: pd.DataFrame, nodes: dict[str, _Node], layout: str, col:
            show_covariances: bool, fontsize: float) -> list[_Edge]:
     out = []
     lv = set(result.latent)
+    bent = 0  # paths bent around other nodes so far: they alternate above and below
     for row in est.itertuples():
         lhs, op, rhs = row.lhs, row.op, row.rhs
         if lhs not in nodes or rhs not in nodes or (op == "~~" and (lhs == rhs or not show_covariances)):
@@ -186,7 +187,9 @@ def _edges(result, est: pd.DataFrame, nodes: dict[str, _Node], layout: str, col:
             out.append(_Edge(start, control, end, label, gid, fontsize=fontsize - 1, positions=positions))
         elif op == "~":
             a, b = nodes[rhs], nodes[lhs]
-            out.append(_Edge(*_bezier(a, b, _skip_bend(a, b, nodes)), label, gid, fontsize=fontsize - 0.5))
+            bend = _skip_bend(a, b, nodes, bent)
+            bent += bend is not None
+            out.append(_Edge(*_bezier(a, b, bend), label, gid, fontsize=fontsize - 0.5))
         else:
             a, b = nodes[lhs], nodes[rhs]
             out.append(_Edge(*_bezier(a, b, _arc_bend(a, b, layout)), label, gid, both=True, color="0.55",
@@ -194,23 +197,27 @@ def _edges(result, est: pd.DataFrame, nodes: dict[str, _Node], layout: str, col:
     return out
 
 
-def _skip_bend(a: _Node, b: _Node, nodes: dict[str, _Node]) -> np.ndarray | None:
-    """Bend a path that would cross another node, away from the diagram's middle."""
+def _skip_bend(a: _Node, b: _Node, nodes: dict[str, _Node], count: int) -> np.ndarray | None:
+    """Bend a path that would cross another node: away from the middle of the diagram, or
+    alternately above and below when the nodes lie on one line; longer paths bend more."""
     p0, p2 = np.array([a.x, a.y]), np.array([b.x, b.y])
     others = [n for n in nodes.values() if n.name not in (a.name, b.name)]
     samples = [p0 + t * (p2 - p0) for t in np.linspace(0.05, 0.95, 40)]
     if not any(n.contains(*pt) for n in others for pt in samples):
         return None
     middle = np.mean([n.y for n in nodes.values()])
-    side = 1.0 if (a.y + b.y) / 2 >= middle else -1.0
-    return np.array([0.0, side * (1.4 + 0.15 * abs(b.x - a.x))])
+    offset = (a.y + b.y) / 2 - middle
+    side = (1.0 if offset > 0 else -1.0) if abs(offset) > 0.3 else (1.0 if count % 2 == 0 else -1.0)
+    return np.array([0.0, side * (1.2 + 0.12 * abs(b.x - a.x))])
 
 
 def _arc_bend(a: _Node, b: _Node, layout: str) -> np.ndarray:
-    """Covariance arcs bulge above a row of factors, or left of a column of them."""
+    """Covariance arcs bulge above a row of factors, or left of a column of them (past their left edges)."""
     if layout == "row":
-        return np.array([0.0, 0.8 + 0.3 * abs(b.x - a.x)])
-    return np.array([-(0.8 + 0.3 * abs(b.y - a.y)), 0.0])
+        top = max(a.y + a.half_height, b.y + b.half_height) - (a.y + b.y) / 2
+        return np.array([0.0, 2 * top + 0.3 * abs(b.x - a.x)])
+    left = min(a.x - a.half_width, b.x - b.half_width) - (a.x + b.x) / 2
+    return np.array([2 * left - (0.3 + 0.35 * abs(b.y - a.y)), 0.0])
 
 
 def _draw_edge(ax, edge: _Edge) -> None:
