@@ -396,3 +396,56 @@ def test_text_wave_labels_keep_numeric_order_in_wave_tracking(tmp_path):
     df = read_survey(write(tmp_path, table), cb)
     assert df["wave"].tolist()[:3] == ["1", "2", "10"]
     assert list(dict.fromkeys(wave_scores(df, cb)["wave"])) == ["1", "2", "10"]
+
+
+# ---------------------------------------------------------- more broken files
+def test_unclosed_quote_names_the_line_instead_of_swallowing_respondents(tmp_path):
+    table = rows()
+    table[3][1] = '"FR'
+    message = str(error_of(write(tmp_path, table), codebook()))
+    assert "line 4: a quote mark" in message and "never closed" in message and "lines 4-9" in message
+
+
+def test_excel_sep_line_names_the_delimiter(tmp_path):
+    df = read_survey(write(tmp_path, rows(), sep=";", before="sep=;\n"), codebook())
+    assert len(df) == 8 and df.attrs["source"]["delimiter"] == ";"
+    assert any("sep=" in n for n in df.attrs["notes"])
+
+
+def test_invisible_characters_in_header_names_are_removed(tmp_path):
+    table = rows()
+    table[0][0] = "\ufeffrid"
+    table[0][2] = "q1\u200b"
+    df = read_survey(write(tmp_path, table, encoding="utf-8-sig"), codebook())
+    assert list(df.columns[:3]) == ["rid", "land", "q1"]
+
+
+def test_html_page_named_csv_gets_a_clear_message(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("<html><body><table><tr><td>rid</td></tr></table></body></html>\n", encoding="utf-8")
+    message = str(error_of(path, codebook()))
+    assert "web page" in message and "CSV UTF-8" in message
+
+
+def test_declared_latin1_for_a_windows_1252_file_suggests_cp1252(tmp_path):
+    table = rows()
+    table[2][1] = "Caf\u00e9 \u2013 bar"
+    path = write(tmp_path, table, encoding="cp1252")
+    message = str(error_of(path, codebook(encoding="latin-1")))
+    assert "line 3" in message and "0x96" in message and "encoding: cp1252" in message
+    assert read_survey(path, codebook(encoding="cp1252"))["land"].iloc[1] == "Caf\u00e9 \u2013 bar"
+
+
+def test_decimal_commas_get_their_own_hint(tmp_path):
+    table = rows()
+    table[1][5] = "3,5"
+    (problem,) = error_of(write(tmp_path, table, sep=";"), codebook()).problems
+    assert "'cusa'" in problem and "'3,5'" in problem and "decimal comma" in problem
+
+
+def test_group_labels_differing_only_in_case_get_a_note(tmp_path):
+    table = rows()
+    table[1][1] = "de"
+    df = read_survey(write(tmp_path, table), codebook())
+    assert df["land"].nunique() == 3
+    assert any("'DE' and 'de' differ only in letter case" in n for n in df.attrs["notes"])

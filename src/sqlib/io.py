@@ -63,6 +63,9 @@ MISSING_TOKENS = frozenset({
 })
 
 _LIST_LIMIT = 5
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+#: Invisible characters that sneak into header names (byte-order marks, zero-width spaces).
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
 
 
 # --------------------------------------------------------------------- helpers
@@ -199,7 +202,7 @@ def _label_column(series: pd.Series) -> pd.Series:
 
 def _nfc_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names stripped and in Unicode NFC form (macOS may save them decomposed)."""
-    names = [nfc(c.strip()) if isinstance(c, str) else c for c in frame.columns]
+    names = [nfc(c.translate(_INVISIBLE).strip()) if isinstance(c, str) else c for c in frame.columns]
     if names == list(frame.columns):
         return frame
     out = frame.copy()
@@ -373,9 +376,13 @@ def _item_problems(item, raw, values, bad, codebook, row_numbers, ids) -> list[s
         pos = np.flatnonzero(bad)
         raw_list = raw.astype(object).tolist()
         shown = _and_more([_show(raw_list[i]) for i in _distinct_positions(pos, raw_list)])
+        decimal_comma = any(isinstance(raw_list[i], str) and _DECIMAL_COMMA.fullmatch(raw_list[i].strip())
+                            for i in pos)
+        hint = ("; these use a decimal comma: write them with a decimal point (3.5), e.g. by exporting with "
+                "English number settings" if decimal_comma else
+                f"; recode to numbers {scale} or leave the cell empty for a missing answer")
         problems.append(f"column {item!r}: {len(pos)} answer{'s are' if len(pos) > 1 else ' is'} not a number "
-                        f"({shown}) in {_where(pos, row_numbers, ids)}; recode to numbers {scale} "
-                        "or leave the cell empty for a missing answer")
+                        f"({shown}) in {_where(pos, row_numbers, ids)}{hint}")
     observed = ~np.isnan(values)
     outside = observed & ((values < lo) | (values > hi))
     if outside.any():
@@ -469,9 +476,12 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         if encoding and codecs.lookup(encoding).name != "utf-8":
             try:
-                return raw.decode(encoding), encoding
+                text = raw.decode(encoding)
             except UnicodeDecodeError as other:
                 exc = other
+            else:
+                _refuse_c1_controls(text, raw, path, encoding)
+                return text, encoding
         raise _decode_error(raw, path, exc, encoding) from None
 
 
@@ -488,9 +498,26 @@ def _refuse_non_text(raw: bytes, path: Path) -> None:
         raise SurveyDataError(f"{path.name} is saved as UTF-16 (\"Unicode text\" in Excel), which sqlib does not "
                               "read; save it as \"CSV UTF-8\" (Excel: File > Save As > CSV UTF-8).",
                               ["UTF-16 text file"])
+    if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower().startswith((b"<!doctype html", b"<html", b"<?xml")):
+        raise SurveyDataError(f"{path.name} is a web page or XML document, not a table of answers (some survey "
+                              "tools export such files as .xls or .csv); open it in Excel and save it as .xlsx "
+                              "or 'CSV UTF-8'.", ["HTML/XML content in a text file"])
     if b"\x00" in head:
         raise SurveyDataError(f"{path.name} looks like a binary file, not text, so it cannot be read as "
                               f"CSV/TSV. Supported formats: {_supported()}.", ["binary content in a text file"])
+
+
+def _refuse_c1_controls(text: str, raw: bytes, path: Path, encoding: str) -> None:
+    """Latin-1 turns Windows-1252 characters (€, curly quotes, 0x80-0x9F) into invisible controls."""
+    found = re.search("[\x80-\x9f]", text)
+    if found is None:
+        return
+    offset = len(text[:found.start()].encode(encoding))
+    line = raw.count(b"\n", 0, offset) + 1
+    problem = (f"line {line}, byte offset {offset}: byte 0x{raw[offset]:02X} is an invisible control character "
+               f"in {encoding}, but a visible one (such as €, – or a curly quote) in Windows-1252")
+    raise SurveyDataError(f"{path.name}: {problem}. The file is most likely Windows-1252: write 'encoding: cp1252' "
+                          "in the codebook instead.", [problem])
 
 
 def _decode_error(raw: bytes, path: Path, exc: UnicodeDecodeError, encoding: str | None) -> SurveyDataError:
@@ -532,6 +559,9 @@ def _choose_delimiter(text: str, fmt: str, codebook: Codebook) -> tuple[str, str
     """(delimiter, how it was chosen)."""
     if codebook.delimiter:
         return codebook.delimiter, "declared in the codebook"
+    first = text.split("\n", 1)[0].strip()
+    if first.lower().startswith("sep=") and first[4:] in _DELIMITER_NAMES:
+        return first[4:], "named by the file's first line 'sep=…', which was skipped"
     skip = (codebook.header_row - 1) if codebook.header_row else 0
     found = _detect_delimiter(text, skip)
     if found is None:
@@ -539,7 +569,7 @@ def _choose_delimiter(text: str, fmt: str, codebook: Codebook) -> tuple[str, str
     return found, "detected"
 
 
-def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+def _records(text: str, delimiter: str, path: Path) -> tuple[list[list[str]], list[int]]:
     """Every record of the file (blank ones too) and the line each starts on."""
     reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
     records, starts, line = [], [], 1
@@ -547,6 +577,11 @@ def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
         records.append(record)
         starts.append(line)
         line = reader.line_num + 1
+    if text.count('"') % 2 and records and any("\n" in cell for cell in records[-1]):
+        last = text.count("\n") + (not text.endswith("\n"))
+        problem = (f"line {starts[-1]}: a quote mark (\") opens a cell that is never closed, so lines "
+                   f"{starts[-1]}-{last} would be read as one answer")
+        raise SurveyDataError(f"{path.name}: {problem}. Remove the stray quote mark or close it.", [problem])
     return records, starts
 
 
@@ -585,7 +620,7 @@ def _split_header(rows: list[tuple[int, list]], header_row: int | None, path: Pa
 
 def _frame(header: list, body: list[tuple[int, list]]) -> tuple[pd.DataFrame, list, list[str]]:
     """DataFrame of the cells, without fully empty unnamed columns (noted)."""
-    names = ["" if h is None else nfc(str(h).strip()) for h in header]
+    names = ["" if h is None else nfc(str(h).translate(_INVISIBLE).strip()) for h in header]
     width = max([len(names)] + [len(r) for _, r in body])
     names += [""] * (width - len(names))
     cells = [list(r) + [None] * (width - len(r)) for _, r in body]
@@ -624,7 +659,9 @@ def _header_hint(rows: list[tuple[int, list]], header: list, codebook: Codebook,
 def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
     text, encoding = _decode(path.read_bytes(), path, codebook.encoding)
     delimiter, how = _choose_delimiter(text, fmt, codebook)
-    records, starts = _records(text, delimiter)
+    records, starts = _records(text, delimiter, path)
+    if how.startswith("named by the file's first line"):
+        records[0] = []  # the 'sep=;' line Excel writes is not data
     rows = list(zip(range(1, len(records) + 1), records))
     header, body, notes = _split_header(rows, codebook.header_row, path, "row")
     if codebook.header_row is None:
@@ -826,6 +863,7 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     notes = list(table.attrs.pop("notes", []))
     if code_counts:
         notes.append(_codes_note(codebook, code_counts))
+    notes += _case_variant_notes(out, codebook)
     if codebook.header_row and table.format in ("sav", "parquet"):
         notes.append(f"the codebook's header_row: {codebook.header_row} was not used: "
                      f"{SUPPORTED_FORMATS[table.format]} files keep column names apart from the data")
@@ -840,6 +878,23 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     out.attrs["notes"] = notes
     out.attrs["missing_codes"] = code_counts
     return out
+
+
+def _case_variant_notes(out: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Group/wave labels that differ only in letter case ('DE' and 'de') are kept apart, with a note."""
+    notes = []
+    for role, col in (("group", codebook.group_column), ("wave", codebook.wave_column)):
+        if not col or col not in out.columns:
+            continue
+        variants: dict[str, set] = {}
+        for label in out[col].dropna().unique():
+            variants.setdefault(str(label).casefold(), set()).add(label)
+        clashes = [sorted(v) for v in variants.values() if len(v) > 1]
+        if clashes:
+            shown = "; ".join(" and ".join(repr(x) for x in v) for v in clashes[:_LIST_LIMIT])
+            notes.append(f"{role} column {col!r}: labels {shown} differ only in letter case and are kept as "
+                         "different groups; if they are the same, make them identical in the file")
+    return notes
 
 
 def _tidy(frame: pd.DataFrame, codebook: Codebook, reverse_code: bool, numeric: dict) -> pd.DataFrame:
