@@ -332,7 +332,7 @@ def _diagram_axes(ax, nodes: dict[str, _Node], edges: list[_Edge]):
         ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
     return ax
 
