@@ -25,8 +25,7 @@ ACTIONS = ("concentrate here", "keep up the good work", "low priority", "possibl
 
 def skipped(reason: str) -> str:
     """The paragraph shown when the gaps section cannot run."""
-    return (f"**Gaps and priorities were not analysed.** {reason.strip()} Add an `expectations` section to the "
-            "codebook (perception item: expectation item) and a structural model to enable it.")
+    return f"**Gaps and priorities were not analysed.** {reason.strip()}"
 
 
 def ipa_outcomes(design, result, outcome: str = "") -> list[str]:
