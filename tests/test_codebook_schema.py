@@ -239,3 +239,20 @@ def test_importance_must_name_a_dimension(tmp_path):
 def test_from_dict_without_a_file_says_the_codebook():
     with pytest.raises(CodebookError, match=r"^The codebook has 1 problem:\n  - scales: unknown key"):
         Codebook.from_dict({"scales": {"min": 1, "max": 5}, "constructs": {"a": ["a1"]}})
+
+
+def test_reverse_and_labels_typos_get_did_you_mean(tmp_path):
+    message = error_of(tmp_path, GOOD + "reverse: [q33]\nlabels: {q11: Staff are polite}\n")
+    assert "reverse: reverse-coded column 'q33' is not an item of the codebook (did you mean 'q3'?)" in message
+    assert "labels.q11: 'q11' is not a column of the codebook (did you mean 'q1'?)" in message
+
+
+def test_construct_named_like_another_constructs_item(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("  sat:", "  q2: [q9]\n  sat:"))
+    assert "constructs.q2: the construct has the name of an item of 'tangibles'" in message
+
+
+def test_single_item_construct_may_share_its_items_name():
+    cb = Codebook.from_dict({"scale": {"min": 1, "max": 7},
+                             "constructs": {"cusa": {"items": ["cusa"], "kind": "outcome"}}})
+    assert cb.construct("cusa").single_item

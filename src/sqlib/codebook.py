@@ -33,6 +33,7 @@ The SERVQUAL instrument's own codebook is :func:`Codebook.servqual`.
 from __future__ import annotations
 
 import codecs
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -326,9 +327,23 @@ class Codebook:
             elif e in seen:
                 problems.append(f"expectations.{p}: {e!r} is an item of construct {seen[e]!r}, so it cannot also "
                                 "be an expectation column")
+        known = list(seen) + list(self.expectations.values())
         for r in self.reverse:
-            if r not in seen and r not in self.expectations.values():
-                problems.append(f"reverse: reverse-coded column {r!r} is not an item of the codebook")
+            if r not in known:
+                problems.append(f"reverse: reverse-coded column {r!r} is not an item of the codebook"
+                                + _suggest(r, known))
+        for column in self.labels:
+            if column not in known + self.special_columns:
+                problems.append(f"labels.{column}: {column!r} is not a column of the codebook"
+                                + _suggest(column, known))
+        for c in self.constructs:
+            owner = seen.get(c.name)
+            if owner is not None and owner != c.name:
+                problems.append(f"constructs.{c.name}: the construct has the name of an item of {owner!r}; "
+                                "rename the construct")
+            if c.name in self.special_columns:
+                problems.append(f"constructs.{c.name}: the construct has the name of the id, group or wave column; "
+                                "rename the construct")
         for role, col in (("id", self.id_column), ("group", self.group_column), ("wave", self.wave_column)):
             if col and col in seen:
                 problems.append(f"{role}: {col!r} is also an item of construct {seen[col]!r}; a column has one role")
@@ -453,6 +468,12 @@ class Codebook:
         from .instrument import servqual_codebook
 
         return servqual_codebook(language=language, expectations=expectations)
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    """' (did you mean 'q1'?)' or ''."""
+    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
