@@ -449,3 +449,8 @@ def test_group_labels_differing_only_in_case_get_a_note(tmp_path):
     df = read_survey(write(tmp_path, table), codebook())
     assert df["land"].nunique() == 3
     assert any("'DE' and 'de' differ only in letter case" in n for n in df.attrs["notes"])
+
+
+def test_missing_importance_column_is_named_with_its_role(tmp_path):
+    problems = error_of(write(tmp_path, rows()), codebook(importance={"quality": "imp_q"})).problems
+    assert any("'imp_q' (the importance points of 'quality') not found" in p for p in problems)

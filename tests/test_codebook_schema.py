@@ -256,3 +256,8 @@ def test_single_item_construct_may_share_its_items_name():
     cb = Codebook.from_dict({"scale": {"min": 1, "max": 7},
                              "constructs": {"cusa": {"items": ["cusa"], "kind": "outcome"}}})
     assert cb.construct("cusa").single_item
+
+
+def test_one_column_with_two_roles_is_named(tmp_path):
+    message = error_of(tmp_path, GOOD + "id: rid\ngroup: rid\n")
+    assert "id and group both name the column 'rid'" in message

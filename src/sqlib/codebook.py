@@ -112,7 +112,8 @@ class Codebook:
     labels : dict
         Column -> item wording, for plots and tables.
     missing_codes : list of float
-        Answers that mean "missing" (e.g. -99); they become missing before any check.
+        Answers that mean "missing" (e.g. -99); in every column but the id they
+        become missing before any check.
     encoding : str or None
         Encoding of the data file when it is not UTF-8 (e.g. ``latin-1``).
     header_row : int or None
@@ -344,8 +345,14 @@ class Codebook:
             if c.name in self.special_columns:
                 problems.append(f"constructs.{c.name}: the construct has the name of the id, group or wave column; "
                                 "rename the construct")
-        for role, col in (("id", self.id_column), ("group", self.group_column), ("wave", self.wave_column)):
-            if col and col in seen:
+        roles = [(role, col) for role, col in (("id", self.id_column), ("group", self.group_column),
+                                                ("wave", self.wave_column)) if col]
+        for k, (role, col) in enumerate(roles):
+            for other, same in roles[k + 1:]:
+                if col == same:
+                    problems.append(f"{role} and {other} both name the column {col!r}; a column has one role")
+        for role, col in roles:
+            if col in seen:
                 problems.append(f"{role}: {col!r} is also an item of construct {seen[col]!r}; a column has one role")
         for dim, value in self.importance.items():
             if dim not in self.dimensions:

@@ -332,6 +332,9 @@ def _role(column: str, codebook: Codebook) -> str:
         return "the group column"
     if column == codebook.wave_column:
         return "the wave column"
+    points_of = [dim for dim, value in codebook.importance.items() if value == column]
+    if points_of:
+        return f"the importance points of {points_of[0]!r}"
     try:
         return f"an item of {codebook.construct_of(column)!r}"
     except Exception:  # noqa: BLE001 - only for wording
