@@ -454,3 +454,19 @@ def test_group_labels_differing_only_in_case_get_a_note(tmp_path):
 def test_missing_importance_column_is_named_with_its_role(tmp_path):
     problems = error_of(write(tmp_path, rows()), codebook(importance={"quality": "imp_q"})).problems
     assert any("'imp_q' (the importance points of 'quality') not found" in p for p in problems)
+
+
+def test_semicolon_file_with_a_title_line_is_detected_and_the_header_row_suggested(tmp_path):
+    path = write(tmp_path, rows(), sep=";", before="Customer survey, May 2025\n")
+    message = str(error_of(path, codebook()))
+    assert "'header_row: 2'" in message
+    df = read_survey(path, codebook(header_row=2))
+    assert df.attrs["source"]["delimiter"] == ";" and len(df) == 8
+
+
+def test_rows_with_fewer_cells_than_the_header_get_a_note(tmp_path):
+    table = rows()
+    table[2] = table[2][:5]
+    df = read_survey(write(tmp_path, table), codebook())
+    assert np.isnan(df["cusa"].iloc[1])
+    assert any("1 row has fewer cells than the header has columns (line 3)" in n for n in df.attrs["notes"])

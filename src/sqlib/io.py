@@ -14,15 +14,23 @@ Row numbers in messages are the ones a person sees when opening the file:
 * Excel: the row number of the worksheet;
 * SPSS and Parquet: the case number (first respondent = 1);
 * an in-memory DataFrame passed to :func:`validate_survey`: its index labels.
+
+Reading is strict and says what it did: text files must be UTF-8 (with or
+without BOM) or the codebook's ``encoding:``; the separator (comma, semicolon,
+tab) is detected and recorded in ``df.attrs["source"]["delimiter"]``; empty rows
+and unnamed empty columns are dropped and the codebook's ``missing_codes`` set
+to missing, each with a line in ``df.attrs["notes"]``; id, group and wave
+columns are text labels compared exactly (``'3'`` and ``'03'`` differ); names
+and labels are compared in Unicode NFC form.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
 import io as _stdio
-import codecs
 import math
 import numbers
 import re
@@ -144,7 +152,9 @@ def _to_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tidy_other_column(series: pd.Series) -> pd.Series:
-    """Id/group/wave and extra columns: numbers when every answer is a number.
+    """Columns the codebook does not list (background variables...): numbers when every cell is one.
+
+    Id, group and wave columns never come here: they are text labels (:func:`label_text`).
 
     Whole numbers become int64 (or nullable Int64 when some are missing), so the
     same survey read from CSV, Excel, SPSS or Parquet gives the same frame.
@@ -547,8 +557,10 @@ def _detect_delimiter(text: str, skip: int) -> str | None:
     best, best_score = None, None
     for delimiter in _DELIMITER_NAMES:
         records = [r for r in csv.reader(_stdio.StringIO(sample), delimiter=delimiter) if any(c.strip() for c in r)]
-        if not records or len(records[0]) < 2:
+        first = next((k for k, r in enumerate(records) if len(r) >= 2), None)  # skip title lines
+        if first is None:
             continue
+        records = records[first:]
         width = len(records[0])
         rest = records[1:-1] if len(records) > 2 else records[1:]  # the last sample line may be cut
         consistent = sum(len(r) <= width for r in rest) / len(rest) if rest else 1.0
@@ -644,8 +656,9 @@ def _header_hint(rows: list[tuple[int, list]], header: list, codebook: Codebook,
     expected = set(codebook.columns)
     if not expected:
         return
+
     def hits(cells):
-        return len(expected & {nfc(str(c).strip()) for c in cells if not _blank(c)})
+        return len(expected & {nfc(str(c).translate(_INVISIBLE).strip()) for c in cells if not _blank(c)})
 
     found = hits(header)
     if found >= len(expected) / 2:
@@ -679,6 +692,7 @@ def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
     if is_qualtrics:
         fmt, body = "qualtrics", body[2:]
     _refuse_long_rows(body, header, delimiter, path)
+    notes += _short_row_note(body, header)
     frame, row_numbers, column_notes = _frame(header, body)
     notes += _encoding_note(encoding, codebook.encoding)
     notes.append(f"columns separated by {_DELIMITER_NAMES[delimiter]} ({how})")
@@ -693,6 +707,15 @@ def _refuse_long_rows(body: list[tuple[int, list]], header: list, delimiter: str
         problems = [f"{_where(too_long, [n for n, _ in body], None)}: more cells than the header has columns "
                     f"({len(header)}); check for stray separators ({_DELIMITER_NAMES[delimiter]}) inside answers"]
         raise SurveyDataError(_message(path.name, problems), problems)
+
+
+def _short_row_note(body: list[tuple[int, list]], header: list) -> list[str]:
+    short = [str(n) for n, r in body if len(r) < len(header)]
+    if not short:
+        return []
+    return [f"{len(short)} row{'s have' if len(short) > 1 else ' has'} fewer cells than the header has columns "
+            f"(line{'s' if len(short) > 1 else ''} {_and_more(short)}); the missing cells at the end were read "
+            "as empty"]
 
 
 def _encoding_note(used: str, declared: str | None) -> list[str]:
