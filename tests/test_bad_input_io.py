@@ -470,3 +470,16 @@ def test_rows_with_fewer_cells_than_the_header_get_a_note(tmp_path):
     df = read_survey(write(tmp_path, table), codebook())
     assert np.isnan(df["cusa"].iloc[1])
     assert any("1 row has fewer cells than the header has columns (line 3)" in n for n in df.attrs["notes"])
+
+
+def test_excel_formulas_without_results_are_named(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r in rows():
+        sheet.append([int(c) if c.isdigit() else c for c in r])
+    sheet["F3"] = "=F2+10"  # saved by openpyxl: no cached result
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    message = str(error_of(path, codebook()))
+    assert "F3 (=F2+10)" in message and "never calculated" in message and "save it" in message

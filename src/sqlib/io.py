@@ -739,6 +739,8 @@ def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
         rows = [(i, list(r)) for i, r in enumerate(book[name].iter_rows(values_only=True), start=1)]
     finally:
         book.close()
+    if any(c is None for _, r in rows for c in r):
+        _refuse_uncalculated_formulas(path, name, rows)
     if not any(not _blank(c) for _, r in rows for c in r):
         raise SurveyDataError(f"Sheet {name!r} of {path.name} is empty: no header and no respondents.",
                               ["the sheet is empty"])
@@ -747,6 +749,28 @@ def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
         _header_hint(rows, header, codebook, path)
     frame, row_numbers, column_notes = _frame(header, body)
     return _Table(frame, row_numbers, "xlsx", {"sheet": name, "notes": notes + column_notes})
+
+
+def _refuse_uncalculated_formulas(path: Path, sheet: str, values: list[tuple[int, list]]) -> None:
+    """Formulas saved without their results (by a program, not Excel) would read as empty cells."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = []
+        for (number, cached), (_, formulas) in zip(values, enumerate(book[sheet].iter_rows(values_only=True), 1)):
+            found += [f"{get_column_letter(j + 1)}{number} ({f})" for j, (v, f) in enumerate(zip(cached, formulas))
+                      if v is None and isinstance(f, str) and f.startswith("=")]
+            if len(found) > _LIST_LIMIT:
+                break
+    finally:
+        book.close()
+    if found:
+        problem = f"cells {_and_more(found)} hold formulas whose results were never calculated"
+        raise SurveyDataError(f"{path.name}, sheet {sheet!r}: {problem}, so they would read as empty answers. Open "
+                              "the workbook in Excel (or LibreOffice) and save it, or replace the formulas by "
+                              "their values.", [problem])
 
 
 def _sheet_name(names: list[str], sheet, path: Path) -> str:
