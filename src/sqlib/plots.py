@@ -9,6 +9,7 @@ list in item order.
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -55,7 +56,25 @@ def _new_axes(ax, width: float, height: float):
 
 
 def tick_labels_overlap(ax, axis: str = "y") -> bool:
-    """Whether any two visible tick labels of ``axis`` overlap on the drawn figure."""
+    """Whether any two visible tick labels of ``axis`` overlap on the drawn figure.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    axis : {"y", "x"}
+
+    Returns
+    -------
+    bool
+        True when the renderer's bounding boxes of two non-empty tick labels intersect.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ax = likert_bars(pd.DataFrame({"q1": [1, 7.0], "q2": [2, 5.0]}), ["q1", "q2"])
+    >>> tick_labels_overlap(ax)
+    False
+    """
     ax.figure.canvas.draw()
     renderer = ax.figure.canvas.get_renderer()
     labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
@@ -108,6 +127,8 @@ def likert_bands(scale_min: int, scale_max: int, max_bands: int = 7) -> list[tup
     [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]
     >>> likert_bands(0, 100)[:2]
     [(0, 14), (15, 28)]
+
+    R equivalent: ``cut(x, breaks)`` with breaks at the band edges.
     """
     if int(scale_min) != scale_min or int(scale_max) != scale_max or scale_min >= scale_max:
         raise ValueError(f"A Likert scale needs whole-number ends with min < max, got {scale_min} to {scale_max}.")
@@ -402,9 +423,11 @@ def correlation_heatmap(data: pd.DataFrame, items, ax=None, method: str = "pears
     size = 0.42 * len(items) + 2.5
     ax = _new_axes(ax, size + 1.0, size)
     mask = np.triu(np.ones(corr.shape, dtype=bool), k=1)
-    sns.heatmap(corr, mask=mask, ax=ax, vmin=-1, vmax=1, center=0, cmap="RdBu_r", square=True,
-                annot=annotate, fmt=".2f", annot_kws={"fontsize": 7}, linewidths=0.5,
-                cbar_kws={"label": f"{method.capitalize()} correlation", "shrink": 0.7},
-                xticklabels=True, yticklabels=True)
+    with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call, not the user's
+        warnings.filterwarnings("ignore", message="The set_bad function will be deprecated")
+        sns.heatmap(corr, mask=mask, ax=ax, vmin=-1, vmax=1, center=0, cmap="RdBu_r", square=True,
+                    annot=annotate, fmt=".2f", annot_kws={"fontsize": 7}, linewidths=0.5,
+                    cbar_kws={"label": f"{method.capitalize()} correlation", "shrink": 0.7},
+                    xticklabels=True, yticklabels=True)
     ax.tick_params(labelsize="small")
     return ax

@@ -6,6 +6,7 @@ returns the Axes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -382,8 +383,10 @@ def loadings_heatmap(result, *, ax=None, group: int = 1, cmap: str = "Blues"):
     matrix = loadings_matrix(result, group)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.0 + 0.9 * matrix.shape[1], 0.3 * matrix.shape[0] + 1.2))
-    sns.heatmap(matrix, annot=True, fmt=".2f", cmap=cmap, vmin=0, vmax=1, cbar=False, ax=ax,
-                linewidths=0.5, linecolor="white", annot_kws={"fontsize": 7})
+    with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call, not the user's
+        warnings.filterwarnings("ignore", message="The set_bad function will be deprecated")
+        sns.heatmap(matrix, annot=True, fmt=".2f", cmap=cmap, vmin=0, vmax=1, cbar=False, ax=ax,
+                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 7})
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title("Standardized loadings")
