@@ -129,7 +129,7 @@ def wave_scores(data: pd.DataFrame, codebook: Codebook | None = None, *, wave: s
     >>> from sqlib.waves import wave_scores
     >>> table = wave_scores(sqlib.load_sample())
     >>> table.query("construct == 'responsiveness'")["wave"].tolist()
-    [1, 2, 3]
+    ['1', '2', '3']
     """
     cb = load_codebook(codebook)
     wave = _wave_column(data, cb, wave)
@@ -208,7 +208,7 @@ def wave_changes(data: pd.DataFrame, codebook: Codebook | None = None, *, wave: 
     >>> data = sqlib.load_sample()
     >>> changes = wave_changes(data, invariance={name: True for name in sqlib.Codebook.servqual().construct_names})
     >>> changes.query("construct == 'responsiveness'")[["wave_from", "wave_to"]].values.tolist()
-    [[1, 2], [2, 3]]
+    [['1', '2'], ['2', '3']]
     >>> bool(changes["flag"].any())
     False
     """
