@@ -198,3 +198,12 @@ def test_model_comparison_r2_follows_the_models_outcomes():
     assert not [c for c in tables.model_comparison({"one": one}, r2=()).columns if c.startswith("r2_")]
     chosen = tables.model_comparison({"one": one, "cfa": sqlib.fit(measurement, data)}, r2=["loy1"])
     assert chosen["r2_loy1"].iloc[0] == pytest.approx(one.r2["loy1"]) and np.isnan(chosen["r2_loy1"].iloc[1])
+
+
+def test_group_parameters_plots_each_group_and_names_a_malformed_parameter():
+    res = sqlib.fit("responsiveness =~ res1 + res2 + res3 + res4", sqlib.load_sample(), group="country")
+    ax = semplots.group_parameters(res, ["responsiveness=~res2", "res3~1"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["responsiveness=~res2", "res3~1"]
+    assert len(ax.get_legend().get_texts()) == len(res.group_levels)
+    with pytest.raises(ValueError, match="'res3' is not a parameter; write it like 'responsiveness=~res3'"):
+        semplots.group_parameters(res, ["res3"])

@@ -393,21 +393,29 @@ def loadings_heatmap(result, *, ax=None, group: int = 1, cmap: str = "Blues"):
     return ax
 
 
+def _parameter_parts(name: str) -> tuple[str, str, str]:
+    """``"res3~1"`` -> ``("res3", "~1", "")``; ``"responsiveness=~res3"`` -> its three parts."""
+    for op in ("=~", "~~", "~1", "~"):
+        if op in name:
+            lhs, rhs = name.split(op, 1)
+            return lhs.strip(), op, rhs.strip()
+    raise ValueError(f"group_parameters: {name!r} is not a parameter; write it like 'responsiveness=~res3', "
+                     "'res3~1' (intercept) or 'res3~~res3' (variance).")
+
+
 def group_parameters(result, parameters: list[str], *, ax=None):
     """Estimates with 95% CIs of the named parameters in every group.
 
     ``parameters`` are written like ``"res3~1"`` or ``"responsiveness=~res3"``; the
     plot shows at a glance which group deviates on a non-invariant item.
     """
-    from .invariance import _split_parameter
-
     est = result.estimates
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.6 + 0.8 * max(len(parameters), 1)))
     labels = result.group_levels
     colors = sns.color_palette("colorblind", len(labels))
     for k, name in enumerate(parameters):
-        lhs, op, rhs = _split_parameter(name)
+        lhs, op, rhs = _parameter_parts(name)
         rows = est[(est["lhs"] == lhs) & (est["op"] == op) & (est["rhs"] == rhs)].sort_values("group")
         for j, (_, row) in enumerate(rows.iterrows()):
             y = k + (j - (len(rows) - 1) / 2) * 0.15
