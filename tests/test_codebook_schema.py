@@ -261,3 +261,10 @@ def test_single_item_construct_may_share_its_items_name():
 def test_one_column_with_two_roles_is_named(tmp_path):
     message = error_of(tmp_path, GOOD + "id: rid\ngroup: rid\n")
     assert "id and group both name the column 'rid'" in message
+
+
+def test_python_made_codebook_with_text_scale_or_codes_is_refused():
+    with pytest.raises(CodebookError, match=r"scale: '1' is not a number"):
+        Codebook("x", [Construct("a", ["a1", "a2"])], "1", 5)
+    with pytest.raises(CodebookError, match=r"missing_codes: -99 must be a list of numbers"):
+        Codebook("x", [Construct("a", ["a1", "a2"])], 1, 5, missing_codes=-99)

@@ -46,10 +46,14 @@ from .errors import CodebookError
 
 def _plain(value):
     """1.0 -> 1 (whole numbers as int, so scales read '1-5', not '1.0-5.0')."""
-    if value is None or isinstance(value, bool):
-        return value
+    if not _is_number(value):
+        return value  # left for _check to report
     value = float(value)
     return int(value) if value.is_integer() else value
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 @dataclass
@@ -276,7 +280,8 @@ class Codebook:
         self.labels = {norm(k): v for k, v in self.labels.items()}
         self.importance = {norm(k): (norm(v) if isinstance(v, str) else _plain(v))
                            for k, v in self.importance.items()}
-        self.missing_codes = [_plain(v) for v in self.missing_codes]
+        if isinstance(self.missing_codes, (list, tuple)):
+            self.missing_codes = [_plain(v) for v in self.missing_codes]
 
     def _check(self) -> None:
         problems = []
@@ -304,6 +309,12 @@ class Codebook:
             raise CodebookError(codebook_problems_message(where + " is inconsistent and", problems))
 
     def _scale_problems(self) -> list[str]:
+        ends = [("scale", self.scale_min), ("scale", self.scale_max)]
+        ends += [(f"constructs.{c.name}.scale", v) for c in self.constructs for v in (c.scale_min, c.scale_max)]
+        wrong = [f"{key}: {value!r} is not a number" for key, value in ends
+                 if value is not None and not _is_number(value)]
+        if wrong:
+            return wrong
         problems = []
         has_top = self.scale_min is not None and self.scale_max is not None
         if has_top and self.scale_min >= self.scale_max:
@@ -364,6 +375,8 @@ class Codebook:
 
     def _reading_option_problems(self) -> list[str]:
         problems = []
+        if not isinstance(self.missing_codes, (list, tuple)) or not all(map(_is_number, self.missing_codes)):
+            problems.append(f"missing_codes: {self.missing_codes!r} must be a list of numbers, e.g. [-99]")
         if self.delimiter is not None and self.delimiter not in DELIMITERS:
             problems.append(f"delimiter: {self.delimiter!r} is not supported; use \",\", \";\" or \"\\t\"")
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < 1):
