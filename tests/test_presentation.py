@@ -130,6 +130,15 @@ def test_tables_render_whole_without_index():
     assert len(text.splitlines()) == 121 and "..." not in text
 
 
+def test_text_booleans_and_missing_cells():
+    raw = pd.DataFrame({"model": ["a", None], "meets_cutoffs": [True, False], "when": pd.to_datetime(["2024-01-01", None]),
+                        "n": pd.array([12, None], dtype="Int64"), "mixed": [0.12345, "note"]})
+    cells = format_table(raw).cells
+    assert cells["model"].tolist() == ["a", "—"] and cells["meets_cutoffs"].tolist() == ["yes", "no"]
+    assert cells["when"].iloc[1] == "—" and cells["n"].tolist() == ["12", "—"]
+    assert cells["mixed"].tolist() == ["0.123", "note"]
+
+
 def test_kind_overrides_and_errors():
     raw = pd.DataFrame({"name": ["a"], "share": [12.3456], "value": [0.0342]})
     table = format_table(raw, kind={"share": "percent", "value": "p"})

@@ -152,7 +152,7 @@ def column_kind(name: str, values: pd.Series) -> str:
     p-value names (``pvalue``, ``p_value``, ``delta_pvalue``, ``p_holm``, any ``p_*``) whose
     values lie in [0, 1] give ``"p"`` (a column ``p`` counting variables does not); fit indices (:data:`FIT_INDICES`) ``"fit"``; :data:`COUNT_COLUMNS`, integer
     columns and float columns holding only whole numbers ``"count"``; other numbers
-    ``"number"``; everything else ``"text"``.
+    ``"number"``; everything else ``"text"`` (booleans shown as yes/no, missing as an em dash).
     """
     key = str(name).lower()
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
@@ -291,9 +291,13 @@ def format_table(df: pd.DataFrame, *, kind: Mapping[str, str] | None = None, wra
 
 def _cell(value, kind: str, column) -> str:
     if kind == "text":
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        if _is_missing(value):
+            return _MISSING
         if isinstance(value, (float, np.floating)):
-            return _MISSING if math.isnan(value) else f"{value:.3f}"
-        return "" if value is None else str(value)
+            return f"{value:.3f}"
+        return str(value)
     try:
         return format_number(value, kind)
     except ValueError as err:
