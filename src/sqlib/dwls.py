@@ -255,7 +255,8 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
     from .errors import ConvergenceWarning
     from .estimation import optimize, parameter_scales, start_values
     from .ordinal import ordinal_stats
-    from .partable import build_spec, check_counts
+    from .fitchecks import check_linear_dependence, warn_continuous_ordered
+    from .partable import build_spec, check_counts, check_group_modifiers, check_single_variable
     from .sem import SEMResult, _estimates_table, _invert_information, _prepare_data, _r_squared
 
     probe = build_spec(model, columns, std_lv=std_lv, orthogonal=orthogonal)
@@ -267,8 +268,13 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
             from .ordinal import one_category_message
 
             raise ModelSpecificationError(one_category_message(v, observed[0]))
+    check_single_variable(probe)
+    check_group_modifiers(model, 1)
     levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, None)
     ov = probe.ov_names
+    frame = pd.DataFrame(blocks[0], columns=ov)
+    warn_continuous_ordered(frame, names)
+    check_linear_dependence(np.cov(blocks[0].T), ov)
     ost = ordinal_stats(blocks[0], ov)
     n_thresholds = {v: t.size for v, t in zip(ov, ost.thresholds)}
     spec = build_spec(model, columns, meanstructure=True, std_lv=std_lv, orthogonal=orthogonal,
@@ -288,7 +294,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
             f"The WLSMV fit did not converge ({opt.message}, after {opt.iterations} iterations); "
             "estimates and fit measures are not trustworthy. Check identification and sparse categories.",
             ConvergenceWarning, stacklevel=3)
-    info_inv = _invert_information(objective.information(opt.theta), 1, spec)
+    info_inv = _invert_information(objective.information(opt.theta), 1, spec, opt)
     df = objective.s.size - spec.n_free
     robust = robust_dwls(objective, opt.theta, info_inv, df)
     residual = rammodel.moments(opt.theta, 1)["S"]

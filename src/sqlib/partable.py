@@ -320,6 +320,48 @@ def _check_definitions(spec: ModelSpec) -> None:
         defined.add(name)
 
 
+def check_group_modifiers(model: str, ngroups: int) -> None:
+    """Refuse modifiers that mean nothing with ``ngroups`` groups.
+
+    ``c(a, b)*item`` gives one modifier per group, so its length must be the number
+    of groups; ``equal("...")*item`` ties a parameter across groups and is refused in a
+    one-group model (a shared plain label, ``a*item``, is the one-group equality).
+    """
+    statements, _ = parse(model)
+    for s in statements:
+        where = f"Line {s.line}: '{s.lhs} {s.op} {s.rhs}'".rstrip()
+        for text, length in s.modifier.vectors:
+            if length != ngroups and length != 1:
+                raise ModelSpecificationError(
+                    f"{where} has the vector modifier '{text}' with {length} values, one per group, but the model "
+                    f"is fitted to {ngroups} group{'s' if ngroups != 1 else ''}"
+                    + (" (no group= column)" if ngroups == 1 else "")
+                    + f". Give {ngroups} value{'s' if ngroups != 1 else ''} in c(...)"
+                    + (", or a single label ('a*item') or value ('0.5*item')." if ngroups == 1 else ".")
+                )
+        if s.modifier.equal and ngroups == 1:
+            raise ModelSpecificationError(
+                f"{where} uses '{s.modifier.equal[0]}', which constrains a parameter across groups, but the model "
+                "has one group. To make two parameters equal within one group give them the same label "
+                "('a*item1 + a*item2'); for equality across groups fit with group= and group_equal."
+            )
+
+
+def check_single_variable(spec: ModelSpec) -> None:
+    """Refuse a model with one observed variable: there is nothing to model beyond its variance."""
+    if len(spec.ov_names) != 1:
+        return
+    item = spec.ov_names[0]
+    factors = ", ".join(spec.lv_names)
+    raise ModelSpecificationError(
+        f"The model has only one observed variable ('{item}'): one variable has a variance and nothing else, so "
+        "there is no model to fit and no fit to judge (lavaan reports 0 degrees of freedom and the variance). "
+        + (f"A single-indicator factor ({factors} =~ {item}) is fine inside a larger model: sqlib, like lavaan, "
+           f"fixes its loading at 1 and the residual variance of '{item}' at 0. " if factors else "")
+        + "Fit it together with other constructs, or add the construct's other items."
+    )
+
+
 def check_counts(spec: ModelSpec, n_moments: int) -> None:
     """Raise :class:`IdentificationError` when free parameters outnumber the moments."""
     if spec.n_free > n_moments:

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fitchecks
 from .errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
 from .estimation import GroupStats, MLObjective, optimize, parameter_scales, start_values
 from .fitmeasures import ml_fit_measures, robust_fit_measures
 from .model import RAMModel
-from .partable import ModelSpec, build_spec, check_counts
+from .partable import ModelSpec, build_spec, check_counts, check_group_modifiers, check_single_variable
 from .fiml import FIMLObjective, baseline_loglik, em_saturated, patterns_of
 from .robust import mlr, observed_information
 from .syntax import compile_definition
@@ -40,6 +41,9 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None, fiml: bo
     except (TypeError, ValueError):
         _raise_non_numeric(frame, ov)
     frame[ov] = values
+    fitchecks.check_finite(frame, ov)
+    fitchecks.check_answered(frame, ov, group)
+    fitchecks.warn_missing_codes(frame, ov)
     complete = frame[ov].notna().any(axis=1) if fiml else frame[ov].notna().all(axis=1)
     if group:
         complete &= frame[group].notna()
@@ -58,11 +62,13 @@ def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None, fiml: bo
                 f"Only {x.shape[0]} complete response(s){where}: the model cannot be estimated. "
                 "Check the group column and the missing answers (listwise deletion is used)."
             )
+        fitchecks.check_respondents(x.shape[0], len(ov), where, fiml)
         const = [v for v, sd in zip(ov, np.nanstd(x, axis=0)) if sd == 0]
         if const:
             raise EstimationError(
                 f"Variable(s) {', '.join(const)} have no variance{where}; remove them from the model."
             )
+    fitchecks.check_variance_scale(blocks, ov)
     return levels, blocks, n_dropped
 
 
@@ -327,8 +333,12 @@ def fit(
         raise ModelSpecificationError(
             "missing='fiml' is available with estimator='ML'; robust FIML (MLR) is not implemented yet.")
     probe = build_spec(model, columns, std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
+    check_single_variable(probe)
     levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, group, fiml)
     ngroups = len(levels)
+    check_group_modifiers(model, ngroups)
+    if fiml:
+        _check_complete_rows_dependence(blocks, probe.ov_names, levels, group)
     if meanstructure is None:
         meanstructure = ngroups > 1 or fiml
     if fiml and not meanstructure:
@@ -345,11 +355,12 @@ def fit(
     else:
         group_stats = [GroupStats.from_array(x) for x in blocks]
     for lev, st in zip(levels, group_stats):
+        where = f" in group {lev!r}" if group else ""
+        fitchecks.check_linear_dependence(st.cov, spec.ov_names, where)
         if not np.isfinite(st.logdet):
-            where = f" in group {lev!r}" if group else ""
             raise EstimationError(
-                f"The sample covariance matrix{where} is singular (some variables are linear combinations "
-                "of others, or there are fewer complete responses than variables)."
+                f"The sample covariance matrix{where} is singular although no variables are linearly dependent; "
+                "check the data for variables with (almost) no variance."
             )
     rammodel = RAMModel(spec)
     _fill_fixed_x(rammodel, group_stats)
@@ -371,7 +382,7 @@ def fit(
         )
     # lavaan: expected information for complete-data ML, observed (Hessian) for FIML
     info = observed_information(objective, opt.theta) if fiml else objective.information(opt.theta)
-    vcov = _invert_information(info, objective.ntotal, spec)
+    vcov = _invert_information(info, objective.ntotal, spec, opt)
     df = n_moments - spec.n_free
     robust_info = None
     if estimator == "MLR":
@@ -443,9 +454,27 @@ def _fill_fixed_x(model: RAMModel, group_stats: list[GroupStats]) -> None:
         model.set_fixed(row.group, row, row.value)
 
 
-def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec) -> np.ndarray:
+def _check_complete_rows_dependence(blocks, ov, levels, group) -> None:
+    """Before FIML's EM step: linear dependence among the complete rows, when there are enough of them."""
+    for lev, x in zip(levels, blocks):
+        complete = x[~np.isnan(x).any(axis=1)]
+        if complete.shape[0] > len(ov):
+            where = f" in group {lev!r}" if group else ""
+            fitchecks.check_linear_dependence(np.cov(complete.T), ov, where)
+
+
+def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec, opt=None) -> np.ndarray:
+    """Inverse information / N; singular information means "not identified" only at a converged solution."""
     eigval, eigvec = np.linalg.eigh(info)
-    if eigval.size and eigval[0] <= 1e-10 * max(eigval[-1], 1.0):
+    singular = bool(eigval.size and eigval[0] <= 1e-10 * max(eigval[-1], 1.0))
+    if singular and opt is not None and not opt.converged:
+        raise EstimationError(
+            f"The optimizer did not converge ({opt.message}, after {opt.iterations} iterations), and at the point "
+            "where it stopped the information matrix is singular, so no standard errors can be computed. This "
+            "does not show that the model is unidentified. Check the answer scales of the items (very different "
+            "scales or extreme values), look for factors with very weak or few indicators, or simplify the model."
+        )
+    if singular:
         names = _free_names(spec)
         weights = np.abs(eigvec[:, 0])
         involved = [names[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1]

@@ -31,6 +31,8 @@ class Modifier:
     fixed: list[float | None] = field(default_factory=list)  # None = free (NA)
     labels: list[str | None] = field(default_factory=list)
     start: list[float | None] = field(default_factory=list)
+    vectors: list[tuple[str, int]] = field(default_factory=list)  # each c(...) as written, with its length
+    equal: list[str] = field(default_factory=list)  # each equal(...) as written
 
     def for_group(self, g: int) -> tuple[float | None, str | None, float | None]:
         def pick(values):
@@ -114,8 +116,10 @@ def _parse_modifier(text: str, line: int, modifier: Modifier) -> bool:
     if re.match(r"^c\s*\(", text):
         inner = text[text.index("(") + 1 : text.rindex(")")]
         values = [v.strip() for v in inner.split(",")]
+        modifier.vectors.append((text, len(values)))
     else:
         values = [text]
+    modifier.equal += [v for v in values if re.match(r"^equal\s*\(", v)]
     kinds = [_parse_value(v, line) for v in values]
     kind_set = {k for k, _ in kinds}
     if len(kind_set) > 1 and len(values) > 1:
@@ -192,6 +196,7 @@ def parse(model: str) -> tuple[list[Statement], list[tuple[str, str, int]]]:
         if op == ":=":
             if not _IDENT.match(lhs):
                 raise ModelSpecificationError(f"Line {line}: '{lhs}' is not a valid name for a defined parameter.")
+            _check_new_definition(lhs, rhs, line, definitions)
             definitions.append((lhs, rhs, line))
             continue
         if not _IDENT.match(lhs):
@@ -217,6 +222,16 @@ def parse(model: str) -> tuple[list[Statement], list[tuple[str, str, int]]]:
 
 
 # ---------------------------------------------------------------- definitions
+def _check_new_definition(name: str, expression: str, line: int, earlier: list[tuple[str, str, int]]) -> None:
+    """A defined parameter may be defined once (lavaan would silently keep one of two)."""
+    for other, other_expr, other_line in earlier:
+        if other == name:
+            raise ModelSpecificationError(
+                f"Line {line}: '{name} := {expression}' defines '{name}' a second time (line {other_line} already "
+                f"defines '{name} := {other_expr}'). Give one of them another name or delete one of the lines."
+            )
+
+
 _ALLOWED_FUNCS = {"exp", "log", "sqrt", "abs"}
 
 
