@@ -207,3 +207,9 @@ def test_group_parameters_plots_each_group_and_names_a_malformed_parameter():
     assert len(ax.get_legend().get_texts()) == len(res.group_levels)
     with pytest.raises(ValueError, match="'res3' is not a parameter; write it like 'responsiveness=~res3'"):
         semplots.group_parameters(res, ["res3"])
+
+
+def test_path_labels_never_show_negative_zero(partial):
+    texts = [t.get_text() for t in edge_labels(semplots.path_diagram(partial))]
+    assert "0.00" in texts or not any(abs(v) < 0.005 for v in partial.estimates.query("op == '~'")["std_all"])
+    assert not any(t.startswith("-0.00") for t in texts)

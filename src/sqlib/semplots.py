@@ -179,7 +179,7 @@ def _edges(result, est: pd.DataFrame, nodes: dict[str, _Node], layout: str, col:
         if op == "~~" and not (lhs in lv and rhs in lv):
             continue
         value = getattr(row, col)
-        label = f"{value:.2f}" + ("" if op == "~~" else _stars(row.pvalue))
+        label = f"{round(value, 2) + 0.0:.2f}" + ("" if op == "~~" else _stars(row.pvalue))  # no "-0.00"
         gid = f"edge:{lhs}{op}{rhs}"
         if op == "=~":
             a, b = nodes[lhs], nodes[rhs]
