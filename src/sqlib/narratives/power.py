@@ -1,0 +1,119 @@
+"""Text for the power and sample-size section (notebook 07).
+
+The rules (issue 13):
+
+* Power is for the study's own structural model (:meth:`StudyDesign.sem_syntax`),
+  with the survey (or, for the SERVQUAL codebook only, the bundled simulation
+  model) as the population; the text says which.
+* The text states what was simulated: replications per sample size and the sizes.
+* It never claims more than the Monte Carlo error allows: a power counts as
+  reaching the target only when its whole 95% Monte Carlo (Wilson) interval is at or
+  above it (``mc_verdict`` of :func:`sqlib.power.required_n`); a point estimate above
+  the target whose interval reaches below it is reported as "within Monte Carlo
+  error", with the interval.
+* Every number in the text is a number of the tables beside it (three decimals).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..presentation import format_number
+
+
+def population_text(design, truth, population: str, data_path: str = "") -> str:
+    """Which population the samples are drawn from, and which model is fitted to them."""
+    model = f"the study's structural model ({design.structural_source})"
+    if population == "sample":
+        return (f"Population: the simulation model of the bundled SERVQUAL sample (standardized paths, 7-point "
+                f"answers); {model} is fitted to every simulated sample. Bias is that of the standardized estimates; "
+                "coverage is not defined for Likert answers.")
+    name = Path(data_path).name if data_path else "the survey"
+    text = (f"Population: {model} fitted to the {truth.ntotal} respondents of {name} (complete answers); its "
+            "estimates are the truth, and samples are drawn from the normal distribution with its implied means and "
+            "covariances. The same model is fitted to every sample.")
+    severe = truth.diagnostics[truth.diagnostics["severity"] == "severe"]
+    if len(severe):
+        named = "; ".join(f"{r.check} ({r.where})" for r in severe.head(4).itertuples())
+        text += (f" The fitted model itself has severe diagnostics ({named}{', ...' if len(severe) > 4 else ''}): "
+                 "the population inherits them, so the power of the paths they concern reflects an unstable "
+                 "model as much as the sample size (see notebook 03).")
+    return text
+
+
+def simulated_text(reps: int, n_grid, parameters: int, engine=None) -> str:
+    """What was simulated: replications per sample size, the sizes and the number of parameters followed."""
+    sizes = sorted(int(n) for n in n_grid)
+    half = 1.96 * np.sqrt(0.8 * 0.2 / reps)
+    where = f" on the {engine}" if engine is not None else ""
+    return (f"Simulated: {reps} replications at each of n = {_and([str(n) for n in sizes])} "
+            f"({reps * len(sizes)} samples{where}), following {parameters} structural parameter(s). With {reps} "
+            f"replications a power near 0.800 is known to about ±{format_number(half)} (95% Monte Carlo error); "
+            f"1000 replications per size bring this to ±{format_number(1.96 * np.sqrt(0.8 * 0.2 / 1000))}.")
+
+
+def convergence_text(convergence: pd.DataFrame) -> str:
+    """Convergence and improper solutions per sample size, from :attr:`PowerResult.convergence`."""
+    parts = [f"n = {int(r.n)}: {int(r.converged)} of {int(r.reps)} converged"
+             + (f", {format_number(100 * r.heywood_share, 'percent')} of them improper" if r.heywood_share > 0
+                else "")
+             for r in convergence.itertuples()]
+    return "Convergence: " + "; ".join(parts) + ". Power is computed over the converged replications."
+
+
+def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
+    """How many respondents the parameters need, no more certain than the Monte Carlo error allows.
+
+    ``needed`` is :func:`sqlib.power.required_n` (with ``power_ci_lower``, ``power_ci_upper``
+    and ``mc_verdict``).
+    """
+    goal = format_number(target)
+    reached = needed[needed["met"] & (needed["mc_verdict"] == "reached")]
+    uncertain = needed[needed["mc_verdict"] == "within Monte Carlo error"]
+    missed = needed[~needed["met"] & (needed["mc_verdict"] == "not reached")]
+    largest = int(needed["largest_n"].max())
+    parts = []
+    if needed["met"].all():
+        n = int(needed["required_n"].max())
+        sure = len(uncertain) == 0
+        parts.append(f"By the point estimates, n = {n} is the smallest simulated size from which every one of the "
+                     f"{len(needed)} parameters has a power of at least {goal}"
+                     + ("; the 95% Monte Carlo interval of each lies above the target, so this is established with "
+                        f"{reps} replications." if sure else
+                        f", but with {reps} replications this is not established (see below)."))
+    elif len(reached):
+        parts.append(f"{len(reached)} of {len(needed)} parameters reach a power of {goal} within the simulated sizes, "
+                     f"with their whole 95% Monte Carlo interval above it (by n = {int(reached['required_n'].max())}).")
+    if len(uncertain):
+        parts.append(f"Within Monte Carlo error of {goal} (more replications are needed to tell): " + "; ".join(
+            f"{r.parameter} (power {format_number(r.power)} at n = {_at(r)}, 95% interval "
+            f"{format_number(r.power_ci_lower)} to {format_number(r.power_ci_upper)})" for r in uncertain.itertuples())
+            + ".")
+    if len(missed):
+        parts.append(f"Below {goal} up to n = {largest}: " + "; ".join(
+            f"{r.parameter} (power {format_number(r.power)}, 95% interval {format_number(r.power_ci_lower)} to "
+            f"{format_number(r.power_ci_upper)}" + (f"; about n = {int(r.suggested_n)} by extrapolation, to be "
+                                                    "simulated before relying on it" if pd.notna(r.suggested_n)
+                                                    else "; not detectable at these sizes") + ")"
+            for r in missed.itertuples()) + ".")
+    return " ".join(parts)
+
+
+def _at(row) -> int:
+    return int(row.required_n) if bool(row.met) else int(row.largest_n)
+
+
+def summary(population: str, simulated: str, convergence: pd.DataFrame, needed: pd.DataFrame, target: float,
+            reps: int) -> str:
+    """The executive summary of notebook 07 (Markdown)."""
+    return " ".join([f"Monte Carlo power analysis of the study's structural model. {population}", simulated,
+                     required_text(needed, target, reps), convergence_text(convergence)])
+
+
+def _and(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
