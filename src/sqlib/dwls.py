@@ -87,6 +87,8 @@ class DWLSObjective:
 
 def _scaled_shifted(chisq: float, df: int, ug_trace: float, ug2_trace: float) -> tuple[float, float, float]:
     """Scaled-shifted statistic, its scaling factor (1/a) and shift parameter."""
+    if df <= 0:  # a saturated model: lavaan reports the statistic 0 and no scaling factor
+        return chisq, np.nan, np.nan
     a = np.sqrt(df / ug2_trace)
     shift = df - a * ug_trace
     return a * chisq + shift, 1.0 / a, shift
@@ -137,7 +139,7 @@ def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: d
     d_r, w_r = d[n_th:], objective.w[n_th:]
     u = np.eye(w_r.size) - (d_r @ e_inv @ d_r.T) * w_r[None, :]
     g_rr = ost.gamma[n_th:, n_th:]
-    c_hat = float(np.trace(u.T @ v @ u @ g_rr)) / df
+    c_hat = float(np.trace(u.T @ v @ u @ g_rr)) / df if df > 0 else 1.0  # saturated: no correction needed
     f_ml = np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(cor)[1] + np.sum(cor * inv) - p
     x3, x3_null = n * f_ml, -n * np.linalg.slogdet(cor)[1]
     c_null = float(np.trace(g_rr)) / w_r.size
