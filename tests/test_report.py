@@ -122,6 +122,21 @@ def test_manifest_records_inputs_versions_and_status(sample_run, manifest):
     assert Path(record["parameters"]["data_path"]).is_absolute()
 
 
+def test_html_carries_no_warnings_progress_bars_or_path_reprs(sample_run, manifest):
+    for record in manifest["notebooks"]:
+        page = (sample_run / f"{record['notebook']}.html").read_text(encoding="utf-8")
+        for noise in ("TqdmWarning", "IProgress not found", "UserWarning", "PosixPath(", "it/s]"):
+            assert noise not in page, f"{noise!r} in {record['notebook']}.html"
+    assert "IProgress not found" in (sample_run / "run.log").read_text(encoding="utf-8")
+
+
+def test_tables_of_different_notebooks_never_share_a_name(sample_run):
+    owners = json.loads((sample_run / "tables" / ".owners.json").read_text(encoding="utf-8"))
+    written = {p.name for p in (sample_run / "tables").iterdir() if p.suffix in (".csv", ".tex")}
+    assert set(owners) == written
+    assert all(name[:3] == notebook[:3] for name, notebook in owners.items())
+
+
 def test_parameters_reach_the_notebook(sample_run):
     executed = nbformat.read(sample_run / "notebooks" / f"{SCREENING}.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -328,13 +343,13 @@ def test_gap_and_wave_sections_report_the_package_numbers(sample_run):
 
     codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
     data = sqlib.read_survey(config.SAMPLE_DATA, codebook)
-    saved = pd.read_csv(sample_run / "tables" / "05_dimension_gaps.csv")
+    saved = pd.read_csv(sample_run / "tables" / "05_gaps_dimensions.csv")
     direct = gap_table(data, codebook, level="dimension")
     assert list(saved["dimension"]) == list(direct["dimension"])
     assert np.allclose(saved["mean_gap"], direct["mean_gap"]) and np.allclose(saved["p_holm_t"], direct["p_holm_t"])
-    scores = pd.read_csv(sample_run / "tables" / "06_wave_scores.csv")
+    scores = pd.read_csv(sample_run / "tables" / "06_waves_scores.csv")
     direct = wave_scores(data, codebook)
     assert np.allclose(scores["mean"], direct["mean"]) and np.allclose(scores["ci_upper"], direct["ci_upper"])
-    ipa = pd.read_csv(sample_run / "tables" / "05_ipa_satisfaction.csv")
+    ipa = pd.read_csv(sample_run / "tables" / "05_gaps_ipa_satisfaction.csv")
     assert set(ipa["priority"]) <= {"concentrate here", "keep up the good work", "low priority", "possible overkill"}
     assert len(ipa) == len(codebook.dimensions)
