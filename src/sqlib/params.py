@@ -43,7 +43,7 @@ _EXAMPLES = {
     "notebooks": "notebooks: [01_data_screening, 02_measurement_model]",
     "parameters": "parameters: {estimator: MLR}",
     "notebook_parameters": "notebook_parameters: {02_measurement_model: {estimator: MLR}}",
-    "structural_model": "structural_model: 'satisfaction ~ tangibles + empathy'",
+    "structural_model": 'structural_model: "satisfaction ~ tangibles + empathy"',
 }
 
 
@@ -92,8 +92,8 @@ def did_you_mean(name: str, choices) -> str:
 
 def _normalise_names(raw: dict) -> dict:
     """NFC-normalise keys, notebook names and parameter names (values are left alone)."""
-    def keys(mapping):
-        return {nfc(k) if isinstance(k, str) else k: v for k, v in mapping.items()}
+    def keys(mapping):  # YAML may give numbers as keys (1: x); a name is text
+        return {nfc(str(k)): v for k, v in mapping.items()}
 
     out = keys(raw)
     if isinstance(out.get("notebooks"), list):
@@ -103,9 +103,8 @@ def _normalise_names(raw: dict) -> dict:
     if isinstance(out.get("parameters"), dict):
         out["parameters"] = keys(out["parameters"])
     if isinstance(out.get("notebook_parameters"), dict):
-        out["notebook_parameters"] = {
-            (nfc(k) if isinstance(k, str) else k): (keys(v) if isinstance(v, dict) else v)
-            for k, v in out["notebook_parameters"].items()}
+        out["notebook_parameters"] = {nfc(str(k)): (keys(v) if isinstance(v, dict) else v)
+                                      for k, v in out["notebook_parameters"].items()}
     if isinstance(out.get("structural_model"), str):
         out["structural_model"] = nfc(out["structural_model"])
     return out
