@@ -1,0 +1,83 @@
+"""Rules of the wave-tracking narrative (issue 13): the codebook's wave column, a reason instead of a crash
+without waves, changes backed only by an acceptable invariance model, numbers equal to the table's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import sqlib
+from sqlib.codebook import Codebook, Construct
+from sqlib.design import study_design
+from sqlib.narratives import waves as narrative
+from sqlib.presentation import format_table
+from sqlib.waves import wave_changes, wave_invariance
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return sqlib.load_sample()
+
+
+def _changes():
+    return pd.DataFrame({
+        "construct": ["a", "b", "a", "b"], "wave_from": ["1", "1", "2", "2"], "wave_to": ["2", "2", "3", "3"],
+        "change": [0.2441, -0.05, -0.31, 0.01], "hedges_g": [0.248, -0.05, -0.3, 0.01],
+        "p_holm": [0.0171, 0.6, 0.0004, 0.9], "flag": [False, False, True, True],
+        "invariance_shown": [True, True, False, False],
+        "invariance_note": ["scalar invariance across waves supported", "ok", "a1~1 differs in wave 3", "x"]})
+
+
+def test_unavailable_says_why(sample):
+    design = study_design(None)
+    assert narrative.unavailable(design, sample, "wave") == ""
+    assert "names no wave column" in narrative.unavailable(design, sample, "")
+    assert "'round' is not in the data" in narrative.unavailable(design, sample, "round")
+    one = sample[sample["wave"] == sample["wave"].iloc[0]]
+    assert narrative.unavailable(design, one, "wave").startswith("Only 1 wave(s) in column 'wave'")
+    assert narrative.skipped("Only 1 wave(s).").startswith("**Waves were not compared.**")
+
+
+def test_changes_text_reports_the_tables_numbers_and_flags():
+    changes = _changes()
+    text = narrative.changes_text(changes)
+    cells = format_table(changes).cells
+    assert f"a rose by {cells.loc[0, 'change']} (g = {cells.loc[0, 'hedges_g']}, Holm-adjusted p = .017)" in text
+    assert "a fell by 0.310 (g = -0.300, Holm-adjusted p < .001, not backed by invariance)" in text
+    assert "b rose" not in text and "b fell" not in text  # not significant after Holm
+    assert "Flagged changes may reflect items working differently" in text and "a1~1 differs in wave 3" in text
+    assert "Every comparison is backed" not in text
+
+
+def test_no_significant_change_is_said_per_pair():
+    changes = _changes().assign(p_holm=0.5)
+    text = narrative.changes_text(changes)
+    assert text.count("no construct changed significantly") == 2
+
+
+def test_poor_configural_model_backs_no_change(sample):
+    """Two constructs forced into one factor misfit in every wave: no invariance level, every change flagged."""
+    cb = Codebook("one factor", [Construct("both", ["sat1", "sat2", "sat3", "loy1", "loy2", "loy3", "loy4"],
+                                           "outcome")], wave_column="wave")
+    check = wave_invariance(sample, cb)
+    assert not check.holds
+    assert check.verdicts["invariance_note"].str.contains("configural model across waves does not fit").all()
+    text = narrative.invariance_verdict(check)
+    assert "**not supported**" in text and "holds in every wave for 0 of 1 constructs" in text
+    changes = wave_changes(sample, cb, invariance=check)
+    assert changes["flag"].all()
+
+
+def test_summary_on_the_sample_matches_its_tables(sample):
+    design = study_design(None)
+    check = wave_invariance(sample, design.codebook, constructs=["satisfaction", "loyalty"])
+    changes = wave_changes(sample, design.codebook, constructs=["satisfaction", "loyalty"], invariance=check)
+    text = narrative.summary("Waves compared (wave): ...", changes, check)
+    assert narrative.changes_text(changes) in text
+    assert narrative.invariance_verdict(check) in text
+    backed = int(check.constructs["invariance_shown"].sum())
+    assert f"holds in every wave for {backed} of 2 constructs" in text
+    latent = check.latent_means()
+    if len(latent):
+        top = latent.loc[latent["d"].abs().idxmax()]
+        assert f"{top['factor']} in wave {top['wave']}" in narrative.latent_means_text(latent, check)
