@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sqlib import cli, config, design, outputs
+from sqlib import cli, config, design, outputs, report
 from sqlib.errors import ReportError
 from sqlib.params import notebook_parameters
 from sqlib.report import list_runs, load_params, read_manifest, run_report
@@ -347,6 +347,26 @@ def test_unreadable_data_fails_the_run_with_the_data_error(tmp_path, capsys):
     assert "data could not be read" in manifest["error"] and "answers.csv" in manifest["error"]
     assert "answers.csv" in err
     assert not (run_dir / "notebooks" / "01_ok.ipynb").exists()
+
+
+def test_fault_in_the_skip_rules_fails_that_notebook_only(tmp_path, monkeypatch):
+    write_notebook(tmp_path / "nb", "01_ok", "print('fine')")
+    write_notebook(tmp_path / "nb", "02_odd", "print('fine too')")
+
+    def rules(name, d, data):
+        if name == "02_odd":
+            raise KeyError("kind")
+        return None
+
+    monkeypatch.setattr(design, "skip_reason", rules)
+    run_dir = run_report(params(), output_root=tmp_path / "out", notebooks_dir=tmp_path / "nb",
+                         notebooks=["01_ok", "02_odd"])
+    manifest = read_manifest(run_dir)
+    assert [r["status"] for r in manifest["notebooks"]] == ["succeeded", "failed"]
+    assert manifest["notebooks"][1]["reason"] == "KeyError in sqlib.design.skip_reason: 'kind'"
+    assert manifest["status"] == "partial"
+    [message] = report.run_failures(run_dir)
+    assert "02_odd was not run" in message and "skip_reason" not in message.split(":")[0]
 
 
 def test_data_changed_during_the_run_fails_the_run(tmp_path):

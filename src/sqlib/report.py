@@ -315,7 +315,7 @@ def console_line(record: dict) -> str:
     --------
     >>> from sqlib.report import console_line
     >>> console_line({"notebook": "01_data_screening", "status": "succeeded", "duration_seconds": 3.25})
-    '01_data_screening            succeeded     3.2 s'
+    '01_data_screening            succeeded    3.2 s'
     """
     line = f"{record['notebook']:<28} {record['status']:<10} {record.get('duration_seconds') or 0:>5.1f} s"
     if record["status"] != "succeeded" and record.get("reason"):
@@ -487,6 +487,14 @@ def _skipped(name: str, source: Path, run_dir: Path, reason: str) -> dict:
             "status": "skipped", "reason": reason}
 
 
+def _undecided(name: str, source: Path, exc: Exception) -> dict:
+    return {"notebook": name, "source": str(source), "executed": None, "html": None, "parameters": None,
+            "started": _now(), "finished": _now(), "duration_seconds": 0.0, "status": "failed",
+            "cell_index": None, "execution_count": None, "error_name": type(exc).__name__,
+            "error_message": f"deciding whether the notebook can run failed: {exc}",
+            "reason": f"{type(exc).__name__} in sqlib.design.skip_reason: {_first_line(str(exc))}"}
+
+
 def _first_line(text: str, limit: int = 300) -> str:
     line = (str(text).strip().splitlines() or [""])[0]
     return line if len(line) <= limit else line[:limit - 3] + "..."
@@ -494,6 +502,9 @@ def _first_line(text: str, limit: int = 300) -> str:
 
 def failure_message(record: dict, run_dir: Path) -> str:
     """The full explanation of a failed notebook: where, what, and where to look."""
+    if record.get("executed") is None:
+        return (f"Notebook {record['notebook']} was not run: {record['error_name']}: {record['error_message']}\n"
+                "This is a fault in sqlib's study-design rules, not in your files; please report it.")
     where = ("outside any cell (the kernel could not start or stopped unexpectedly)" if record["cell_index"] is None
              else f"in cell {record['cell_index']} (counting from 0; shown as "
                   f"In [{record['execution_count']}] in the executed notebook)")
@@ -581,11 +592,15 @@ def _run_notebooks(settings, sources, source_dir, run_dir, manifest, progress) -
     for name, source in sources.items():
         manifest["running"] = name
         _write_json(run_dir / "manifest.json", manifest)
-        reason = skip_reason(name, design, data)
-        if reason:
-            record = _skipped(name, source, run_dir, reason)
+        try:
+            reason = skip_reason(name, design, data)
+        except Exception as exc:  # a fault in the skip rules fails this notebook, not the run
+            record = _undecided(name, source, exc)
         else:
-            record = _run_one(name, source, run_dir, _notebook_parameters(settings, name, run_dir), source_dir)
+            if reason:
+                record = _skipped(name, source, run_dir, reason)
+            else:
+                record = _run_one(name, source, run_dir, _notebook_parameters(settings, name, run_dir), source_dir)
         manifest["notebooks"].append(record)
         manifest.pop("running", None)
         _write_json(run_dir / "manifest.json", manifest)
@@ -671,6 +686,10 @@ def run_report(params: str | Path | dict, *, run_name: str | None = None,
     try:
         with _signals_interrupt(), _logs_to(run_dir / "run.log"):
             error = _run_notebooks(settings, sources, source_dir, run_dir, manifest, progress)
+    except Exception as exc:  # a fault of the runner itself: the run still ends in a known state
+        manifest.pop("running", None)
+        _finish(manifest, run_dir, "failed", f"The report runner stopped unexpectedly: {type(exc).__name__}: {exc}")
+        raise
     except KeyboardInterrupt as exc:
         manifest["interrupted_notebook"] = manifest.pop("running", None)
         manifest["signal"] = getattr(exc, "signal_name", "SIGINT")
