@@ -97,3 +97,10 @@ def test_mediation_text_gives_test_and_bic():
     test = pd.Series({"delta_df": 5, "delta_chisq": 2.994, "delta_pvalue": 0.701})
     sentence = text.mediation_test_text(test, {"as specified": 100.0, "with direct paths": 120.5}, "as specified")
     assert "delta chi-square(5) = 2.994, p = .701" in sentence and "100.000" in sentence and "120.500" in sentence
+
+
+def test_interval_method_says_why_the_bootstrap_did_not_run():
+    assert "delta-method" in text.interval_method(0, True)
+    skipped = text.interval_method(500, False)
+    assert "500 bootstrap draws were not run" in skipped and "not interpretable" in skipped
+    assert text.interval_method(500, True) == "Intervals are bootstrap percentile intervals from 500 draws."

@@ -62,6 +62,16 @@ def drivers_text(design, effects: pd.DataFrame, diagnostics: pd.DataFrame, outco
             f"effect [{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]).")
 
 
+def interval_method(bootstrap_draws: int, paths_readable: bool) -> str:
+    """Which intervals the effects table carries, and why the bootstrap was not run when it was not."""
+    if bootstrap_draws <= 0:
+        return "Intervals are delta-method intervals (no bootstrap was requested: bootstrap_draws is 0)."
+    if not paths_readable:
+        return (f"The {bootstrap_draws} bootstrap draws were not run: the paths are not interpretable (see the "
+                "diagnostics), so their intervals would not be either. The table shows delta-method intervals.")
+    return f"Intervals are bootstrap percentile intervals from {bootstrap_draws} draws."
+
+
 def r2_sentence(design, result) -> str:
     """R-squared of every endogenous construct of the model."""
     r2 = result.r2
@@ -97,5 +107,5 @@ def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, drivers: str,
     return " ".join(p for p in parts if p)
 
 
-__all__ = ["interpretable", "drivers_text", "r2_sentence", "mediation_test_text", "servperf_text", "summary",
+__all__ = ["interpretable", "interval_method", "drivers_text", "r2_sentence", "mediation_test_text", "servperf_text", "summary",
            "STRUCTURAL_CHECKS"]
