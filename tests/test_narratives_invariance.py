@@ -192,3 +192,12 @@ def test_corporate_reputation_by_service_type_is_not_claimed_invariant():
     text = narrative.sequence_text(assessment)
     assert "invariance across servicetype is supported" not in text
     assert format_number(assessment.configural["cfi"], "fit") in text
+
+
+def test_score_tests_are_descriptive_only_when_invariance_is_not_supported(sample, located):
+    poor = invariance(ONE, sample, group="country", levels=["configural", "metric"])
+    assessment = narrative.assess(poor, group_column="country", diagnostics=_no_problems())
+    text = narrative.noninvariance_text(located["freed"], assessment=assessment)
+    assert text.startswith("Invariance is not supported, so these score tests only describe where the groups differ")
+    supported = narrative.noninvariance_text(located["freed"])
+    assert supported.startswith("The score tests released") or supported.startswith("No equality constraint")

@@ -250,8 +250,11 @@ def test_notebook_07_gives_the_same_table_on_the_dask_engine_as_locally(tmp_path
         out.mkdir()
         pm.execute_notebook(str(config.NOTEBOOKS_DIR / "07_power_and_sample_size.ipynb"), str(out / "nb.ipynb"),
                             parameters={"engine": engine, "n_grid": [150, 300], "reps": 8, "n_workers": 2,
-                                        "output_dir": str(out), "seed": 5},
+                                        "output_dir": str(out), "seed": 5, "population": "fitted",
+                                        "structural_model": ""},
                             cwd=str(config.NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False)
         tables[engine] = pd.read_csv(out / "tables" / "power_table.csv")
-        assert engine in (out / "summaries" / "07_power_and_sample_size.md").read_text(encoding="utf-8")
+        summary = (out / "summaries" / "07_power_and_sample_size.md").read_text(encoding="utf-8")
+        assert f"on the {engine} engine" in summary
+        assert "Simulated: 8 replications at each of n = 150 and 300" in summary
     pd.testing.assert_frame_equal(tables["dask"], tables["local"])

@@ -269,14 +269,23 @@ def _at_or_below(levels: pd.Series, highest: str) -> pd.Series:
     return levels.map(lambda lev: order.index(lev) <= top)
 
 
-def noninvariance_text(freed: pd.DataFrame, level: str = "scalar") -> str:
-    """The parameters released by the score tests, with the group that deviates."""
+def noninvariance_text(freed: pd.DataFrame, level: str = "scalar",
+                       assessment: InvarianceAssessment | None = None) -> str:
+    """The parameters released by the score tests, with the group that deviates.
+
+    With an ``assessment`` whose status is not "supported", the sentence says the score
+    tests are descriptive only (they test constraints of a model that is not acceptable).
+    """
+    caveat = ""
+    if assessment is not None and assessment.status != "supported":
+        caveat = (f"Invariance is {assessment.status}, so these score tests only describe where the groups differ "
+                  "most; they do not establish partial invariance. ")
     if freed.empty:
-        return (f"No equality constraint of the {level} model is significantly violated by the score tests "
+        return (f"{caveat}No equality constraint of the {level} model is significantly violated by the score tests "
                 "(Bonferroni-corrected).")
     items = [f"{r.parameter} (deviating group {r.deviating_group}; score test chi-square "
              f"{format_number(r.x2)}, {format_p(r.pvalue)})" for r in freed.itertuples()]
-    return (f"The score tests released {len(freed)} equality constraint(s) of the {level} model: "
+    return (f"{caveat}The score tests released {len(freed)} equality constraint(s) of the {level} model: "
             + "; ".join(items) + ".")
 
 

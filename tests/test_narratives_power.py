@@ -1,0 +1,115 @@
+"""Rules of the power narrative (issue 13): the study's own model and population, what was simulated,
+no claim beyond the Monte Carlo error, numbers equal to the required-n table's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+import sqlib
+from sqlib import config
+from sqlib.design import study_design
+from sqlib.narratives import power as narrative
+from sqlib.power import required_n, study_population, wilson_interval
+from sqlib.presentation import format_table
+from sqlib.simulate import PopulationModel
+
+EXAMPLES = config.PROJECT_ROOT / "examples"
+
+
+def _curve(name, powers, converged, ns=(150, 300, 600)):
+    return pd.DataFrame({"n": list(ns), "parameter": name, "power": powers, "alpha": 0.05, "converged": converged})
+
+
+@pytest.mark.parametrize("power_, reps", [(1.0, 8), (0.82, 100), (0.0, 50), (0.5, 20)])
+def test_wilson_interval_matches_statsmodels(power_, reps):
+    low, high = proportion_confint(round(power_ * reps), reps, alpha=0.05, method="wilson")
+    assert wilson_interval(power_, reps) == pytest.approx((low, high), abs=1e-3)
+
+
+def test_required_n_says_whether_the_target_is_reached_beyond_monte_carlo_error():
+    table = pd.concat([_curve("sure", [0.6, 0.95, 1.0], 200), _curve("close", [0.5, 0.7, 0.82], 100),
+                       _curve("low", [0.1, 0.2, 0.3], 100)])
+    needed = required_n(table, target=0.8).set_index("parameter")
+    assert needed.loc["sure", "mc_verdict"] == "reached" and needed.loc["sure", "power_ci_lower"] >= 0.8
+    assert needed.loc["close", "met"] and needed.loc["close", "mc_verdict"] == "within Monte Carlo error"
+    assert needed.loc["low", "mc_verdict"] == "not reached" and needed.loc["low", "power_ci_upper"] < 0.8
+
+
+def test_no_recommendation_is_called_established_within_monte_carlo_error():
+    needed = required_n(pd.concat([_curve("sure", [0.6, 0.95, 1.0], 200), _curve("close", [0.5, 0.7, 0.82], 100)]),
+                        target=0.8)
+    text = narrative.required_text(needed, 0.8, 100)
+    assert "n = 600 is the smallest simulated size" in text
+    assert "this is not established" in text and "so this is established" not in text
+    cells = format_table(needed).cells.set_index("parameter")
+    assert (f"close (power {cells.loc['close', 'power']} at n = 600, 95% interval "
+            f"{cells.loc['close', 'power_ci_lower']} to {cells.loc['close', 'power_ci_upper']})") in text
+
+
+def test_a_target_beyond_monte_carlo_error_is_called_established():
+    needed = required_n(pd.concat([_curve("a", [0.9, 0.99, 1.0], 1000), _curve("b", [0.5, 0.97, 1.0], 1000)]),
+                        target=0.8)
+    text = narrative.required_text(needed, 0.8, 1000)
+    assert text.startswith("By the point estimates, n = 300 is the smallest simulated size")
+    assert "so this is established with 1000 replications" in text
+    assert "Within Monte Carlo error" not in text
+
+
+def test_parameters_below_the_target_are_named_with_their_numbers():
+    needed = required_n(pd.concat([_curve("a", [0.9, 0.99, 1.0], 1000), _curve("weak", [0.1, 0.2, 0.35], 1000)]),
+                        target=0.8)
+    text = narrative.required_text(needed, 0.8, 1000)
+    row = format_table(needed).cells.set_index("parameter").loc["weak"]
+    assert "1 of 2 parameters reach a power of 0.800" in text
+    assert f"Below 0.800 up to n = 600: weak (power {row['power']}, 95% interval {row['power_ci_lower']} to " \
+           f"{row['power_ci_upper']}; about n = {row['suggested_n']} by extrapolation" in text
+    assert "n = 600 is the smallest" not in text
+
+
+def test_simulated_text_states_reps_and_sizes():
+    text = narrative.simulated_text(50, [600, 150, 300], 13, "local engine with 2 processes")
+    assert text.startswith("Simulated: 50 replications at each of n = 150, 300 and 600 (150 samples on the local "
+                           "engine with 2 processes), following 13 structural parameter(s).")
+    assert "±0.111" in text  # 1.96 * sqrt(.8 * .2 / 50)
+
+
+def test_convergence_text_uses_the_tables_counts():
+    convergence = pd.DataFrame({"n": [150, 600], "reps": [50, 50], "converged": [43, 50],
+                                "convergence_rate": [0.86, 1.0], "heywood_share": [0.2093, 0.0], "errors": [0, 0]})
+    text = narrative.convergence_text(convergence)
+    assert "n = 150: 43 of 50 converged (share improper: 0.209); n = 600: 50 of 50 converged." in text
+
+
+def test_study_population_fits_the_studys_own_model():
+    design = study_design(None)
+    truth, model = study_population(design, sqlib.load_sample())
+    assert model == design.sem_syntax()
+    assert truth.ntotal == 875  # complete answers of the bundled sample
+    text = narrative.population_text(design, truth, "fitted", "../data/servqual_sample.csv")
+    assert f"fitted to the {truth.ntotal} respondents of servqual_sample.csv" in text
+    assert design.structural_source in text
+
+
+def test_bundled_population_only_for_the_servqual_codebook():
+    truth, model = study_population(study_design(None), None, "sample")
+    assert isinstance(truth, PopulationModel) and "ind_tangibles := a1*b" in model
+    ecsi = study_design(EXAMPLES / "ecsi_mobi" / "codebook.yaml", "satisfaction ~ quality")
+    with pytest.raises(ValueError, match="population='sample' is the simulation model of the bundled SERVQUAL "
+                                         "sample; it has no values for this codebook.*Use population='fitted'"):
+        study_population(ecsi, None, "sample")
+    with pytest.raises(ValueError, match="population must be one of fitted, sample, not 'survey'"):
+        study_population(ecsi, None, "survey")
+
+
+def test_population_text_names_severe_diagnostics_of_the_fitted_model():
+    design = study_design(None)
+
+    class Fitted:  # the attributes population_text reads from a fitted SEMResult
+        ntotal = 250
+        diagnostics = pd.DataFrame([{"check": "collinear predictors", "severity": "severe",
+                                     "where": "performance -> competence", "message": "", "suggestion": ""}])
+
+    text = narrative.population_text(design, Fitted(), "fitted", "corp.csv")
+    assert "severe diagnostics (collinear predictors (performance -> competence))" in text
