@@ -557,10 +557,36 @@ def interrupt_run(tmp_path, sig) -> tuple[subprocess.CompletedProcess, dict, Pat
             break
         time.sleep(0.3)
     time.sleep(2)
+    kernels = child_pids(proc.pid)
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
+    if sig == signal.SIGKILL:  # a killed runner cannot stop its kernel: the test does
+        for pid in kernels:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     return done, read_manifest(manifests[0].parent), manifests[0].parent
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc; empty elsewhere)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def test_sigkill_leaves_a_run_that_sqlib_runs_shows_as_aborted(tmp_path, capsys):
+    done, manifest, run_dir = interrupt_run(tmp_path, signal.SIGKILL)
+    assert done.returncode == -signal.SIGKILL
+    assert manifest["status"] == "running"  # nothing could mark it
+    [run] = list_runs(tmp_path / "out")
+    assert run["folder"] == run_dir and run["status"] == "aborted"
+    assert cli.main(["runs", "--output-root", str(tmp_path / "out")]) == 0
+    assert "aborted" in capsys.readouterr().out
 
 
 def test_sigterm_marks_the_run_interrupted(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import config
 from .errors import ReportError, SqlibError
 
 
@@ -121,7 +122,7 @@ def _runs(args) -> int:
 
     runs = list_runs(args.output_root)
     if not runs:
-        print("No report runs found.")
+        print(f"No report runs found in {args.output_root or config.REPORTS_DIR}.")
         return 0
     print(f"{'run folder':<48} {'status':<12} {'data':<12} {'seconds':>8}")
     for run in runs:
