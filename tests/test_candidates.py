@@ -47,9 +47,8 @@ def test_servperf_is_skipped_without_expectations():
 
 def test_screening_reading_notes_repeat_what_the_reader_did():
     data = pd.DataFrame({"a": [1]})
-    data.attrs["source"] = {"delimiter": ";"}
-    data.attrs["notes"] = ["2 empty trailing columns were dropped"]
-    assert screening.reading_notes(data) == "Columns were separated by ';'. 2 empty trailing columns were dropped."
+    data.attrs["notes"] = ["columns separated by ';' (detected)", "2 empty trailing columns were dropped."]
+    assert screening.reading_notes(data) == "columns separated by ';' (detected). 2 empty trailing columns were dropped."
 
 
 def test_screening_mardia_text_follows_the_p_values():

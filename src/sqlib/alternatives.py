@@ -20,11 +20,11 @@ R: there is no single equivalent; in lavaan one writes and compares these models
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .codebook import Codebook, Construct
 from .design import StudyDesign, study_design
 from .diagnostics import diagnose
 from .sem import fit
@@ -100,10 +100,10 @@ def merged_design(design: StudyDesign, names: list[str]) -> StudyDesign:
     """The design with ``names`` merged into one construct ``a_b`` (its items pooled)."""
     cb = design.codebook
     new = "_".join(names)
-    merged = Construct(new, [i for n in names for i in cb.items_of(n)], cb.construct(names[0]).kind)
+    merged = dataclasses.replace(cb.construct(names[0]), name=new,
+                                 items=[i for n in names for i in cb.items_of(n)])
     constructs = [merged if c.name == names[0] else c for c in cb.constructs if c.name not in names[1:]]
-    codebook = Codebook(name=cb.name, constructs=constructs, scale_min=cb.scale_min, scale_max=cb.scale_max,
-                        labels=dict(cb.labels))
+    codebook = dataclasses.replace(cb, constructs=constructs)
     rename = {n: new for n in names}
     return study_design(codebook, _structural_lines(design, rename))
 

@@ -8,11 +8,8 @@ from ..presentation import format_p
 
 
 def reading_notes(data: pd.DataFrame) -> str:
-    """What reading the file did (delimiter, dropped empty columns, missing-value codes), or ""."""
-    source = data.attrs.get("source", {})
+    """What reading the file noted (delimiter, dropped empty columns, missing-value codes), or ""."""
     notes = list(data.attrs.get("notes", []))
-    if source.get("delimiter"):
-        notes.insert(0, f"Columns were separated by {source['delimiter']!r}.")
     return " ".join(note if note.endswith(".") else note + "." for note in notes)
 
 
