@@ -80,12 +80,26 @@ KEYS = tuple(ReportParams.model_fields)
 
 # ------------------------------------------------------------------ helpers
 def nfc(text: str) -> str:
-    """``text`` in Unicode normal form C (macOS saves names decomposed, NFD)."""
+    """``text`` in Unicode normal form C (macOS saves names decomposed, NFD).
+
+    Examples
+    --------
+    >>> from sqlib.params import nfc
+    >>> nfc("qualite\u0301") == "qualit\u00e9"
+    True
+    """
     return unicodedata.normalize("NFC", text)
 
 
 def did_you_mean(name: str, choices) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string."""
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string.
+
+    Examples
+    --------
+    >>> from sqlib.params import did_you_mean
+    >>> did_you_mean("estimater", ["estimator", "missing"])
+    " (did you mean 'estimator'?)"
+    """
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -226,7 +240,16 @@ def _annotation_type(annotation, value) -> str | None:
 
 
 def compatible(value, type_name: str | None) -> bool:
-    """Whether ``value`` (from YAML) fits a parameter declared with ``type_name``."""
+    """Whether ``value`` (from YAML) fits a parameter declared with ``type_name``.
+
+    Whole numbers fit ``float``; true/false fit only ``bool``; None (undeclared) fits anything.
+
+    Examples
+    --------
+    >>> from sqlib.params import compatible
+    >>> compatible(3, "float"), compatible(True, "int"), compatible("10", "int")
+    (True, False, False)
+    """
     if type_name is None:
         return True
     if isinstance(value, bool) and type_name != "bool":

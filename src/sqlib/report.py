@@ -780,6 +780,13 @@ def run_status(manifest: dict) -> str:
     A run marked ``running`` whose ``pid`` is not alive on this host was killed
     (SIGKILL, power loss) before it could mark itself. A run of another host is
     shown as ``running on <host>`` since its process cannot be checked from here.
+
+    Examples
+    --------
+    >>> import socket
+    >>> from sqlib.report import run_status
+    >>> run_status({"status": "running", "pid": 2**22 + 7, "host": socket.gethostname()})
+    'aborted'
     """
     status = manifest.get("status", "unknown")
     if status != "running":
