@@ -33,7 +33,8 @@ def test_ranking_follows_the_effects_table(servqual):
     assert ranking == ", ".join(f"{p} ({format_number(v)})" for p, v in zip(totals["predictor"], totals["std_all"]))
     top = totals.iloc[0]
     assert f"The largest is {top['predictor']}" in paragraph
-    assert f"[{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]" in paragraph
+    assert (f"unstandardized {format_number(top['est'])}, 95% {top['ci_method']} CI "
+            f"[{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]") in paragraph
 
 
 @pytest.mark.parametrize("check", ["path beyond 1", "collinear predictors", "not positive definite",

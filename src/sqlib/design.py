@@ -63,7 +63,7 @@ def default_structural_model(codebook: Codebook) -> tuple[str, str]:
     """
     dims, mediators, outcomes = codebook.dimensions, _of_kind(codebook, "mediator"), codebook.outcomes
     if not dims or not outcomes:
-        return "", ("no structural model: the params file has no structural_model and the codebook has "
+        return "", ("the params file has no structural_model and the codebook has "
                     f"{len(dims)} dimension and {len(outcomes)} outcome construct(s)")
     if mediators:
         lines = [f"{m} ~ " + " + ".join(dims) for m in mediators]

@@ -58,8 +58,9 @@ def drivers_text(design, effects: pd.DataFrame, diagnostics: pd.DataFrame, outco
     top = totals.iloc[0]
     ranking = ", ".join(f"{r.construct} ({format_number(r.std_all)})" for r in totals.itertuples())
     return (f"Standardized total effects on {outcome}, largest first: {ranking}. The largest is "
-            f"{top['construct']} ({format_number(top['std_all'])}; 95% {method} CI of the unstandardized "
-            f"effect [{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]).")
+            f"{top['construct']} (standardized {format_number(top['std_all'])}; unstandardized "
+            f"{format_number(top['est'])}, 95% {method} CI [{format_number(top['ci_lower'])}, "
+            f"{format_number(top['ci_upper'])}]).")
 
 
 def interval_method(bootstrap_draws: int, paths_readable: bool) -> str:
