@@ -63,14 +63,16 @@ def drivers_text(design, effects: pd.DataFrame, diagnostics: pd.DataFrame, outco
             f"{format_number(top['ci_upper'])}]).")
 
 
-def interval_method(bootstrap_draws: int, paths_readable: bool) -> str:
+def interval_method(bootstrap_draws: int, paths_readable: bool, forced: bool = False) -> str:
     """Which intervals the effects table carries, and why the bootstrap was not run when it was not."""
     if bootstrap_draws <= 0:
         return "Intervals are delta-method intervals (no bootstrap was requested: bootstrap_draws is 0)."
-    if not paths_readable:
+    if not paths_readable and not forced:
         return (f"The {bootstrap_draws} bootstrap draws were not run: the paths are not interpretable (see the "
-                "diagnostics), so their intervals would not be either. The table shows delta-method intervals.")
-    return f"Intervals are bootstrap percentile intervals from {bootstrap_draws} draws."
+                "diagnostics), so their intervals would not be either (set bootstrap_when_improper to run them). "
+                "The table shows delta-method intervals.")
+    text = f"Intervals are bootstrap percentile intervals from {bootstrap_draws} draws."
+    return text if paths_readable else text + " The paths they bound are not interpretable (see the diagnostics)."
 
 
 def r2_sentence(design, result) -> str:
