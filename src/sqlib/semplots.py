@@ -88,7 +88,7 @@ def _crossing(inside, low: float, high: float) -> float:
     return high + 0.02  # a small gap between the node border and the arrow
 
 
-def _levels(result, nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+def _levels(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Structural level of each node: sources 0, then 1 + the level of the node's predecessors."""
     level = {n: 0 for n in nodes}
     for _ in range(len(level)):
@@ -150,7 +150,7 @@ def _measurement_layout(result, est: pd.DataFrame, fontsize: float) -> tuple[dic
 
 def _structural_layout(result, est: pd.DataFrame, fontsize: float) -> dict[str, _Node]:
     names, edges = _structural_graph(result, est)
-    level = _levels(result, names, edges)
+    level = _levels(names, edges)
     columns: dict[int, list[str]] = {}
     for name in names:
         columns.setdefault(level[name], []).append(name)
@@ -270,8 +270,8 @@ def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | Non
     group : int
         Group whose estimates are shown.
     show_indicators : bool, optional
-        Structural diagrams never show indicators (their loadings are in the
-        measurement diagram); True there is an error.
+        Measurement diagrams always show their indicators; structural diagrams never
+        do (their loadings are in the measurement diagram), so True there is an error.
     standardized : bool
         Standardized (``std_all``) or unstandardized estimates.
     fontsize : int
