@@ -87,35 +87,50 @@ def _heywood(result, limits):
 
 
 def _structural(result, limits):
+    """Standardized paths beyond 1 and collinear predictors, for every structural path.
+
+    Outcomes and predictors may be latent or observed (a single-item outcome such as one
+    overall-satisfaction question is an observed variable); the predictors' correlations
+    are the model-implied ones.
+    """
     est = result.estimates
-    out = []
-    paths = est[(est["op"] == "~") & est["lhs"].isin(result.latent) & est["rhs"].isin(result.latent)]
-    for _, row in paths[paths["std_all"].abs() > 1].iterrows():
-        out.append(_row("path beyond 1", "severe", f"{row['lhs']} ~ {row['rhs']}" + _group_label(result, row["group"]),
-                        f"The standardized path {row['rhs']} -> {row['lhs']} is {row['std_all']:.2f}: "
-                        "a sign of suppression between correlated predictors, not a real effect.",
-                        "Do not interpret it; fit the second-order model or merge the collinear dimensions."))
+    paths = est[est["op"] == "~"]
+    out = [_path_beyond_one(result, row) for _, row in paths[paths["std_all"].abs() > 1].iterrows()]
     for g in range(1, result.spec.ngroups + 1):
-        cov = result.latent_cov(g)
-        part = paths[paths["group"] == g]
-        for outcome, rows in part.groupby("lhs"):
-            predictors = list(rows["rhs"])
-            if len(predictors) < 2:
+        out += _collinear_predictors(result, paths[paths["group"] == g], g, limits)
+    return out
+
+
+def _path_beyond_one(result, row):
+    kind = "latent" if row["lhs"] in result.latent else "observed"
+    return _row("path beyond 1", "severe", f"{row['lhs']} ~ {row['rhs']}" + _group_label(result, row["group"]),
+                f"The standardized path {row['rhs']} -> {row['lhs']} ({kind} outcome) is {row['std_all']:.2f}: "
+                "a sign of suppression between correlated predictors, not a real effect.",
+                "Do not interpret it; fit the second-order model or merge the collinear dimensions.")
+
+
+def _collinear_predictors(result, paths, g, limits):
+    names = result.model.names
+    cov = pd.DataFrame(result.model.moments(result.theta, g)["cov_all"], index=names, columns=names)
+    out = []
+    for outcome, rows in paths.groupby("lhs"):
+        predictors = list(rows["rhs"])
+        if len(predictors) < 2:
+            continue
+        sub = cov.loc[predictors, predictors].to_numpy()
+        sd = np.sqrt(np.clip(np.diag(sub), 1e-300, None))
+        try:
+            vif = np.diag(np.linalg.inv(sub / np.outer(sd, sd)))
+        except np.linalg.LinAlgError:
+            vif = np.full(len(predictors), np.inf)
+        for name, value in zip(predictors, vif):
+            if np.isfinite(value) and value < limits["vif_warning"]:
                 continue
-            sub = cov.loc[predictors, predictors].to_numpy()
-            sd = np.sqrt(np.diag(sub))
-            corr = sub / np.outer(sd, sd)
-            try:
-                vif = np.diag(np.linalg.inv(corr))
-            except np.linalg.LinAlgError:
-                vif = np.full(len(predictors), np.inf)
-            for name, value in zip(predictors, vif):
-                if value >= limits["vif_warning"]:
-                    severity = "severe" if value >= limits["vif_severe"] else "warning"
-                    out.append(_row("collinear predictors", severity, f"{name} -> {outcome}" + _group_label(result, g),
-                                    f"{name} shares most of its variance with the other predictors of {outcome} "
-                                    f"(variance inflation {value:.1f}).",
-                                    "Its path is unstable; consider the second-order service-quality model."))
+            severity = "warning" if np.isfinite(value) and value < limits["vif_severe"] else "severe"
+            out.append(_row("collinear predictors", severity, f"{name} -> {outcome}" + _group_label(result, g),
+                            f"{name} shares most of its variance with the other predictors of {outcome} "
+                            f"(variance inflation {value:.1f}).",
+                            "Its path is unstable; consider the second-order service-quality model."))
     return out
 
 

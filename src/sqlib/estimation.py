@@ -132,6 +132,7 @@ class OptimizeResult:
     converged: bool
     iterations: int
     message: str
+    scales: np.ndarray | None = None  # the parameter scales the search used (see parameter_scales)
 
 
 def fisher_scoring(objective, theta0: np.ndarray, max_iter: int = 500, tol: float = 1e-10) -> OptimizeResult:
@@ -343,7 +344,30 @@ def optimize(objective, theta0: np.ndarray, scales: np.ndarray | None = None) ->
     if scales is not None:
         result = optimize(ScaledObjective(objective, scales), theta0 / scales)
         result.theta = result.theta * scales
+        result.scales = np.asarray(scales, dtype=float)
         return result
+    result = _search(objective, theta0)
+    if not result.converged and newton_decrement(objective, result.theta) < 1e-12:
+        # a flat, ill-conditioned optimum (e.g. nearly collinear predictors): the line search loses
+        # precision although no step can lower the objective by more than 1e-12
+        result.converged = True
+        result.message = "converged (no step can lower the objective by more than 1e-12)"
+    return result
+
+
+def newton_decrement(objective, theta: np.ndarray) -> float:
+    """The decrease a scoring (Newton) step predicts: ``g' (2 I)^+ g`` at ``theta``.
+
+    Scale-free, unlike the size of the gradient, and tiny at an optimum however flat it is.
+    """
+    value, grad = objective.value_and_gradient(theta)
+    if not np.isfinite(value):
+        return np.inf
+    step = np.linalg.lstsq(2.0 * objective.information(theta), -grad, rcond=None)[0]
+    return float(-grad @ step)
+
+
+def _search(objective, theta0: np.ndarray) -> OptimizeResult:
     start = fisher_scoring(objective, theta0, max_iter=8, tol=1e-3)
     theta = start.theta if np.isfinite(start.value) else theta0
     result = bfgs(objective, theta)

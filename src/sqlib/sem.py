@@ -371,7 +371,8 @@ def fit(
     objective = (FIMLObjective(rammodel, patterns, group_stats) if fiml
                  else MLObjective(rammodel, group_stats, meanstructure))
     theta0 = start_values(rammodel, group_stats, std_lv)
-    opt = optimize(objective, theta0, parameter_scales(rammodel, group_stats))
+    scales = parameter_scales(rammodel, group_stats)
+    opt = optimize(objective, theta0, scales)
     if not opt.converged:
         warnings.warn(
             f"The model did not converge ({opt.message}, after {opt.iterations} iterations). "
@@ -465,8 +466,13 @@ def _check_complete_rows_dependence(blocks, ov, levels, group) -> None:
 
 def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec, opt=None) -> np.ndarray:
     """Inverse information / N; singular information means "not identified" only at a converged solution."""
-    eigval, eigvec = np.linalg.eigh(info)
-    singular = bool(eigval.size and eigval[0] <= 1e-10 * max(eigval[-1], 1.0))
+    # judged on the information of theta / scales, so that parameters on different scales (a variance of 400
+    # next to a loading of 0.8) do not make a well-identified model look singular
+    scales = opt.scales if opt is not None else None
+    scaled = info if scales is None else info * np.outer(scales, scales)
+    eigval, eigvec = np.linalg.eigh(scaled)
+    limit = 1e-10 if scales is None else 1e-12
+    singular = bool(eigval.size and eigval[0] <= limit * max(eigval[-1], 1.0))
     if singular and opt is not None and not opt.converged:
         raise EstimationError(
             f"The optimizer did not converge ({opt.message}, after {opt.iterations} iterations), and at the point "
