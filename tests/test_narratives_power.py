@@ -113,3 +113,18 @@ def test_population_text_names_severe_diagnostics_of_the_fitted_model():
 
     text = narrative.population_text(design, Fitted(), "fitted", "corp.csv")
     assert "severe diagnostics (collinear predictors (performance -> competence))" in text
+
+
+def test_unstable_sizes_are_no_basis_for_planning():
+    convergence = pd.DataFrame({"n": [150, 300, 600], "reps": [50, 50, 50], "converged": [20, 48, 50],
+                                "convergence_rate": [0.4, 0.96, 1.0], "heywood_share": [1.0, 0.5, 0.0],
+                                "errors": [0, 0, 0]})
+    text = narrative.convergence_text(convergence)
+    assert ("At n = 150 and 300, fewer than 90% of the replications converged or more than 10% of the converged "
+            "solutions were improper: the power estimates there rest on unstable fits and are no basis for planning."
+            ) in text
+    stable = narrative.convergence_text(convergence.iloc[[2]])
+    assert "no basis for planning" not in stable
+    needed = required_n(_curve("a", [0.9, 0.99, 1.0], 1000), target=0.8)
+    summary = narrative.summary("Population: x.", "Simulated: y.", convergence, needed, 0.8, 50)
+    assert summary.index("no basis for planning") < summary.index("By the point estimates")

@@ -23,6 +23,11 @@ import pandas as pd
 
 from ..presentation import format_number
 
+#: Below this share of converged replications at a size, its power estimates are called unstable.
+MIN_CONVERGENCE = 0.90
+#: Above this share of improper converged solutions at a size, its power estimates are called unstable.
+MAX_IMPROPER = 0.10
+
 
 def population_text(design, truth, population: str, data_path: str = "") -> str:
     """Which population the samples are drawn from, and which model is fitted to them."""
@@ -58,10 +63,17 @@ def simulated_text(reps: int, n_grid, parameters: int, engine=None) -> str:
 def convergence_text(convergence: pd.DataFrame) -> str:
     """Convergence and improper solutions per sample size, from :attr:`PowerResult.convergence`."""
     parts = [f"n = {int(r.n)}: {int(r.converged)} of {int(r.reps)} converged"
-             + (f", {format_number(100 * r.heywood_share, 'percent')} of them improper" if r.heywood_share > 0
-                else "")
+             + (f" (share improper: {format_number(r.heywood_share)})" if r.heywood_share > 0 else "")
              for r in convergence.itertuples()]
-    return "Convergence: " + "; ".join(parts) + ". Power is computed over the converged replications."
+    text = "Convergence: " + "; ".join(parts) + ". Power is computed over the converged replications."
+    unstable = convergence[(convergence["convergence_rate"] < MIN_CONVERGENCE)
+                           | (convergence["heywood_share"].fillna(1.0) > MAX_IMPROPER)]
+    if len(unstable):
+        sizes = _and([str(int(n)) for n in unstable["n"]])
+        text += (f" At n = {sizes}, fewer than {MIN_CONVERGENCE:.0%} of the replications converged or more than "
+                 f"{MAX_IMPROPER:.0%} of the converged solutions were improper: the power estimates there rest on "
+                 "unstable fits and are no basis for planning.")
+    return text
 
 
 def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
@@ -110,7 +122,7 @@ def summary(population: str, simulated: str, convergence: pd.DataFrame, needed: 
             reps: int) -> str:
     """The executive summary of notebook 07 (Markdown)."""
     return " ".join([f"Monte Carlo power analysis of the study's structural model. {population}", simulated,
-                     required_text(needed, target, reps), convergence_text(convergence)])
+                     convergence_text(convergence), required_text(needed, target, reps)])
 
 
 def _and(words: list[str]) -> str:
