@@ -117,7 +117,8 @@ def test_importance_uses_the_study_model_and_single_item_outcomes():
     table = importance_performance(result, data, cb, outcome=design.variable("sat"),
                                    dimensions=drivers(result, cb, outcome="s1"), diagnostics=NONE)
     assert table["dimension"].tolist() == ["quality"]
-    assert "value do(es) not affect sat" in narrative.priorities_text(table, NONE, "sat", design)
+    assert ("value does not affect sat in the structural model and is left out of the grid"
+            in narrative.priorities_text(table, NONE, "sat", design))
 
 
 def test_performance_uses_each_dimensions_own_scale():

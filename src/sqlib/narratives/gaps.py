@@ -136,7 +136,8 @@ def priorities_text(ipa: pd.DataFrame, diagnostics: pd.DataFrame, outcome: str, 
     if design is not None:
         absent = [d for d in design.codebook.dimensions if d not in set(ipa["dimension"])]
         if absent:
-            parts.append(f"{_and(absent)} do(es) not affect {outcome} in the structural model and is left out of "
+            verb, be = ("does", "is") if len(absent) == 1 else ("do", "are")
+            parts.append(f"{_and(absent)} {verb} not affect {outcome} in the structural model and {be} left out of "
                          "the grid.")
     parts.append("The grid ranks the dimensions against each other: even a dimension outside the first quadrant may "
                  "still fall short of expectations.")
