@@ -677,3 +677,12 @@ def test_same_seed_gives_byte_identical_tables(seeded_runs):
 def test_another_seed_gives_other_tables(seeded_runs):
     (first, _), other = seeded_runs
     assert (first / "tables" / "01_draws.csv").read_bytes() != (other / "tables" / "01_draws.csv").read_bytes()
+
+
+def test_params_from_load_params_can_be_run_again():
+    from sqlib import config
+    from sqlib.params import check_params
+    from sqlib.report import load_params
+
+    params = load_params(config.DEFAULT_PARAMS)
+    assert check_params(params, "the loaded parameters").data == str(params["data"])

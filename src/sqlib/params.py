@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+import os
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ class ReportParams(BaseModel):
     parameters: dict[StrictStr, Any] = Field(default_factory=dict)
     notebook_parameters: dict[StrictStr, dict[StrictStr, Any]] = Field(default_factory=dict)
     structural_model: StrictStr = ""
+
+    @field_validator("data", "codebook", mode="before")
+    @classmethod
+    def _path_is_text(cls, value):
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @field_validator("notebooks", mode="before")
     @classmethod
