@@ -74,3 +74,12 @@ def test_collinear_sets_join_overlapping_pairs():
             {"check": "discriminant validity", "severity": "severe", "where": "b & c"},
             {"check": "collinear predictors", "severity": "warning", "where": "d -> y"}]
     assert collinear_sets(pd.DataFrame(rows), ["a", "b", "c", "d"]) == [["a", "b", "c"]]
+
+
+def test_merged_design_pools_items_in_the_first_construct_place():
+    design = merged_design(study_design(None), ["reliability", "responsiveness"])
+    cb = design.codebook
+    assert cb.items_of("reliability_responsiveness")[-1] == "res4"
+    assert "responsiveness" not in cb.construct_names
+    assert cb.construct_names.index("reliability_responsiveness") == 1
+    assert ("satisfaction", "reliability_responsiveness") in design.regressions

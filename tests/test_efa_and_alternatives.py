@@ -114,11 +114,3 @@ def test_seeds_must_be_integers_or_generators(seed):
         efa.parallel_analysis(data, ["tan1", "tan2", "tan3"], seed=seed)
     with pytest.raises(TypeError, match="efa: seed must be"):
         efa.efa(data, ["tan1", "tan2", "tan3"], 1, seed=seed)
-
-
-def test_merge_constructs_pools_items():
-    cb = models.merge_constructs(sqlib.Codebook.servqual(), ["reliability", "responsiveness"])
-    assert cb.items_of("reliability_responsiveness")[-1] == "res4"
-    assert "responsiveness" not in cb.construct_names
-    with pytest.raises(ValueError, match="unknown"):
-        models.merge_constructs(sqlib.Codebook.servqual(), ["reliability", "speed"])

@@ -72,28 +72,3 @@ def second_order_syntax(codebook: Codebook | None = None, *, name: str = "servic
         lines += measurement_lines(cb, [sat, loy])
         lines += [f"{sat} ~ a*{name}", f"{loy} ~ b*{sat}", f"ind_{name} := a*b"]
     return "\n".join(lines)
-
-
-def merge_constructs(codebook: Codebook | None, names: list[str], new_name: str | None = None) -> Codebook:
-    """A codebook in which the constructs ``names`` become one construct (their items pooled).
-
-    Used when dimensions are not empirically distinct (HTMT near 1): one factor for
-    both is the defensible model. The merged construct takes the place of the first.
-    """
-    from .codebook import Construct
-
-    cb = load_codebook(codebook)
-    missing = [n for n in names if n not in cb.construct_names]
-    if missing or len(names) < 2:
-        raise ValueError(f"Give at least two constructs of the codebook to merge; unknown: {missing}.")
-    new_name = new_name or "_".join(names)
-    merged = Construct(new_name, [i for n in names for i in cb.items_of(n)], cb.construct(names[0]).kind)
-    constructs = []
-    for c in cb.constructs:
-        if c.name == names[0]:
-            constructs.append(merged)
-        elif c.name not in names:
-            constructs.append(c)
-    return Codebook(name=cb.name, constructs=constructs, scale_min=cb.scale_min, scale_max=cb.scale_max,
-                    id_column=cb.id_column, group_column=cb.group_column, wave_column=cb.wave_column,
-                    expectations={}, reverse=list(cb.reverse), labels=dict(cb.labels))
