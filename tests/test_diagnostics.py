@@ -107,3 +107,66 @@ def test_diagnostics_fire_where_lavaan_warns(case, warning, check):
     result = sqlib.fit(fixture["model"], pd.read_csv(config.PROJECT_ROOT / fixture["data"]))
     table = result.diagnostics
     assert ((table["check"] == check) & (table["severity"] == "severe")).any(), table
+
+
+def collinear_drivers_of_one_item():
+    """Three factors (f1, f2 correlate .97) and one observed outcome ``sat`` = 1.5 f1 - 1.2 f2 + error.
+
+    The standardized paths are about 2.1 and -1.7: suppression between near-twin predictors.
+    """
+    phi_x = np.array([[1, .97, .5], [.97, 1, .5], [.5, .5, 1]])
+    b = np.array([1.5, -1.2, 0.0])
+    lam = np.zeros((10, 4))
+    for f in range(3):
+        lam[3 * f:3 * f + 3, f] = 0.75
+    lam[9, 3] = 1.0  # sat is itself the outcome
+    phi = np.zeros((4, 4))
+    phi[:3, :3] = phi_x
+    phi[3, :3] = phi[:3, 3] = phi_x @ b
+    phi[3, 3] = b @ phi_x @ b + 0.3
+    cov = lam @ phi @ lam.T + np.diag([1 - 0.75**2] * 9 + [0.0])
+    data = exact_data(cov, n=600, seed=4)
+    data.columns = [f"y{i + 1}" for i in range(9)] + ["sat"]
+    return data, three_factor_model() + "\nsat ~ f1 + f2 + f3"
+
+
+def test_observed_outcome_gets_the_same_guard_rails_as_a_latent_one():
+    data, syntax = collinear_drivers_of_one_item()
+    res = sqlib.fit(syntax, data)
+    assert "sat" in res.observed
+    table = res.diagnostics
+    beyond = table[table["check"] == "path beyond 1"]
+    assert set(beyond["where"]) == {"sat ~ f1", "sat ~ f2"}
+    assert (beyond["severity"] == "severe").all()
+    assert beyond["message"].str.contains("observed outcome").all()
+    collinear = table[(table["check"] == "collinear predictors") & (table["severity"] == "severe")]
+    assert set(collinear["where"]) >= {"f1 -> sat", "f2 -> sat"}
+    assert not (collinear["where"] == "f3 -> sat").any()
+
+
+REALDATA = sqlib.config.PROJECT_ROOT.parent / "shared" / "realdata"
+CORP_REP_MEASUREMENT = """comp =~ comp_1 + comp_2 + comp_3
+like =~ like_1 + like_2 + like_3
+qual =~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+perf =~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+csor =~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+attr =~ attr_1 + attr_2 + attr_3
+cusl =~ cusl_1 + cusl_2 + cusl_3"""
+
+
+@pytest.mark.skipif(not (REALDATA / "corp_rep_data.csv").exists(),
+                    reason="the real surveys are not here (../shared/realdata/corp_rep_data.csv is absent)")
+def test_single_item_satisfaction_of_the_corporate_reputation_survey_is_flagged():
+    """cusa (one item) on four collinear reputation drivers: the fit converges and every path beyond 1 is severe."""
+    import pandas as pd
+
+    data = pd.read_csv(REALDATA / "corp_rep_data.csv").replace(-99, np.nan)
+    res = sqlib.fit(CORP_REP_MEASUREMENT + "\ncusa ~ qual + perf + csor + attr", data)
+    assert res.converged
+    paths = res.estimates.query("op == '~'").set_index("rhs")["std_all"]
+    table = res.diagnostics
+    beyond = table[table["check"] == "path beyond 1"]
+    assert set(beyond["where"]) == {f"cusa ~ {p}" for p in paths.index[paths.abs() > 1]}
+    assert len(beyond) >= 3 and (beyond["severity"] == "severe").all()
+    collinear = table[(table["check"] == "collinear predictors") & (table["severity"] == "severe")]
+    assert {"perf -> cusa", "attr -> cusa"} <= set(collinear["where"])

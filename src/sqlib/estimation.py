@@ -346,10 +346,23 @@ def optimize(objective, theta0: np.ndarray, scales: np.ndarray | None = None) ->
         result.theta = result.theta * scales
         result.scales = np.asarray(scales, dtype=float)
         return result
-    result = _search(objective, theta0)
+    start = fisher_scoring(objective, theta0, max_iter=8, tol=1e-3)
+    theta = start.theta if np.isfinite(start.value) else theta0
+    result = _at_flat_optimum(objective, bfgs(objective, theta))
+    result.iterations += start.iterations
+    if result.converged:
+        return result
+    fallback = _at_flat_optimum(objective, quasi_newton(objective, theta))
+    return fallback if fallback.value < result.value else result
+
+
+def _at_flat_optimum(objective, result: OptimizeResult) -> OptimizeResult:
+    """Count a stop as converged when no scoring step can lower the objective by more than 1e-12.
+
+    At a flat, ill-conditioned optimum (nearly collinear predictors) the line search loses
+    precision before the gradient is below its tolerance, although the solution is found.
+    """
     if not result.converged and newton_decrement(objective, result.theta) < 1e-12:
-        # a flat, ill-conditioned optimum (e.g. nearly collinear predictors): the line search loses
-        # precision although no step can lower the objective by more than 1e-12
         result.converged = True
         result.message = "converged (no step can lower the objective by more than 1e-12)"
     return result
@@ -365,17 +378,6 @@ def newton_decrement(objective, theta: np.ndarray) -> float:
         return np.inf
     step = np.linalg.lstsq(2.0 * objective.information(theta), -grad, rcond=None)[0]
     return float(-grad @ step)
-
-
-def _search(objective, theta0: np.ndarray) -> OptimizeResult:
-    start = fisher_scoring(objective, theta0, max_iter=8, tol=1e-3)
-    theta = start.theta if np.isfinite(start.value) else theta0
-    result = bfgs(objective, theta)
-    if result.converged:
-        result.iterations += start.iterations
-        return result
-    fallback = quasi_newton(objective, theta)
-    return fallback if fallback.value < result.value else result
 
 
 def start_values(model: RAMModel, stats: list[GroupStats], std_lv: bool) -> np.ndarray:
