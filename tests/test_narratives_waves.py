@@ -81,3 +81,26 @@ def test_summary_on_the_sample_matches_its_tables(sample):
     if len(latent):
         top = latent.loc[latent["d"].abs().idxmax()]
         assert f"{top['factor']} in wave {top['wave']}" in narrative.latent_means_text(latent, check)
+
+
+REALDATA = sqlib.config.PROJECT_ROOT.parent / "shared" / "realdata"
+
+
+@pytest.mark.skipif(not (REALDATA / "mobi.csv").is_file(),
+                    reason=f"real survey data not found at {REALDATA} (the shared folder beside the project)")
+@pytest.mark.parametrize("notebook, opening", [("06_wave_tracking", "**Waves were not compared.**"),
+                                               ("04_measurement_invariance",
+                                                "**Measurement invariance was not tested.**")])
+def test_notebook_without_waves_or_groups_shows_the_reason_instead_of_crashing(tmp_path, notebook, opening):
+    import papermill as pm
+
+    from sqlib import config
+
+    pm.execute_notebook(str(config.NOTEBOOKS_DIR / f"{notebook}.ipynb"), str(tmp_path / "nb.ipynb"),
+                        parameters={"data_path": str(REALDATA / "mobi.csv"),
+                                    "codebook_path": str(config.PROJECT_ROOT / "examples" / "ecsi_mobi" / "codebook.yaml"),
+                                    "output_dir": str(tmp_path)},
+                        cwd=str(config.NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False)
+    summary = (tmp_path / "summaries" / f"{notebook}.md").read_text(encoding="utf-8")
+    assert summary.startswith(opening) and "names no" in summary
+    assert not (tmp_path / "tables").exists()  # nothing was computed

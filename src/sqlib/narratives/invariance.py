@@ -221,7 +221,7 @@ def configural_text(assessment: InvarianceAssessment) -> str:
     return fit
 
 
-def step_text(step: pd.Series, cutoffs: dict | None = None) -> str:
+def step_text(step: pd.Series) -> str:
     """One comparison: both criteria with their numbers, and whether they agree."""
     level = step["level"]
     numbers_fit = (f"delta CFI {format_number(step['delta_cfi'], 'fit')}, "
