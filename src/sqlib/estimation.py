@@ -284,6 +284,17 @@ def parameter_scales(model: RAMModel, stats: list[GroupStats]) -> np.ndarray:
     divided by the fixed marker loading (latent; 1 when the factor's variance is fixed
     instead). A loading or path from ``x`` to ``y`` then has scale ``sd_y / sd_x``, a
     (co)variance ``sd_a * sd_b``, an intercept ``sd_v``; thresholds have scale 1.
+
+    Examples
+    --------
+    lavaan has no direct equivalent (its ``optim.parscale`` option is the closest):
+
+    >>> import sqlib
+    >>> from sqlib.estimation import parameter_scales
+    >>> res = sqlib.fit("f =~ sat1 + sat2 + sat3", sqlib.load_sample())
+    >>> scales = parameter_scales(res.model, res.objective.stats)
+    >>> bool(abs(scales[-1] - res.sample_cov().loc["sat1", "sat1"]) < 1e-12)   # the factor variance
+    True
     """
     spec = model.spec
     scales = np.ones(model.n_free)
