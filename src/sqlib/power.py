@@ -1021,8 +1021,8 @@ def study_population(design, data: pd.DataFrame | None, population: str = "fitte
     >>> from sqlib.design import study_design
     >>> from sqlib.power import study_population
     >>> truth, model = study_population(study_design(None), sqlib.load_sample())
-    >>> truth.ntotal
-    900
+    >>> truth.ntotal                          # respondents with complete answers
+    875
 
     In R (simsem) the population is a fitted lavaan model's estimates:
     ``sim(nRep, model, n, generate = fitted_model)``.

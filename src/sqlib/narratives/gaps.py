@@ -51,6 +51,18 @@ def gaps_text(item_gaps: pd.DataFrame, dimension_gaps: pd.DataFrame, alpha: floa
 
     A dimension "falls significantly short" when its mean gap is negative and its
     Holm-adjusted paired t-test p-value (``p_holm_t``) is below ``alpha``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sqlib.narratives.gaps import gaps_text
+    >>> dims = pd.DataFrame({"dimension": ["reliability", "tangibles"], "mean_gap": [-0.9, -0.1],
+    ...                      "p_holm_t": [0.0001, 0.3], "cohens_dz": [-0.8, -0.1]})
+    >>> items = pd.DataFrame({"item": ["rel4"], "mean_gap": [-0.977], "p_holm_t": [0.0001]})
+    >>> gaps_text(items, dims)[:60]
+    '1 of 2 dimensions fall significantly short of expectations ('
+
+    In R: ``t.test(P, E, paired = TRUE)`` per dimension and ``p.adjust(p, "holm")``.
     """
     short = dimension_gaps[(dimension_gaps["mean_gap"] < 0) & (dimension_gaps["p_holm_t"] < alpha)]
     above = dimension_gaps[(dimension_gaps["mean_gap"] > 0) & (dimension_gaps["p_holm_t"] < alpha)]

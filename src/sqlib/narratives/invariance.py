@@ -191,6 +191,15 @@ def groups_text(all_sizes: pd.Series, compared: pd.Series, column: str, nobs: di
         :attr:`InvarianceAssessment.nobs`.
     minimum : int, optional
         The size a group had to exceed (items of the CFA plus the margin).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sqlib.narratives.invariance import groups_text
+    >>> groups_text(pd.Series({"1": 125, "2": 219}), pd.Series({"1": 125, "2": 219}), "servicetype")
+    'Groups compared (servicetype): 1 (125 respondents) and 2 (219 respondents).'
+
+    R has no equivalent; ``table(data$servicetype)`` gives the counts.
     """
     nobs = {str(k): v for k, v in (nobs or {}).items()}
     parts = []
@@ -222,7 +231,19 @@ def configural_text(assessment: InvarianceAssessment) -> str:
 
 
 def step_text(step: pd.Series) -> str:
-    """One comparison: both criteria with their numbers, and whether they agree."""
+    """One comparison: both criteria with their numbers, and whether they agree.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sqlib.narratives.invariance import step_text
+    >>> step_text(pd.Series({"level": "strict", "delta_chisq": 119.0, "delta_df": 27, "delta_pvalue": 1e-13,
+    ...                      "delta_cfi": -0.004, "delta_rmsea": 0.001, "fit_change": "supported",
+    ...                      "chisq_test": "rejected", "agree": False}))[:95]
+    'For strict invariance the two criteria disagree: the fit-change criteria support it (delta CFI '
+
+    In R the numbers come from ``lavTestLRT(fit_scalar, fit_strict)`` and ``fitMeasures()``.
+    """
     level = step["level"]
     numbers_fit = (f"delta CFI {format_number(step['delta_cfi'], 'fit')}, "
                    f"delta RMSEA {format_number(step['delta_rmsea'], 'fit')}")

@@ -50,7 +50,16 @@ def population_text(design, truth, population: str, data_path: str = "") -> str:
 
 
 def simulated_text(reps: int, n_grid, parameters: int, engine=None) -> str:
-    """What was simulated: replications per sample size, the sizes and the number of parameters followed."""
+    """What was simulated: replications per sample size, the sizes and the number of parameters followed.
+
+    Examples
+    --------
+    >>> from sqlib.narratives.power import simulated_text
+    >>> simulated_text(100, [300, 150], 11)[:62]
+    'Simulated: 100 replications at each of n = 150 and 300 (200 sa'
+
+    simsem reports the same design in ``summary(sim)`` ("Number of Replications", "Sample Sizes").
+    """
     sizes = sorted(int(n) for n in n_grid)
     half = 1.96 * np.sqrt(0.8 * 0.2 / reps)
     where = f" on the {engine}" if engine is not None else ""
@@ -81,6 +90,18 @@ def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
 
     ``needed`` is :func:`sqlib.power.required_n` (with ``power_ci_lower``, ``power_ci_upper``
     and ``mc_verdict``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sqlib.power import required_n
+    >>> from sqlib.narratives.power import required_text
+    >>> curve = pd.DataFrame({"n": [150, 300], "parameter": "b", "power": [0.6, 0.82], "alpha": 0.05,
+    ...                       "converged": 100})
+    >>> "not established" in required_text(required_n(curve, target=0.8), 0.8, 100)
+    True
+
+    simsem's ``findPower(getPowerFit(sim), "N", 0.80)`` gives the point estimate only.
     """
     goal = format_number(target)
     reached = needed[needed["met"] & (needed["mc_verdict"] == "reached")]

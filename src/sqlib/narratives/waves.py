@@ -21,7 +21,17 @@ from . import invariance as invariance_text
 
 
 def unavailable(design, data: pd.DataFrame, column: str) -> str:
-    """Why waves cannot be compared on ``column`` ("" when they can)."""
+    """Why waves cannot be compared on ``column`` ("" when they can).
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib.design import study_design
+    >>> from sqlib.narratives.waves import unavailable
+    >>> unavailable(study_design(None), sqlib.load_sample(), "")
+    'The codebook names no wave column. Needs a wave column (codebook key wave) with at least two waves.'
+
+    """
     needs = SECTION_NEEDS["06_wave_tracking"]
     if not column:
         return f"The codebook names no wave column. Needs {needs}."
