@@ -473,23 +473,25 @@ def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec, opt=None
     eigval, eigvec = np.linalg.eigh(scaled)
     limit = 1e-10 if scales is None else 1e-12
     singular = bool(eigval.size and eigval[0] <= limit * max(eigval[-1], 1.0))
-    if singular and opt is not None and not opt.converged:
+    if not singular:
+        return np.linalg.inv(info) / ntotal
+    names = _free_names(spec)
+    weights = np.abs(eigvec[:, 0])
+    involved = ", ".join(names[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1)
+    if opt is not None and not opt.converged:
         raise EstimationError(
             f"The optimizer did not converge ({opt.message}, after {opt.iterations} iterations), and at the point "
             "where it stopped the information matrix is singular, so no standard errors can be computed. This "
-            "does not show that the model is unidentified. Check the answer scales of the items (very different "
-            "scales or extreme values), look for factors with very weak or few indicators, or simplify the model."
+            f"does not show that the model is unidentified. Parameters along the flat direction: {involved}. "
+            "Predictors that are almost collinear (see sqlib.reliability.discriminant_validity), items on very different "
+            "scales or factors with very weak or few indicators cause this; simplify the model (e.g. a "
+            "second-order factor over collinear dimensions) or check the data."
         )
-    if singular:
-        names = _free_names(spec)
-        weights = np.abs(eigvec[:, 0])
-        involved = [names[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1]
-        raise IdentificationError(
-            "The model is not identified: the information matrix is singular, so some parameters cannot be "
-            f"told apart by the data. Parameters involved: {', '.join(involved)}. "
-            "Fix one of them, add equality constraints, or give the factor(s) more indicators."
-        )
-    return np.linalg.inv(info) / ntotal
+    raise IdentificationError(
+        "The model is not identified: the information matrix is singular, so some parameters cannot be "
+        f"told apart by the data. Parameters involved: {involved}. "
+        "Fix one of them, add equality constraints, or give the factor(s) more indicators."
+    )
 
 
 def _free_names(spec: ModelSpec) -> list[str]:
