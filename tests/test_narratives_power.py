@@ -128,3 +128,12 @@ def test_unstable_sizes_are_no_basis_for_planning():
     needed = required_n(_curve("a", [0.9, 0.99, 1.0], 1000), target=0.8)
     summary = narrative.summary("Population: x.", "Simulated: y.", convergence, needed, 0.8, 50)
     assert summary.index("no basis for planning") < summary.index("By the point estimates")
+
+
+def test_no_recommendation_when_every_size_is_unstable():
+    convergence = pd.DataFrame({"n": [150, 600], "reps": [50, 50], "converged": [22, 32],
+                                "convergence_rate": [0.44, 0.64], "heywood_share": [1.0, 0.94], "errors": [0, 0]})
+    needed = required_n(_curve("a", [0.9, 1.0], 50, ns=(150, 600)), target=0.8)
+    summary = narrative.summary("Population: x.", "Simulated: y.", convergence, needed, 0.8, 50)
+    assert "No sample size is recommended: at every simulated size the fits are unstable" in summary
+    assert "reach a power" not in summary and "By the point estimates" not in summary

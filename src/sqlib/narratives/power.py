@@ -75,14 +75,23 @@ def convergence_text(convergence: pd.DataFrame) -> str:
              + (f" (share improper: {format_number(r.heywood_share)})" if r.heywood_share > 0 else "")
              for r in convergence.itertuples()]
     text = "Convergence: " + "; ".join(parts) + ". Power is computed over the converged replications."
-    unstable = convergence[(convergence["convergence_rate"] < MIN_CONVERGENCE)
-                           | (convergence["heywood_share"].fillna(1.0) > MAX_IMPROPER)]
+    unstable = unstable_sizes(convergence)
     if len(unstable):
         sizes = _and([str(int(n)) for n in unstable["n"]])
         text += (f" At n = {sizes}, fewer than {MIN_CONVERGENCE:.0%} of the replications converged or more than "
                  f"{MAX_IMPROPER:.0%} of the converged solutions were improper: the power estimates there rest on "
                  "unstable fits and are no basis for planning.")
     return text
+
+
+def unstable_sizes(convergence: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the convergence table whose power estimates rest on unstable fits.
+
+    Fewer than :data:`MIN_CONVERGENCE` of the replications converged, or more than
+    :data:`MAX_IMPROPER` of the converged solutions were improper (Heywood cases).
+    """
+    return convergence[(convergence["convergence_rate"] < MIN_CONVERGENCE)
+                       | (convergence["heywood_share"].fillna(1.0) > MAX_IMPROPER)]
 
 
 def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
@@ -142,8 +151,14 @@ def _at(row) -> int:
 def summary(population: str, simulated: str, convergence: pd.DataFrame, needed: pd.DataFrame, target: float,
             reps: int) -> str:
     """The executive summary of notebook 07 (Markdown)."""
+    if len(unstable_sizes(convergence)) == len(convergence):
+        verdict = (f"No sample size is recommended: at every simulated size the fits are unstable, so no power "
+                   f"estimate in the table can show that a parameter reaches {format_number(target)}. Resolve the "
+                   "model's diagnostics first, then simulate again.")
+    else:
+        verdict = required_text(needed, target, reps)
     return " ".join([f"Monte Carlo power analysis of the study's structural model. {population}", simulated,
-                     convergence_text(convergence), required_text(needed, target, reps)])
+                     convergence_text(convergence), verdict])
 
 
 def _and(words: list[str]) -> str:
