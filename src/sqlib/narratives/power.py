@@ -151,14 +151,17 @@ def _at(row) -> int:
 def summary(population: str, simulated: str, convergence: pd.DataFrame, needed: pd.DataFrame, target: float,
             reps: int) -> str:
     """The executive summary of notebook 07 (Markdown)."""
-    if len(unstable_sizes(convergence)) == len(convergence):
-        verdict = (f"No sample size is recommended: at every simulated size the fits are unstable, so no power "
-                   f"estimate in the table can show that a parameter reaches {format_number(target)}. Resolve the "
-                   "model's diagnostics first, then simulate again.")
-    else:
-        verdict = required_text(needed, target, reps)
     return " ".join([f"Monte Carlo power analysis of the study's structural model. {population}", simulated,
-                     convergence_text(convergence), verdict])
+                     convergence_text(convergence), recommendation_text(convergence, needed, target, reps)])
+
+
+def recommendation_text(convergence: pd.DataFrame, needed: pd.DataFrame, target: float, reps: int) -> str:
+    """:func:`required_text`, unless every simulated size rests on unstable fits (then no recommendation)."""
+    if len(unstable_sizes(convergence)) == len(convergence):
+        return (f"No sample size is recommended: at every simulated size the fits are unstable, so no power "
+                f"estimate in the table can show that a parameter reaches {format_number(target)}. Resolve the "
+                "model's diagnostics first, then simulate again.")
+    return required_text(needed, target, reps)
 
 
 def _and(words: list[str]) -> str:
