@@ -9,7 +9,7 @@ import sqlib
 from sqlib import models
 from sqlib.codebook import Codebook, Construct
 from sqlib.design import skip_reason, study_design
-from sqlib.errors import ModelSpecificationError
+from sqlib.errors import CodebookError, ModelSpecificationError
 
 
 def ecsi_codebook(expectations: bool = False) -> Codebook:
@@ -31,15 +31,18 @@ def test_servqual_default_is_the_chain_the_fixtures_use():
 def test_single_item_construct_enters_the_sem_as_its_item():
     design = study_design(ecsi_codebook(), "satisfaction ~ image + quality\nloyalty ~ satisfaction")
     syntax = design.sem_syntax()
-    assert "cusa ~ image + quality" in syntax and "loyalty ~ cusa" in syntax
-    assert "satisfaction =~" not in syntax
-    assert design.single_item == ["satisfaction"] and design.variable("satisfaction") == "cusa"
-    assert design.construct_of_variable("cusa") == "satisfaction"
+    assert "satisfaction ~ image + quality" in syntax and "loyalty ~ satisfaction" in syntax
+    assert "satisfaction =~" not in syntax and design.single_item == ["satisfaction"]
+    data = pd.DataFrame({"cusa": [3.0, 5.0], "i1": [1.0, 2.0]})
+    model_data = design.model_data(data)
+    assert model_data["satisfaction"].tolist() == [3.0, 5.0] and "cusa" in model_data
+    assert "satisfaction" not in data  # the input frame is not changed
 
 
-def test_labels_named_like_a_construct_are_not_renamed():
-    design = study_design(ecsi_codebook(), "satisfaction ~ satisfaction_lab*image")
-    assert "cusa ~ satisfaction_lab*image" in design.sem_syntax()
+def test_a_column_named_like_a_single_item_construct_is_refused():
+    design = study_design(ecsi_codebook(), "satisfaction ~ image")
+    with pytest.raises(CodebookError, match="rename the construct"):
+        design.model_data(pd.DataFrame({"cusa": [1.0], "satisfaction": [2.0]}))
 
 
 def test_one_outcome_default_has_no_indirect_effects():

@@ -111,11 +111,12 @@ def test_importance_uses_the_study_model_and_single_item_outcomes():
     data = pd.DataFrame({"q1": data["rel1"], "q2": data["rel2"], "q3": data["rel3"], "v1": data["emp1"],
                          "v2": data["emp2"], "v3": data["emp3"], "s1": data["sat1"]})
     design = study_design(cb, "sat ~ quality")
+    data = design.model_data(data)
     result = sqlib.fit(design.sem_syntax(), data)
     assert narrative.ipa_outcomes(design, result) == ["sat"]
-    assert drivers(result, cb, outcome=design.variable("sat")) == ["quality"]  # value does not reach sat
-    table = importance_performance(result, data, cb, outcome=design.variable("sat"),
-                                   dimensions=drivers(result, cb, outcome="s1"), diagnostics=NONE)
+    assert drivers(result, cb, outcome="sat") == ["quality"]  # value does not reach sat
+    table = importance_performance(result, data, cb, outcome="sat",
+                                   dimensions=drivers(result, cb, outcome="sat"), diagnostics=NONE)
     assert table["dimension"].tolist() == ["quality"]
     assert ("value does not affect sat in the structural model and is left out of the grid"
             in narrative.priorities_text(table, NONE, "sat", design))

@@ -30,6 +30,7 @@ def test_ranking_follows_the_effects_table(servqual):
     totals = table[(table["outcome"] == "loyalty") & (table["effect"] == "total")
                    & table["predictor"].isin(design.predictors)].sort_values("std_all", ascending=False)
     ranking = paragraph.split("largest first: ")[1].split(". The largest")[0]
+    assert "satisfaction (" in paragraph.split("themselves predicted")[1]   # the mediator, named apart
     assert ranking == ", ".join(f"{p} ({format_number(v)})" for p, v in zip(totals["predictor"], totals["std_all"]))
     top = totals.iloc[0]
     assert f"The largest is {top['predictor']}" in paragraph
@@ -73,15 +74,15 @@ def test_single_item_outcome_is_reported_by_construct_name():
     constructs = [c if c.name != "satisfaction" else Construct("satisfaction", ["sat1"], "outcome")
                   for c in cb.constructs if c.name != "loyalty"]
     design = study_design(Codebook(name="x", constructs=constructs, scale_min=1, scale_max=7))
-    result = sqlib.fit(design.sem_syntax(), data)
-    assert "sat1 ~" in design.sem_syntax()
+    result = sqlib.fit(design.sem_syntax(), design.model_data(data))
+    assert "satisfaction ~" in design.sem_syntax() and "satisfaction =~" not in design.sem_syntax()
     sentence = text.r2_sentence(design, result)
-    assert sentence == f"R-squared: satisfaction {format_number(result.r2['sat1'])}."
+    assert sentence == f"R-squared: satisfaction {format_number(result.r2['satisfaction'])}."
     paragraph = text.drivers_text(design, effects(result), result.diagnostics, "satisfaction")
     if sqlib.diagnostics.has_severe(result.diagnostics):
         assert "not interpretable" in paragraph
     else:
-        assert paragraph.startswith("Standardized total effects on satisfaction")
+        assert paragraph.startswith("Standardized total effects of the drivers")
 
 
 def test_summary_names_the_model_source_and_its_fit(servqual):

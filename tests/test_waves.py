@@ -12,12 +12,12 @@ import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import sqlib  # noqa: E402
+from sqlib.narratives.waves import changes_text  # noqa: E402
 from sqlib.errors import CodebookError, SurveyDataError  # noqa: E402
 from sqlib.invariance import InvarianceResult  # noqa: E402
 from sqlib.simulate import PopulationModel, simulate  # noqa: E402
 from sqlib.waves import (  # noqa: E402
     construct_scores,
-    describe_changes,
     wave_changes,
     wave_invariance,
     wave_scores,
@@ -154,7 +154,7 @@ def test_noninvariant_item_flags_its_construct_end_to_end():
     assert changes.loc["responsiveness", "p_value"] < 0.05  # a spurious observed change ...
     means = check.latent_means().set_index("factor")
     assert means.loc["responsiveness", "ci_lower"] < 0 < means.loc["responsiveness", "ci_upper"]  # ... not latent
-    assert "res3~1" in describe_changes(changes.reset_index())
+    assert "res3~1" in changes_text(changes.reset_index())
 
 
 # ------------------------------------------------------------------ simulated truth
@@ -214,9 +214,9 @@ def test_trend_plot_draws_each_construct_over_the_waves(sample):
         wave_trend_plot(scores, constructs=["tangibles"])
 
 
-def test_describe_changes_names_significant_changes(sample):
+def test_changes_text_names_significant_changes(sample):
     changes = wave_changes(sample, invariance=ALL_SHOWN)
-    text = describe_changes(changes)
+    text = changes_text(changes)
     significant = changes[changes["p_holm"] < 0.05]
     assert len(significant) and all(name in text for name in significant["construct"])
     assert "backed by measurement invariance" in text

@@ -53,22 +53,20 @@ def servperf_comparison(design: StudyDesign, data: pd.DataFrame, *, estimator: s
     -------
     dict or None
         ``table`` (:func:`model_comparison` of "SERVPERF (perceptions)" and
-        "SERVQUAL (gaps P - E)"), ``outcome`` (the first endogenous construct),
-        ``outcome_variable`` (its SEM variable) and ``n`` (respondents); None when
+        "SERVQUAL (gaps P - E)"), ``outcome`` (the first endogenous construct) and
+        ``n`` (respondents); None when
         :func:`servperf_skip_reason` gives a reason.
     """
     if servperf_skip_reason(design) is not None:
         return None
     cb = design.codebook
-    with_gaps = gap_scores(data, cb)
+    with_gaps = design.model_data(gap_scores(data, cb))
     same_people = with_gaps.dropna(subset=cb.items + cb.expectation_items)
     gap_design = study_design(gap_codebook(cb), design.structural_model)
     fits = {"SERVPERF (perceptions)": fit(design.sem_syntax(), same_people, estimator=estimator),
             "SERVQUAL (gaps P - E)": fit(gap_design.sem_syntax(), same_people, estimator=estimator)}
     outcome = design.endogenous[0]
-    variable = design.variable(outcome)
-    return {"table": model_comparison(fits, r2=(variable,)), "outcome": outcome, "outcome_variable": variable,
-            "n": len(same_people)}
+    return {"table": model_comparison(fits, r2=(outcome,)), "outcome": outcome, "n": len(same_people)}
 
 
 __all__ = ["prefer_direct_paths", "servperf_comparison", "servperf_skip_reason"]

@@ -25,14 +25,13 @@ notebook reads instead of hard-coding columns, construct names or outcomes.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import pandas as pd
 
 from .codebook import Codebook, load_codebook
-from .errors import ModelSpecificationError
+from .errors import CodebookError, ModelSpecificationError
 from .syntax import parse
 
 #: Fewest respondents a group needs, beyond the number of CFA items, to enter invariance tests.
@@ -114,17 +113,29 @@ class StudyDesign:
         """Constructs measured by one item (observed variables in the SEM)."""
         return [c.name for c in self.codebook.constructs if len(c.items) == 1]
 
-    def variable(self, construct: str) -> str:
-        """The SEM variable of a construct: its name, or its item for a single-item construct."""
-        items = self.codebook.items_of(construct)
-        return items[0] if len(items) == 1 else construct
+    def model_data(self, data: pd.DataFrame) -> pd.DataFrame:
+        """``data`` plus, for each single-item construct, a column named after the construct.
 
-    def construct_of_variable(self, variable: str) -> str:
-        """Inverse of :meth:`variable` (other names are returned unchanged)."""
+        A single-item construct is an observed variable in the SEM; giving it the
+        construct's name keeps tables, diagrams and text in construct names
+        (``satisfaction ~ quality``, not ``cusa ~ quality``). The item column stays.
+
+        Raises
+        ------
+        CodebookError
+            When the data already hold a different column of the construct's name.
+        """
+        out = data.copy()
         for name in self.single_item:
-            if self.variable(name) == variable:
-                return name
-        return variable
+            item = self.codebook.items_of(name)[0]
+            if name == item:
+                continue
+            if name in data.columns:
+                raise CodebookError(
+                    f"The single-item construct {name!r} (item {item!r}) has the name of another column of the "
+                    f"data; rename the construct in the codebook (e.g. {name + '_construct'!r}).")
+            out[name] = data[item]
+        return out
 
     @property
     def efa_items(self) -> list[str]:
@@ -182,7 +193,8 @@ class StudyDesign:
     def sem_syntax(self, structural: str | None = None) -> str:
         """Measurement part from the codebook plus the structural part (default: the study's).
 
-        Single-item constructs are replaced by their item column in the structural part.
+        Single-item constructs are observed variables named after the construct: fit on
+        :meth:`model_data`, which adds those columns.
         """
         structural = self.structural_model if structural is None else structural
         if not structural.strip():
@@ -192,15 +204,7 @@ class StudyDesign:
         used = _variables_in(structural)
         factors = [n for n in self.constructs if n in used and n in self.multi_item]
         lines = [f"{n} =~ " + " + ".join(self.codebook.items_of(n)) for n in factors]
-        return "\n".join(lines + [self._observed_names(structural)])
-
-    def _observed_names(self, structural: str) -> str:
-        text = structural
-        for name in self.single_item:
-            item = self.variable(name)
-            if item != name:
-                text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.]|\s*[*(])", item, text)
-        return text
+        return "\n".join(lines + [structural])
 
     def with_direct_paths(self) -> "StudyDesign | None":
         """The design plus direct paths from every exogenous construct to every final outcome.

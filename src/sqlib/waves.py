@@ -571,37 +571,6 @@ def wave_trend_plot(table: pd.DataFrame, ax=None, constructs=None, changes: pd.D
 
 
 # ----------------------------------------------------------------------- text
-def describe_changes(changes: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Plain-language sentences on the significant changes (Holm-adjusted) and their backing.
-
-    Examples
-    --------
-    >>> import sqlib
-    >>> from sqlib.waves import describe_changes, wave_changes
-    >>> describe_changes(wave_changes(sqlib.load_sample())).startswith("Between")
-    True
-    """
-    parts = []
-    for (w_from, w_to), pair in changes.groupby(["wave_from", "wave_to"], sort=False):
-        moved = pair[pair["p_holm"] < alpha]
-        if moved.empty:
-            parts.append(f"Between wave {w_from} and wave {w_to} no construct changed significantly "
-                         f"(Holm-adjusted p < {alpha}).")
-            continue
-        items = [f"{r.construct} {'rose' if r.change > 0 else 'fell'} by {abs(r.change):.2f} "
-                 f"(g = {r.hedges_g:.2f}, p = {r.p_holm:.3f}{', not backed by invariance' if r.flag else ''})"
-                 for r in moved.itertuples()]
-        parts.append(f"Between wave {w_from} and wave {w_to}: " + "; ".join(items) + ".")
-    flagged = changes[changes["flag"] & (changes["p_holm"] < alpha)]
-    if len(flagged):
-        parts.append("Flagged changes may reflect items working differently across waves rather than a real change: "
-                     + "; ".join(dict.fromkeys(f"{r.construct} ({r.invariance_note})" for r in flagged.itertuples()))
-                     + ".")
-    elif len(changes) and changes["invariance_shown"].all():
-        parts.append("Every comparison is backed by measurement invariance across the waves.")
-    return " ".join(parts)
-
-
 # ----------------------------------------------------------------------- helpers
 def _construct_names(cb: Codebook, constructs) -> list[str]:
     if constructs is None:

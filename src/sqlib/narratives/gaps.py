@@ -43,7 +43,7 @@ def ipa_outcomes(design, result, outcome: str = "") -> list[str]:
         raise ValueError(f"outcome={outcome!r} (notebook parameter) is not predicted by anything in the structural "
                          f"model; use one of {', '.join(endogenous)}, or leave it empty for {endogenous[0]}.")
     names = list(dict.fromkeys([outcome or endogenous[0], *endogenous]))
-    return [n for n in names if drivers(result, design.codebook, outcome=design.variable(n))]
+    return [n for n in names if drivers(result, design.codebook, outcome=n)]
 
 
 def gaps_text(item_gaps: pd.DataFrame, dimension_gaps: pd.DataFrame, alpha: float = 0.05) -> str:

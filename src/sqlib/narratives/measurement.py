@@ -66,7 +66,7 @@ def single_item_note(design) -> str:
     """Which constructs have one item and what that means for this section ("" when none)."""
     if not design.single_item:
         return ""
-    names = ", ".join(f"{n} ({design.variable(n)})" for n in design.single_item)
+    names = ", ".join(f"{n} ({design.codebook.items_of(n)[0]})" for n in design.single_item)
     return (f"Measured by a single item: {names}. A single item has no measurement model: it is left out of "
             "the CFA, the reliability and the validity tables, and enters the structural model as an "
             "observed variable (its reliability cannot be estimated from these data).")

@@ -32,35 +32,38 @@ def interpretable(diagnostics: pd.DataFrame, effects: pd.DataFrame | None = None
     return False, ("The structural paths are not interpretable as they stand: " + "; ".join(reasons) + ".")
 
 
-def _names(design, values) -> list[str]:
-    return [design.construct_of_variable(v) for v in values]
-
-
 def drivers_text(design, effects: pd.DataFrame, diagnostics: pd.DataFrame, outcome: str,
                  alternatives=None) -> str:
-    """Ranking of the total effects on ``outcome`` (a construct), or why there is none.
+    """Ranking of the drivers' total effects on ``outcome``, or why there is none.
 
-    ``effects`` is :func:`sqlib.effects.effects` output (SEM variable names); only
-    predictors of the structural model's exogenous constructs are ranked.
+    Drivers are the constructs no other construct predicts; the total effects of
+    constructs that are themselves predicted (mediators) are named after them.
     """
     ok, why = interpretable(diagnostics, effects)
     if not ok:
         advice = (alternatives.reason if alternatives is not None else
                   "Simplify the model or merge the constructs the diagnostics flag before reading effects.")
         return f"{why} No effect ranking is reported. {advice}"
-    variable = design.variable(outcome)
-    totals = effects[(effects["outcome"] == variable) & (effects["effect"] == "total")]
-    totals = totals.assign(construct=_names(design, totals["predictor"]))
-    totals = totals[totals["construct"].isin(design.predictors)].sort_values("std_all", ascending=False)
-    if totals.empty:
-        return f"No exogenous construct reaches {outcome} in this model."
-    method = totals["ci_method"].iloc[0]
-    top = totals.iloc[0]
-    ranking = ", ".join(f"{r.construct} ({format_number(r.std_all)})" for r in totals.itertuples())
-    return (f"Standardized total effects on {outcome}, largest first: {ranking}. The largest is "
-            f"{top['construct']} (standardized {format_number(top['std_all'])}; unstandardized "
-            f"{format_number(top['est'])}, 95% {method} CI [{format_number(top['ci_lower'])}, "
-            f"{format_number(top['ci_upper'])}]).")
+    totals = effects[(effects["outcome"] == outcome) & (effects["effect"] == "total")]
+    totals = totals.sort_values("std_all", ascending=False)
+    drivers = totals[totals["predictor"].isin(design.predictors)]
+    if drivers.empty:
+        return f"No driver reaches {outcome} in this model."
+    method = drivers["ci_method"].iloc[0]
+    top = drivers.iloc[0]
+    text = (f"Standardized total effects of the drivers (constructs no other construct predicts) on {outcome}, "
+            f"largest first: {_listing(drivers)}. The largest is {top['predictor']} (standardized "
+            f"{format_number(top['std_all'])}; unstandardized {format_number(top['est'])}, 95% {method} CI "
+            f"[{format_number(top['ci_lower'])}, {format_number(top['ci_upper'])}]).")
+    mediators = totals[~totals["predictor"].isin(design.predictors)]
+    if len(mediators):
+        text += (f" Constructs that are themselves predicted also affect {outcome} (standardized total effects): "
+                 f"{_listing(mediators)}.")
+    return text
+
+
+def _listing(rows: pd.DataFrame) -> str:
+    return ", ".join(f"{r.predictor} ({format_number(r.std_all)})" for r in rows.itertuples())
 
 
 def interval_method(bootstrap_draws: int, paths_readable: bool, forced: bool = False) -> str:
@@ -78,8 +81,7 @@ def interval_method(bootstrap_draws: int, paths_readable: bool, forced: bool = F
 def r2_sentence(design, result) -> str:
     """R-squared of every endogenous construct of the model."""
     r2 = result.r2
-    parts = [f"{design.construct_of_variable(v)} {format_number(r2[v])}" for v in r2.index
-             if design.construct_of_variable(v) in design.endogenous]
+    parts = [f"{name} {format_number(r2[name])}" for name in r2.index if name in design.endogenous]
     return "R-squared: " + ", ".join(parts) + "." if parts else ""
 
 
@@ -92,9 +94,9 @@ def mediation_test_text(test: pd.Series, bic: dict, preferred: str) -> str:
             "and BIC is lower).")
 
 
-def servperf_text(measures: pd.DataFrame, outcome_variable: str, outcome: str, n: int) -> str:
+def servperf_text(measures: pd.DataFrame, outcome: str, n: int) -> str:
     """SERVPERF versus SERVQUAL gaps: which explains more of ``outcome``."""
-    column = f"r2_{outcome_variable}"
+    column = f"r2_{outcome}"
     values = measures.set_index("model")[column]
     better = values.idxmax()
     return (f"On the {n} respondents who answered every perception and expectation item, {better} explains more "
