@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,3 +79,32 @@ def test_efa_sentence_is_labelled_as_a_different_model(cfa):
     sentence = text.efa_sentence(5, row, 450)
     assert sentence.startswith("Exploratory check (not the CFA above)") and "450 respondents" in sentence
     assert re.search(r"retains 5 factor", sentence)
+
+
+def test_reliability_sentence_names_weak_ave():
+    rel = pd.DataFrame({"construct": ["a", "b"], "omega": [0.91, 0.85], "ave": [0.62, 0.47]})
+    sentence = text.reliability_sentence(rel)
+    assert "all are at least 0.70" in sentence and "AVE below 0.50" in sentence and "b (0.470)" in sentence
+    rel["ave"] = [0.6, 0.55]
+    assert "Every AVE is at least 0.50" in text.reliability_sentence(rel)
+
+
+def test_sample_sentence_counts_who_was_left_out(cfa):
+    _, data, result = cfa
+    sentence = text.sample_sentence(result, len(data), "ML, as the parameters ask")
+    assert f"on {result.ntotal} of {len(data)} respondents: {len(data) - result.ntotal} with a missing" in sentence
+    assert sentence.startswith("Estimated with ML, as the parameters ask")
+    assert text.sample_sentence(result, result.ntotal, "ML").endswith(f"on all {result.ntotal} respondents.")
+
+
+def test_auto_estimator_follows_mardia():
+    from sqlib.screening import resolve_estimator
+
+    data = sqlib.load_sample()
+    items = sqlib.Codebook.servqual().items
+    assert resolve_estimator("auto", data, items) == ("MLR", "MLR, as Mardia's tests reject multivariate normality")
+    normal = pd.DataFrame(np.random.default_rng(1).normal(size=(400, 3)), columns=list("abc"))
+    assert resolve_estimator("auto", normal, list("abc"))[0] == "ML"
+    assert resolve_estimator("mlr", data, items)[0] == "MLR"
+    with pytest.raises(ValueError, match="not one of auto, ML, MLR, WLSMV"):
+        resolve_estimator("GLS", data, items)

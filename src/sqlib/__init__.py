@@ -41,6 +41,7 @@ _EXPORTS = {
     "instrument": None,
     "errors": None,
     "design": None,
+    "screening": None,
     "alternatives": None,
     "candidates": None,
     "narratives": None,

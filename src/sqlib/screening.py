@@ -248,6 +248,50 @@ def mardia(data: pd.DataFrame, items, ddof: int = 0) -> pd.DataFrame:
     })
 
 
+#: Estimators a report notebook accepts; "auto" is resolved by :func:`resolve_estimator`.
+REPORT_ESTIMATORS = ("auto", "ML", "MLR", "WLSMV")
+
+
+def resolve_estimator(estimator: str, data: pd.DataFrame, items) -> tuple[str, str]:
+    """The estimator to fit with, and why: ``"auto"`` is MLR when Mardia rejects normality.
+
+    Parameters
+    ----------
+    estimator : {"auto", "ML", "MLR", "WLSMV"}
+        ``"auto"``: MLR (robust standard errors and scaled test) when Mardia's skewness
+        or kurtosis test rejects multivariate normality at the 5 % level, or cannot be
+        computed; ML otherwise. Any other value is used as given.
+    data : DataFrame
+    items : list of str
+
+    Returns
+    -------
+    (str, str)
+        The estimator and a clause saying why (for the report text).
+
+    Examples
+    --------
+    >>> from sqlib.io import load_sample
+    >>> resolve_estimator("auto", load_sample(), ["tan1", "tan2", "tan3", "tan4"])[0]
+    'MLR'
+
+    R: lavaan's ``estimator = "MLR"`` after ``MVN::mvn(..., mvnTest = "mardia")``.
+    """
+    choice = str(estimator).upper() if str(estimator).lower() != "auto" else "auto"
+    if choice not in REPORT_ESTIMATORS:
+        raise ValueError(f"estimator {estimator!r} is not one of {', '.join(REPORT_ESTIMATORS)}; "
+                         "'auto' picks MLR when the answers are not multivariate normal.")
+    if choice != "auto":
+        return choice, f"{choice}, as the parameters ask"
+    try:
+        tests = mardia(data, items).set_index("test")["p_value"]
+    except ValueError:
+        return "MLR", "MLR, as Mardia's tests could not be computed (too few complete respondents)"
+    if tests["skewness"] < 0.05 or tests["kurtosis"] < 0.05:
+        return "MLR", "MLR, as Mardia's tests reject multivariate normality"
+    return "ML", "ML, as Mardia's tests do not reject multivariate normality"
+
+
 # -------------------------------------------------------------------- summary
 @dataclass(repr=False)
 class ScreeningSummary:

@@ -72,15 +72,35 @@ def single_item_note(design) -> str:
             "observed variable (its reliability cannot be estimated from these data).")
 
 
-def reliability_sentence(reliability: pd.DataFrame, column: str = "omega", cutoff: float = 0.70) -> str:
-    """Range of ``column`` across constructs, naming those below ``cutoff``."""
+def reliability_sentence(reliability: pd.DataFrame, column: str = "omega", cutoff: float = 0.70,
+                         ave_cutoff: float = 0.50) -> str:
+    """Range of ``column`` across constructs naming those below ``cutoff``, and AVEs below ``ave_cutoff``."""
     values = reliability.set_index("construct")[column]
     low = values[values < cutoff]
     text = (f"{column.capitalize()} ranges from {format_number(values.min())} to {format_number(values.max())} "
             f"across {len(values)} constructs")
-    if low.empty:
-        return text + f"; all are at least {cutoff:.2f}."
-    return text + "; below " + f"{cutoff:.2f}: " + ", ".join(f"{k} ({format_number(v)})" for k, v in low.items()) + "."
+    text += (f"; all are at least {cutoff:.2f}." if low.empty else
+             f"; below {cutoff:.2f}: " + ", ".join(f"{k} ({format_number(v)})" for k, v in low.items()) + ".")
+    if "ave" not in reliability:
+        return text
+    ave = reliability.set_index("construct")["ave"]
+    weak = ave[ave < ave_cutoff]
+    if weak.empty:
+        return text + f" Every AVE is at least {ave_cutoff:.2f} (convergent validity)."
+    return text + (f" AVE below {ave_cutoff:.2f} (the construct explains less of its items than error does): "
+                   + ", ".join(f"{k} ({format_number(v)})" for k, v in weak.items()) + ".")
+
+
+def sample_sentence(result, n_respondents: int, estimator_reason: str) -> str:
+    """Which estimator, and on how many of the survey's respondents (listwise or FIML)."""
+    used = result.ntotal
+    if result.missing in ("fiml", "ml"):
+        return f"Estimated with {estimator_reason}, on all {used} respondents (FIML uses every answer given)."
+    dropped = n_respondents - used
+    if dropped <= 0:
+        return f"Estimated with {estimator_reason}, on all {used} respondents."
+    return (f"Estimated with {estimator_reason}, on {used} of {n_respondents} respondents: {dropped} with a missing "
+            "answer on a model item are left out (listwise deletion; missing='fiml' uses every answer).")
 
 
 def alternatives_text(alternatives) -> str:
@@ -96,10 +116,11 @@ def efa_sentence(n_factors: int, row: pd.Series, n_holdout: int) -> str:
 
 
 def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, reliability: pd.DataFrame | None,
-            alternatives=None) -> str:
-    """The section's executive summary: the CFA fit of the table, diagnosis, reliability, alternative."""
+            alternatives=None, sample: str = "") -> str:
+    """The section's executive summary: the CFA fit of the table, estimator and n, diagnosis,
+    reliability, alternative."""
     parts = [f"Measurement model ({len(design.multi_item)} multi-item constructs). " + fit_sentence(fit_row),
-             diagnosis(diagnostics)]
+             sample, diagnosis(diagnostics)]
     if reliability is not None and len(reliability):
         parts.append(reliability_sentence(reliability))
     if alternatives is not None and (len(alternatives.fits) > 1 or alternatives.collinear):
@@ -107,8 +128,8 @@ def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, reliability: 
     note = single_item_note(design)
     if note:
         parts.append(note.split(". A single item")[0] + ": not in the CFA.")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
 
 
-__all__ = ["fit_sentence", "diagnosis", "single_item_note", "reliability_sentence", "alternatives_text",
+__all__ = ["sample_sentence", "fit_sentence", "diagnosis", "single_item_note", "reliability_sentence", "alternatives_text",
            "efa_sentence", "summary", "severe_rows", "IMPROPER_CHECKS"]
