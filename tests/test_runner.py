@@ -686,3 +686,22 @@ def test_params_from_load_params_can_be_run_again():
 
     params = load_params(config.DEFAULT_PARAMS)
     assert check_params(params, "the loaded parameters").data == str(params["data"])
+
+
+def test_a_misspelt_construct_in_structural_model_fails_before_any_run_folder(tmp_path):
+    import shutil
+
+    import pytest
+    import yaml
+
+    from sqlib import config
+    from sqlib.errors import ReportError
+    from sqlib.report import run_report
+
+    shutil.copy(config.SAMPLE_CODEBOOK, tmp_path / "codebook.yaml")
+    params = {"data": str(config.SAMPLE_DATA), "codebook": "codebook.yaml", "notebooks": ["01_data_screening"],
+              "structural_model": "satisfation ~ tangibles"}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"key 'structural_model'.*'satisfation'.*Did you mean 'satisfaction'"):
+        run_report(tmp_path / "p.yaml", output_root=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

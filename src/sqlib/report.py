@@ -35,7 +35,7 @@ from typing import Any, Callable
 import yaml
 
 from . import __version__, config
-from .errors import ReportError, SqlibError
+from .errors import CodebookError, ModelSpecificationError, ReportError, SqlibError
 from .io import file_sha256
 from .outputs import NOTEBOOK_ENV
 from .params import KEYS, RESERVED_PARAMETERS, check_params
@@ -105,10 +105,12 @@ def load_params(params: str | Path | dict, *, notebooks_dir: str | Path | None =
             raise ReportError(f"Parameters file {path} is not valid YAML: {exc}") from exc
         base, where = path.resolve().parent, f"parameters file {path}"
     checked = check_params({} if raw is None else raw, where, notebooks_dir, notebooks)
+    codebook = _existing_file(base, checked.codebook, "codebook", where)
+    _check_design(codebook, checked.structural_model, where)
     return {
         "run_name": checked.run_name or "report",
         "data": _existing_file(base, checked.data, "data", where),
-        "codebook": _existing_file(base, checked.codebook, "codebook", where),
+        "codebook": codebook,
         "seed": checked.seed,
         "language": checked.language,
         "notebooks": list(checked.notebooks),
@@ -116,6 +118,18 @@ def load_params(params: str | Path | dict, *, notebooks_dir: str | Path | None =
         "notebook_parameters": {k: dict(v) for k, v in checked.notebook_parameters.items()},
         "structural_model": checked.structural_model,
     }
+
+
+def _check_design(codebook: Path, structural_model: str, where: str) -> None:
+    """The codebook and the structural model must make a study design before anything runs."""
+    from .design import study_design
+
+    try:
+        study_design(codebook, structural_model)
+    except CodebookError as exc:
+        raise ReportError(f"The codebook named in {where} is not usable: {exc}") from exc
+    except ModelSpecificationError as exc:
+        raise ReportError(f"In {where}, key 'structural_model': {exc}") from exc
 
 
 def _existing_file(base: Path, value, key: str, where: str) -> Path:
