@@ -137,3 +137,16 @@ def test_no_recommendation_when_every_size_is_unstable():
     summary = narrative.summary("Population: x.", "Simulated: y.", convergence, needed, 0.8, 50)
     assert "No sample size is recommended: at every simulated size the fits are unstable" in summary
     assert "reach a power" not in summary and "By the point estimates" not in summary
+
+
+def test_power_established_at_a_larger_size_counts_as_reached():
+    from sqlib.narratives.power import required_text
+    from sqlib.power import required_n
+
+    curve = pd.DataFrame({"n": [150, 300, 600], "parameter": "b", "power": [0.5, 0.82, 1.0], "alpha": 0.05,
+                          "converged": 50})
+    needed = required_n(curve, target=0.8)
+    row = needed.iloc[0]
+    assert row["required_n"] == 300 and row["mc_verdict"] == "reached" and row["established_n"] == 600
+    text = required_text(needed, 0.8, 50)
+    assert "(by n = 600)" in text and "Within Monte Carlo error" not in text

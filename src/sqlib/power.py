@@ -637,8 +637,10 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
         (NA when met), ``message``, and the Monte Carlo check of that power:
         ``power_ci_lower``, ``power_ci_upper`` (95% Wilson interval over the converged
         replications) and ``mc_verdict``: ``"reached"`` (the whole interval is at or
-        above the target), ``"not reached"`` (the whole interval is below it) or
-        ``"within Monte Carlo error"`` (more replications are needed to tell).
+        above the target at the required ``n`` or a larger simulated one:
+        ``established_n``, with ``established_power`` and the interval there),
+        ``"not reached"`` (the whole interval is below it) or ``"within Monte Carlo
+        error"`` (more replications are needed to tell).
 
     Examples
     --------
@@ -666,20 +668,32 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
         sub = table[table["parameter"] == name].sort_values("n")
         rows.append(_required_row(sub, name, target))
     out = pd.DataFrame(rows)
-    for col in ("required_n", "suggested_n"):
+    for col in ("required_n", "suggested_n", "established_n"):
         out[col] = out[col].astype("Int64")
     return out
 
 
 def _required_row(sub: pd.DataFrame, name: str, target: float) -> dict:
-    """One row of :func:`required_n` for the power curve ``sub`` of parameter ``name``."""
+    """One row of :func:`required_n` for the power curve ``sub`` of parameter ``name``.
+
+    The Monte Carlo check looks at the required ``n`` and every larger simulated ``n``:
+    the power is established at the first of them whose whole interval is at or above
+    the target (``established_n``).
+    """
     row = _required_point(sub, name, target)
-    at = sub[sub["n"] == (row["required_n"] if row["met"] else row["largest_n"])].iloc[0]
-    converged = int(at["converged"]) if "converged" in at and pd.notna(at["converged"]) else 0
-    lower, upper = wilson_interval(row["power"], converged)
-    verdict = ("reached" if lower >= target else "not reached" if upper < target
-               else "within Monte Carlo error")
-    return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": verdict}
+    start = row["required_n"] if row["met"] else row["largest_n"]
+    checked = []
+    for at in sub[sub["n"] >= start].itertuples() if row["met"] else sub[sub["n"] == start].itertuples():
+        converged = int(at.converged) if "converged" in sub and pd.notna(at.converged) else 0
+        lower, upper = wilson_interval(at.power, converged)
+        checked.append((at, lower, upper))
+        if lower >= target:
+            return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": "reached",
+                    "established_n": int(at.n), "established_power": float(at.power)}
+    _, lower, upper = checked[0]
+    verdict = "not reached" if upper < target else "within Monte Carlo error"
+    return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": verdict,
+            "established_n": pd.NA, "established_power": float("nan")}
 
 
 def wilson_interval(power_: float, reps: int, level: float = 0.95) -> tuple[float, float]:

@@ -128,7 +128,7 @@ def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
                         f", but with {reps} replications this is not established (see below)."))
     elif len(reached):
         parts.append(f"{len(reached)} of {len(needed)} parameters reach a power of {goal} within the simulated sizes, "
-                     f"with their whole 95% Monte Carlo interval above it (by n = {int(reached['required_n'].max())}).")
+                     f"with their whole 95% Monte Carlo interval above it (by n = {int(reached['established_n'].max())}).")
     if len(uncertain):
         parts.append(f"Within Monte Carlo error of {goal} (more replications are needed to tell): " + "; ".join(
             f"{r.parameter} (power {format_number(r.power)} at n = {_at(r)}, 95% interval "
