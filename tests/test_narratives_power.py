@@ -149,4 +149,4 @@ def test_power_established_at_a_larger_size_counts_as_reached():
     row = needed.iloc[0]
     assert row["required_n"] == 300 and row["mc_verdict"] == "reached" and row["established_n"] == 600
     text = required_text(needed, 0.8, 50)
-    assert "(by n = 600)" in text and "Within Monte Carlo error" not in text
+    assert "above the target by n = 600" in text and "Within Monte Carlo error" not in text

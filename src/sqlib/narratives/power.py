@@ -121,11 +121,14 @@ def required_text(needed: pd.DataFrame, target: float, reps: int) -> str:
     if needed["met"].all():
         n = int(needed["required_n"].max())
         sure = len(uncertain) == 0
+        established = int(needed["established_n"].max()) if sure else None
         parts.append(f"By the point estimates, n = {n} is the smallest simulated size from which every one of the "
                      f"{len(needed)} parameters has a power of at least {goal}"
-                     + ("; the 95% Monte Carlo interval of each lies above the target, so this is established with "
-                        f"{reps} replications." if sure else
-                        f", but with {reps} replications this is not established (see below)."))
+                     + (f", but with {reps} replications this is not established (see below)." if not sure else
+                        "; the 95% Monte Carlo interval of each lies above the target there, so this is established "
+                        f"with {reps} replications." if established == n else
+                        f"; with {reps} replications the 95% Monte Carlo interval of each lies above the target by "
+                        f"n = {established}."))
     elif len(reached):
         parts.append(f"{len(reached)} of {len(needed)} parameters reach a power of {goal} within the simulated sizes, "
                      f"with their whole 95% Monte Carlo interval above it (by n = {int(reached['established_n'].max())}).")
