@@ -268,3 +268,31 @@ def test_python_made_codebook_with_text_scale_or_codes_is_refused():
         Codebook("x", [Construct("a", ["a1", "a2"])], "1", 5)
     with pytest.raises(CodebookError, match=r"missing_codes: -99 must be a list of numbers"):
         Codebook("x", [Construct("a", ["a1", "a2"])], 1, 5, missing_codes=-99)
+
+
+def test_names_that_cannot_stand_in_a_model_are_caught_when_the_codebook_loads():
+    from sqlib.codebook import Codebook
+    from sqlib.errors import CodebookError
+
+    spec = {"scale": {"min": 1, "max": 5}, "constructs": {"prijs-kwaliteit": ["p1", "p2"], "kamer": ["k 1", "k2"]}}
+    with pytest.raises(CodebookError) as err:
+        Codebook.from_dict(spec)
+    message = str(err.value)
+    assert "constructs.prijs-kwaliteit: 'prijs-kwaliteit' cannot name a construct" in message
+    assert "use e.g. 'prijs_kwaliteit'" in message
+    assert "column 'k 1' cannot stand in a model" in message and "'k_1'" in message
+
+
+def test_accented_names_fit_like_ascii_ones():
+    import numpy as np
+    import pandas as pd
+
+    import sqlib
+
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=400)
+    data = pd.DataFrame({name: f + rng.normal(size=400) for name in ("x1", "x2", "x3")})
+    accented = data.rename(columns={"x1": "réceptie1", "x2": "qualité2"})
+    plain = sqlib.fit("kamer =~ x1 + x2 + x3", data).fit_measures
+    other = sqlib.fit("kamér =~ réceptie1 + qualité2 + x3", accented).fit_measures
+    assert abs(plain["chisq"] - other["chisq"]) < 1e-10 and plain["df"] == other["df"]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from .errors import CodebookError
+from .naming import is_model_name, suggest_model_name
 
 CONSTRUCT_KINDS = ("dimension", "outcome", "mediator", "other")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -310,10 +311,29 @@ def check_codebook_spec(spec: Any, source: str | None = None) -> CodebookSpec:
                             f"  name: My survey\n  {SCALE_FORM}\n  constructs:\n    tangibles: {CONSTRUCT_FORM}")
     spec = {str(k) if not isinstance(k, str) else k: v for k, v in spec.items()}
     try:
-        return CodebookSpec.model_validate(spec)
+        checked = CodebookSpec.model_validate(spec)
     except ValidationError as exc:
         lines = list(dict.fromkeys(_line(e) for e in exc.errors()))
         raise CodebookError(codebook_problems_message(where, lines)) from None
+    lines = _model_name_problems(checked)
+    if lines:
+        raise CodebookError(codebook_problems_message(where, lines))
+    return checked
+
+
+def _model_name_problems(checked: "CodebookSpec") -> list[str]:
+    """Construct names and item columns that model syntax cannot hold (a hyphen, a space...)."""
+    rule = "model names hold letters, digits, '_' and '.' and start with a letter"
+    lines = []
+    for name, construct in checked.constructs.items():
+        if not is_model_name(name):
+            lines.append(f"constructs.{name}: {name!r} cannot name a construct in a model ({rule}); "
+                         f"use e.g. {suggest_model_name(name)!r}")
+        for item in construct.items:
+            if not is_model_name(item):
+                lines.append(f"constructs.{name}.items: column {item!r} cannot stand in a model ({rule}); "
+                             f"rename it in the survey export, e.g. to {suggest_model_name(item)!r}")
+    return lines
 
 
 def codebook_problems_message(where: str, lines: list[str]) -> str:

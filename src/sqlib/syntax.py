@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import ModelSpecificationError
+from .naming import MODEL_NAME
 
 OPERATORS = ("=~", "~~", ":=", "~", "==", "<", ">")
-_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_IDENT = MODEL_NAME
 
 
 @dataclass
