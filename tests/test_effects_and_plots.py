@@ -213,3 +213,22 @@ def test_path_labels_never_show_negative_zero(partial):
     texts = [t.get_text() for t in edge_labels(semplots.path_diagram(partial))]
     assert "0.00" in texts or not any(abs(v) < 0.005 for v in partial.estimates.query("op == '~'")["std_all"])
     assert not any(t.startswith("-0.00") for t in texts)
+
+
+def test_effects_list_indirect_rows_only_where_a_chain_of_paths_exists():
+    import numpy as np
+    import pandas as pd
+
+    from sqlib.effects import effects
+
+    rng = np.random.default_rng(7)
+    x, w = rng.normal(size=500), rng.normal(size=500)
+    m = 0.5 * x + rng.normal(size=500)
+    y = 0.4 * m + 0.3 * w + rng.normal(size=500)
+    result = sqlib.fit("m ~ x\ny ~ m + w", pd.DataFrame({"x": x, "w": w, "m": m, "y": y}))
+    table = effects(result)
+    kinds = {(r.outcome, r.predictor): set(table[(table.outcome == r.outcome) & (table.predictor == r.predictor)].effect)
+             for r in table.itertuples()}
+    assert kinds[("y", "x")] == {"indirect", "total"}          # x reaches y only through m
+    assert kinds[("y", "w")] == {"direct", "total"}            # no chain from w
+    assert kinds[("y", "m")] == {"direct", "total"} and kinds[("m", "x")] == {"direct", "total"}

@@ -104,6 +104,20 @@ def effects(result, *, group: int = 1, level: float = 0.95) -> pd.DataFrame:
                 "ci_method": method,
             })
     table = pd.DataFrame(records)
-    # keep effects that exist: drop indirect rows that are structurally zero
-    exists = ~((table["effect"] != "total") & (table["est"] == 0) & (table["se"] == 0))
+    B, _ = _effect_arrays(result, theta, names, group)
+    direct, indirect = B != 0, _longer_paths(B != 0)
+    position = {name: i for i, name in enumerate(names)}
+    exists = [kind == "total" or (direct if kind == "direct" else indirect)[position[o], position[p]]
+              for o, p, kind in zip(table["outcome"], table["predictor"], table["effect"])]
     return table[exists].reset_index(drop=True)
+
+
+def _longer_paths(adjacent: np.ndarray) -> np.ndarray:
+    """Which pairs (outcome, predictor) are joined by a chain of two or more paths."""
+    step = adjacent.astype(int)
+    reach = np.zeros_like(step, dtype=bool)
+    walk = step.copy()
+    for _ in range(len(step) - 1):
+        walk = (walk @ step > 0).astype(int)
+        reach |= walk.astype(bool)
+    return reach

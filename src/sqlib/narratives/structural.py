@@ -74,7 +74,8 @@ def interval_method(bootstrap_draws: int, paths_readable: bool, forced: bool = F
         return (f"The {bootstrap_draws} bootstrap draws were not run: the paths are not interpretable (see the "
                 "diagnostics), so their intervals would not be either (set bootstrap_when_improper to run them). "
                 "The table shows delta-method intervals.")
-    text = f"Intervals are bootstrap percentile intervals from {bootstrap_draws} draws."
+    text = (f"Intervals are bootstrap percentile intervals from {bootstrap_draws} draws; p-values are z tests with "
+            "the bootstrap standard error, so near .05 an interval and its p-value can disagree (read the interval).")
     return text if paths_readable else text + " The paths they bound are not interpretable (see the diagnostics)."
 
 
