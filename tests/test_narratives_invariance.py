@@ -201,3 +201,23 @@ def test_score_tests_are_descriptive_only_when_invariance_is_not_supported(sampl
     assert text.startswith("Invariance is not supported, so these score tests only describe where the groups differ")
     supported = narrative.noninvariance_text(located["freed"])
     assert supported.startswith("The score tests released") or supported.startswith("No equality constraint")
+
+
+def test_not_supported_verdict_names_its_reasons():
+    import dataclasses
+
+    from sqlib.narratives import invariance as narrative
+
+
+    problems = pd.DataFrame([{"check": "heywood case", "severity": "severe", "where": "k1 (group NA)",
+                              "message": "", "suggestion": ""}])
+    configural = pd.Series({"cfi": 0.90, "tli": 0.88, "rmsea": 0.08, "srmr": 0.07, "meets_cutoffs": False})
+    fields = {f.name for f in dataclasses.fields(narrative.InvarianceAssessment)}
+    base = {name: None for name in fields}
+    base.update(status="not supported", group_column="segment", configural=configural, problems=problems)
+    text = narrative.sequence_text(narrative.InvarianceAssessment(**base))
+    assert "fits below the cutoffs and has an improper solution (k1 (group NA))" in text
+    assert "small group" in text
+    base.update(problems=problems.iloc[0:0])
+    text = narrative.sequence_text(narrative.InvarianceAssessment(**base))
+    assert "fits below the cutoffs, so" in text and "small group" not in text

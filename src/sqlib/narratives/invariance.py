@@ -263,9 +263,16 @@ def sequence_text(assessment: InvarianceAssessment) -> str:
     """The verdict of the whole sequence, step by step."""
     head = configural_text(assessment)
     if assessment.status == "not supported":
+        reasons = []
+        if not bool(assessment.configural["meets_cutoffs"]):
+            reasons.append("fits below the cutoffs")
+        if len(assessment.problems):
+            reasons.append("has an improper solution (" + ", ".join(dict.fromkeys(assessment.problems["where"])) + ")")
         return (f"{head} Verdict: measurement invariance across {assessment.group_column} is **not supported**: "
-                "the common factor structure does not fit the groups, so the metric, scalar and strict steps "
-                "(which compare constrained models with this one) cannot be interpreted.")
+                f"the configural model {' and '.join(reasons) or 'is not acceptable'}, so the metric, scalar and "
+                "strict steps (which compare constrained models with this one) cannot be interpreted."
+                + (" An improper solution in one group often comes from a small group: see the group sizes above."
+                   if len(assessment.problems) else ""))
     if assessment.status == "inconclusive":
         return (f"{head} Verdict: measurement invariance across {assessment.group_column} is **inconclusive**: "
                 "with an improper configural solution the comparisons of the constrained models cannot be "
