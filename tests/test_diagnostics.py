@@ -170,3 +170,33 @@ def test_single_item_satisfaction_of_the_corporate_reputation_survey_is_flagged(
     assert len(beyond) >= 3 and (beyond["severity"] == "severe").all()
     collinear = table[(table["check"] == "collinear predictors") & (table["severity"] == "severe")]
     assert {"perf -> cusa", "attr -> cusa"} <= set(collinear["where"])
+
+
+def test_notes_of_one_kind_are_shown_as_one_row():
+    import pandas as pd
+
+    from sqlib.diagnostics import condensed, show
+
+    rows = [{"check": "ceiling effect", "severity": "note", "where": f"q{i}", "message": f"20% of answers to q{i}",
+             "suggestion": "prefer MLR"} for i in range(17)]
+    rows.append({"check": "heywood case", "severity": "severe", "where": "f =~ q1", "message": "negative", "suggestion": ""})
+    table = condensed(pd.DataFrame(rows))
+    assert list(table["check"]) == ["heywood case", "ceiling effect"]
+    assert table.iloc[1]["where"].startswith("q0, q1, q2") and table.iloc[1]["message"].startswith("17 items, e.g.")
+    assert "17 items" in show(pd.DataFrame(rows))._repr_html_()
+
+
+def test_ceiling_notes_use_each_items_own_scale():
+    import numpy as np
+    import pandas as pd
+
+    from sqlib.codebook import Codebook
+
+    cb = Codebook.from_dict({"constructs": {"a": {"items": ["a1", "a2", "a3"], "scale": {"min": 0, "max": 10}}}})
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=300)
+    data = pd.DataFrame({f"a{i}": np.clip(np.round(9 + 2 * f + rng.normal(size=300)), 0, 10) for i in (1, 2, 3)})
+    result = sqlib.fit("a =~ a1 + a2 + a3", data)
+    notes = sqlib.diagnostics.diagnose(result, data=data, codebook=cb)
+    ceiling = notes[notes["check"] == "ceiling effect"]
+    assert len(ceiling) and ceiling["message"].str.contains(r"ceiling \(10\)").all()

@@ -196,15 +196,24 @@ def _ceiling_floor(result, data, codebook, limits):
         answers = data[item].dropna()
         if answers.empty or answers.nunique() > 11:  # only for rating-scale items
             continue
-        top = codebook.scale_max if codebook is not None else answers.max()
-        bottom = codebook.scale_min if codebook is not None else answers.min()
+        bottom, top = _scale_of(codebook, item, answers)
         for label, value in (("ceiling", top), ("floor", bottom)):
             share = float((answers == value).mean())
             if share > limits["ceiling_share"]:
                 out.append(_row(f"{label} effect", "note", item,
-                                f"{share:.0%} of answers to {item} are at the scale {label} ({value}).",
+                                f"{share:.0%} of answers to {item} are at the scale {label} ({value:g}).",
                                 "Skewed, bounded answers: prefer estimator='MLR' (or an ordinal estimator)."))
     return out
+
+
+def _scale_of(codebook, item: str, answers: pd.Series) -> tuple[float, float]:
+    """The item's answer scale from the codebook, else the range of its answers."""
+    if codebook is not None:
+        try:
+            return codebook.scale_of(item)
+        except Exception:  # noqa: BLE001 -- a column the codebook does not describe
+            pass
+    return float(answers.min()), float(answers.max())
 
 
 def diagnose(result, data: pd.DataFrame | None = None, codebook=None, limits: dict | None = None) -> pd.DataFrame:
@@ -272,14 +281,32 @@ class DiagnosticsView:
             color, title = "#c00", "Severe problems: these results are not interpretable as they stand."
         else:
             color, title = "#c80", "Warnings: check these before reporting."
-        body = self.table.to_html(index=False, escape=True) if len(self.table) else ""
+        table = condensed(self.table)
+        body = table.to_html(index=False, escape=True) if len(table) else ""
         return (f"<div style='border:3px solid {color};padding:6px;margin:6px 0'>"
                 f"<b style='color:{color}'>{html.escape(title)}</b>{body}</div>")
 
     def __repr__(self) -> str:
         if self.table.empty:
             return "No problems found: the solution is proper."
-        return self.table.to_string(index=False)
+        return condensed(self.table).to_string(index=False)
+
+
+def condensed(table: pd.DataFrame) -> pd.DataFrame:
+    """Severe problems and warnings row by row, then one row per kind of note.
+
+    ``"ceiling effect"`` notes on 17 items become one row whose ``where`` lists the
+    items and whose message counts them, so notes never bury the problems.
+    """
+    problems = table[table["severity"] != "note"]
+    notes = []
+    for check, rows in table[table["severity"] == "note"].groupby("check", sort=False):
+        if len(rows) == 1:
+            notes.append(rows.iloc[0].to_dict())
+            continue
+        notes.append(_row(check, "note", ", ".join(rows["where"]),
+                          f"{len(rows)} items, e.g. {rows['message'].iloc[0]}", rows["suggestion"].iloc[0]))
+    return pd.concat([problems, pd.DataFrame(notes, columns=COLUMNS)], ignore_index=True)
 
 
 def show(table: pd.DataFrame) -> DiagnosticsView:
