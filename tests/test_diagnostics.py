@@ -200,3 +200,7 @@ def test_ceiling_notes_use_each_items_own_scale():
     notes = sqlib.diagnostics.diagnose(result, data=data, codebook=cb)
     ceiling = notes[notes["check"] == "ceiling effect"]
     assert len(ceiling) and ceiling["message"].str.contains(r"ceiling \(10\)").all()
+    lower = data.clip(upper=9)
+    refit = sqlib.fit("a =~ a1 + a2 + a3", lower)
+    notes = sqlib.diagnostics.diagnose(refit, data=lower, codebook=cb)
+    assert not (notes["check"] == "ceiling effect").any()   # 9 is not the top of a 0-10 scale
