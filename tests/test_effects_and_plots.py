@@ -232,3 +232,15 @@ def test_effects_list_indirect_rows_only_where_a_chain_of_paths_exists():
     assert kinds[("y", "x")] == {"indirect", "total"}          # x reaches y only through m
     assert kinds[("y", "w")] == {"direct", "total"}            # no chain from w
     assert kinds[("y", "m")] == {"direct", "total"} and kinds[("m", "x")] == {"direct", "total"}
+
+
+def test_forest_legend_lists_every_kind_drawn():
+    import pandas as pd
+
+    from sqlib.semplots import effects_forest
+
+    rows = [("x", "indirect", 0.2), ("x", "total", 0.2), ("w", "direct", 0.3), ("w", "total", 0.3)]
+    table = pd.DataFrame([{"outcome": "y", "predictor": p, "effect": k, "est": v, "ci_lower": v - 0.1,
+                           "ci_upper": v + 0.1, "std_all": v} for p, k, v in rows])
+    ax = effects_forest(table)
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["direct", "indirect", "total"]

@@ -443,6 +443,7 @@ def effects_forest(effects: pd.DataFrame, *, outcome: str | None = None, ax=None
     colors = dict(zip(kinds, sns.color_palette("colorblind", 3)))
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 0.8 + 0.7 * len(predictors)))
+    labelled: set[str] = set()
     for k, pred in enumerate(predictors):
         for j, kind in enumerate(kinds):
             row = part[(part["predictor"] == pred) & (part["effect"] == kind)]
@@ -452,7 +453,9 @@ def effects_forest(effects: pd.DataFrame, *, outcome: str | None = None, ax=None
             y = k + (j - 1) * 0.22
             x = row["std_all"] if standardized else row["est"]
             err = None if standardized else [[row["est"] - row["ci_lower"]], [row["ci_upper"] - row["est"]]]
-            ax.errorbar(x, y, xerr=err, fmt="o", color=colors[kind], label=kind if k == 0 else None, capsize=2)
+            ax.errorbar(x, y, xerr=err, fmt="o", color=colors[kind], capsize=2,
+                        label=None if kind in labelled else kind)
+            labelled.add(kind)
     ax.axvline(0, color="0.6", lw=0.8, ls="--")
     ax.set_yticks(range(len(predictors)))
     ax.set_yticklabels(predictors)
