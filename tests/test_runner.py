@@ -172,7 +172,8 @@ def test_params_nfd_names_are_normalised(tmp_path):
 
 def test_params_structural_model_defaults_to_empty():
     assert load_params(params())["structural_model"] == ""
-    assert load_params(params(structural_model="sat ~ tan"))["structural_model"] == "sat ~ tan"
+    syntax = "satisfaction ~ tangibles"
+    assert load_params(params(structural_model=syntax))["structural_model"] == syntax
 
 
 def test_notebook_parameters_reads_the_annotated_cell(tmp_path):

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from . import config
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except RunInterrupted as exc:
+        # the killed kernel's pending tasks are only reported when the event loop is collected at exit
+        logging.getLogger("asyncio").disabled = True
         print(f"Interrupted by {exc.signal_name}; the run folder's manifest says 'interrupted'.", file=sys.stderr)
         return 143 if exc.signal_name == "SIGTERM" else 130
 

@@ -105,11 +105,12 @@ def load_params(params: str | Path | dict, *, notebooks_dir: str | Path | None =
             raise ReportError(f"Parameters file {path} is not valid YAML: {exc}") from exc
         base, where = path.resolve().parent, f"parameters file {path}"
     checked = check_params({} if raw is None else raw, where, notebooks_dir, notebooks)
+    data = _existing_file(base, checked.data, "data", where)
     codebook = _existing_file(base, checked.codebook, "codebook", where)
     _check_design(codebook, checked.structural_model, where)
     return {
         "run_name": checked.run_name or "report",
-        "data": _existing_file(base, checked.data, "data", where),
+        "data": data,
         "codebook": codebook,
         "seed": checked.seed,
         "language": checked.language,
