@@ -150,3 +150,14 @@ def test_power_established_at_a_larger_size_counts_as_reached():
     assert row["required_n"] == 300 and row["mc_verdict"] == "reached" and row["established_n"] == 600
     text = required_text(needed, 0.8, 50)
     assert "above the target by n = 600" in text and "Within Monte Carlo error" not in text
+
+
+def test_power_reached_at_an_unstable_size_is_qualified():
+    from sqlib.narratives.power import recommendation_text
+    from sqlib.power import required_n
+
+    curve = pd.DataFrame({"n": [150, 600], "parameter": "b", "power": [1.0, 1.0], "alpha": 0.05, "converged": 45})
+    convergence = pd.DataFrame({"n": [150, 600], "reps": 50, "converged": [44, 45],
+                                "convergence_rate": [0.88, 0.90], "heywood_share": [0.2, 0.05]})
+    text = recommendation_text(convergence, required_n(curve, target=0.8), 0.8, 50)
+    assert "established first at an unstable size (n = 150)" in text and "smallest being n = 600" in text

@@ -164,7 +164,15 @@ def recommendation_text(convergence: pd.DataFrame, needed: pd.DataFrame, target:
         return (f"No sample size is recommended: at every simulated size the fits are unstable, so no power "
                 f"estimate in the table can show that a parameter reaches {format_number(target)}. Resolve the "
                 "model's diagnostics first, then simulate again.")
-    return required_text(needed, target, reps)
+    text = required_text(needed, target, reps)
+    unstable = {int(n) for n in unstable_sizes(convergence)["n"]}
+    early = needed[(needed["mc_verdict"] == "reached") & needed["established_n"].isin(unstable)]
+    if len(early):
+        stable = sorted(int(n) for n in convergence["n"] if int(n) not in unstable)
+        text += (f" {len(early)} of these are established first at an unstable size "
+                 f"(n = {_and([str(int(n)) for n in sorted(set(early['established_n']))])}); such a claim can only "
+                 f"rest on a stable size, the smallest being n = {stable[0]}.")
+    return text
 
 
 def _and(words: list[str]) -> str:
