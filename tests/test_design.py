@@ -101,3 +101,47 @@ def test_bundled_sample_runs_every_section():
                      "04_measurement_invariance", "05_gaps_and_priorities", "06_wave_tracking",
                      "07_power_and_sample_size"):
         assert skip_reason(notebook, design, data) is None, notebook
+
+
+# ================================================================ QA fixes: structural model checks
+def test_construct_regressed_on_itself_is_an_error_naming_the_line():
+    with pytest.raises(ModelSpecificationError) as caught:
+        study_design(ecsi_codebook(), "satisfaction ~ satisfaction + quality\nloyalty ~ satisfaction")
+    message = str(caught.value)
+    assert "line 1" in message and "satisfaction ~ satisfaction + quality" in message
+    assert "on itself" in message and "remove 'satisfaction'" in message
+
+
+def test_two_construct_cycle_is_an_error_naming_the_constructs():
+    with pytest.raises(ModelSpecificationError) as caught:
+        study_design(ecsi_codebook(), "satisfaction ~ loyalty\nloyalty ~ satisfaction")
+    message = str(caught.value)
+    assert "loyalty -> satisfaction -> loyalty" in message
+    assert "non-recursive models are not supported by the report" in message.lower() and "remove one" in message
+
+
+def test_longer_cycle_is_an_error_naming_every_construct_in_it():
+    with pytest.raises(ModelSpecificationError) as caught:
+        study_design(ecsi_codebook(), "quality ~ image\nsatisfaction ~ quality\nimage ~ satisfaction\n"
+                                      "loyalty ~ satisfaction")
+    message = str(caught.value)
+    assert "image -> quality -> satisfaction -> image" in message and "Non-recursive" in message
+
+
+def test_chain_without_cycle_is_accepted():
+    design = study_design(ecsi_codebook(), "satisfaction ~ image + quality\nloyalty ~ satisfaction + image")
+    assert design.final_outcomes == ["loyalty"]
+
+
+def test_definition_with_a_label_no_path_carries_names_label_and_existing_labels():
+    with pytest.raises(ModelSpecificationError) as caught:
+        study_design(ecsi_codebook(), "satisfaction ~ a*quality\nloyalty ~ b*satisfaction\nind := a*c")
+    message = str(caught.value)
+    assert "line 3" in message and "'c'" in message and "labels in the model: a, b" in message
+    assert "c*predictor" in message
+
+
+def test_definition_may_use_an_earlier_definition():
+    design = study_design(ecsi_codebook(), "satisfaction ~ a*quality\nloyalty ~ b*satisfaction + c*quality\n"
+                                           "ind := a*b\ntotal := ind + c")
+    assert design.has_structural_model

@@ -706,3 +706,26 @@ def test_a_misspelt_construct_in_structural_model_fails_before_any_run_folder(tm
     with pytest.raises(ReportError, match=r"key 'structural_model'.*'satisfation'.*Did you mean 'satisfaction'"):
         run_report(tmp_path / "p.yaml", output_root=tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# ================================================================ QA fixes: params
+def test_params_empty_notebook_list_is_an_error_naming_key_and_fix(tmp_path):
+    message = load_error(tmp_path, "notebooks: []\n")
+    assert "'notebooks'" in message and "empty list" in message and "notebooks: [01_data_screening" in message
+
+
+def test_params_empty_notebook_list_is_fine_when_notebooks_are_given_on_the_command_line(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(f"data: {config.SAMPLE_DATA}\ncodebook: {config.SAMPLE_CODEBOOK}\nnotebooks: []\n", encoding="utf-8")
+    assert load_params(path, notebooks=["01_data_screening"])["notebooks"] == []
+
+
+def test_validate_params_reports_a_structural_cycle_before_any_run(tmp_path, capsys):
+    path = write_params(tmp_path / "p.yaml", notebooks=["01_data_screening"],
+                        structural_model="satisfaction ~ loyalty\nloyalty ~ satisfaction")
+    assert cli.main(["validate", "--params", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "key 'structural_model'" in err and "loyalty -> satisfaction -> loyalty" in err
+    with pytest.raises(ReportError, match="feedback loop"):
+        run_report(path, output_root=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

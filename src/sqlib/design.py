@@ -234,7 +234,14 @@ def _variables_in(syntax: str) -> set[str]:
 
 
 def _check_structural(syntax: str, codebook: Codebook) -> None:
-    statements, _ = parse(syntax)
+    statements, definitions = parse(syntax)
+    _check_names(statements, codebook)
+    _check_self_regression(statements, syntax)
+    _check_recursive(statements)
+    _check_definition_labels(statements, definitions)
+
+
+def _check_names(statements, codebook: Codebook) -> None:
     names = set(codebook.construct_names)
     higher = {s.lhs for s in statements if s.op == "=~"}
     for s in statements:
@@ -246,6 +253,84 @@ def _check_structural(syntax: str, codebook: Codebook) -> None:
         for name in (s.lhs, s.rhs):
             if name and name not in names and name not in higher:
                 raise ModelSpecificationError(_unknown_construct(name, s.line, codebook))
+
+
+def _check_self_regression(statements, syntax: str) -> None:
+    """A construct may not predict itself (``satisfaction ~ satisfaction + tangibles``)."""
+    lines = syntax.splitlines()
+    for s in statements:
+        if s.op == "~" and s.lhs == s.rhs:
+            text = lines[s.line - 1].strip() if 0 < s.line <= len(lines) else f"{s.lhs} ~ {s.rhs}"
+            raise ModelSpecificationError(
+                f"structural_model line {s.line}: '{text}' regresses {s.lhs!r} on itself; "
+                f"remove {s.lhs!r} from the right-hand side of '~'.")
+
+
+def structural_cycle(regressions: list[tuple[str, str]]) -> list[str]:
+    """A feedback loop among ``(outcome, predictor)`` pairs, as the constructs around it (empty when none).
+
+    Examples
+    --------
+    lavaan fits such non-recursive models; the report does not (effects and power assume a chain).
+
+    >>> from sqlib.design import structural_cycle
+    >>> structural_cycle([("b", "a"), ("c", "b"), ("a", "c")])
+    ['a', 'b', 'c', 'a']
+    >>> structural_cycle([("b", "a")])
+    []
+    """
+    predicts: dict[str, list[str]] = {}
+    for outcome, predictor in regressions:
+        predicts.setdefault(predictor, []).append(outcome)
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = "open"
+        for nxt in predicts.get(node, []):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+            if nxt not in state:
+                found = visit(nxt, path + [nxt])
+                if found:
+                    return found
+        state[node] = "done"
+        return []
+
+    for start in list(predicts):
+        if start not in state:
+            found = visit(start, [start])
+            if found:
+                return found
+    return []
+
+
+def _check_recursive(statements) -> None:
+    regressions = [(s.lhs, s.rhs) for s in statements if s.op == "~" and s.lhs != s.rhs]
+    cycle = structural_cycle(regressions)
+    if cycle:
+        loop = " -> ".join(cycle)
+        raise ModelSpecificationError(
+            f"structural_model has a feedback loop: {loop} (each predicts the next). Non-recursive models "
+            "are not supported by the report; remove one of the paths so that effects run one way.")
+
+
+def _check_definition_labels(statements, definitions) -> None:
+    """Every name in a ``:=`` expression must be a path label or an earlier definition."""
+    from .syntax import compile_definition
+
+    labels = list(dict.fromkeys(label for s in statements for label in s.modifier.labels
+                                if isinstance(label, str)))
+    known = set(labels)
+    for name, expression, line in definitions:
+        _, used = compile_definition(name, expression, line)
+        for label in used:
+            if label not in known:
+                existing = ", ".join(labels) or "none (label a path with 'a*predictor')"
+                raise ModelSpecificationError(
+                    f"structural_model line {line}: '{name} := {expression}' uses the label {label!r}, but no "
+                    f"path carries it (labels in the model: {existing}); label a path '{label}*predictor' "
+                    "or correct the name.")
+        known.add(name)
 
 
 def _unknown_construct(name: str, line: int, codebook: Codebook) -> str:
@@ -339,5 +424,5 @@ def _invariance_skip(design: StudyDesign, data: pd.DataFrame, needs: str) -> str
     return None
 
 
-__all__ = ["StudyDesign", "study_design", "skip_reason", "default_structural_model", "eligible_groups",
+__all__ = ["StudyDesign", "study_design", "structural_cycle", "skip_reason", "default_structural_model", "eligible_groups",
            "SECTION_NEEDS"]

@@ -336,6 +336,10 @@ def check_params(raw: Any, where: str, notebooks_dir: str | Path | None = None,
         params = ReportParams.model_validate(raw)
     except ValidationError as exc:
         _raise_all(where, [_explain(e) for e in exc.errors()])
+    if not params.notebooks and not run_notebooks:
+        _raise_all(where, ["key 'notebooks' is an empty list, so the report would run nothing; name the "
+                           f"notebooks to run, e.g. '{_EXAMPLES['notebooks']}' (or delete the key to run "
+                           "01_data_screening only)"])
     if run_notebooks and "notebooks" not in raw:
         params.notebooks = []  # the default list does not apply: --notebooks says what runs
     params.notebooks = [n.removesuffix(".ipynb") for n in params.notebooks]
