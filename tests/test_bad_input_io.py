@@ -274,11 +274,11 @@ def test_header_row_past_the_end_is_named(tmp_path):
 # --------------------------------------------------------------- missing codes
 def test_missing_codes_become_missing_before_the_range_check(tmp_path):
     table = rows()
-    table[1][2], table[2][2], table[3][5] = "-99", "99", "-99"
-    df = read_survey(write(tmp_path, table), codebook(missing_codes=[-99, 99]))
+    table[1][2], table[2][2], table[3][5] = "-99", "999", "-99"
+    df = read_survey(write(tmp_path, table), codebook(missing_codes=[-99, 999]))
     assert np.isnan(df["q1"].iloc[0]) and np.isnan(df["q1"].iloc[1]) and np.isnan(df["cusa"].iloc[2])
     assert df.attrs["missing_codes"] == {"q1": 2, "cusa": 1}
-    assert any("'q1' 2" in n and "'cusa' 1" in n and "-99, 99" in n for n in df.attrs["notes"])
+    assert any("'q1' 2" in n and "'cusa' 1" in n and "-99, 999" in n for n in df.attrs["notes"])
 
 
 def test_undeclared_missing_code_suggests_declaring_it(tmp_path):
@@ -483,3 +483,62 @@ def test_excel_formulas_without_results_are_named(tmp_path):
     book.save(path)
     message = str(error_of(path, codebook()))
     assert "F3 (=F2+10)" in message and "never calculated" in message and "save it" in message
+
+
+# ------------------------------------------------------------ Excel sheets
+def workbook(tmp_path, sheets: dict, hidden=()) -> str:
+    """An .xlsx with the given sheets (name -> rows of cells), some hidden."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, table in sheets.items():
+        sheet = book.create_sheet(name)
+        for r in table:
+            sheet.append([int(c) if c.isdigit() else c for c in r])
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    return str(path)
+
+
+def test_hidden_first_sheet_is_refused_with_the_sheet_key_as_fix(tmp_path):
+    path = workbook(tmp_path, {"old_export": rows(3), "responses": rows()}, hidden=("old_export",))
+    message = str(error_of(path, codebook()))
+    assert "s.xlsx" in message and "'old_export' is hidden" in message and "'sheet: responses'" in message
+
+
+def test_codebook_sheet_key_selects_the_sheet(tmp_path):
+    path = workbook(tmp_path, {"old_export": rows(3), "responses": rows()}, hidden=("old_export",))
+    df = read_survey(path, codebook(sheet="responses"))
+    assert len(df) == 8 and df.attrs["source"]["sheet"] == "responses"
+
+
+def test_sheet_argument_wins_over_the_codebook_sheet_key(tmp_path):
+    path = workbook(tmp_path, {"old_export": rows(3), "responses": rows()})
+    df = read_survey(path, codebook(sheet="responses"), sheet=0)
+    assert len(df) == 3 and df.attrs["source"]["sheet"] == "old_export"
+
+
+def test_first_of_several_sheets_read_gets_a_note_naming_the_others(tmp_path):
+    path = workbook(tmp_path, {"wave1": rows(), "wave2": rows(4)})
+    df = read_survey(path, codebook())
+    assert len(df) == 8
+    assert any("read sheet 'wave1', the first of 2 sheets" in n and "'wave2'" in n and "sheet: <name>" in n
+               for n in df.attrs["notes"])
+
+
+def test_read_me_first_sheet_points_to_the_sheet_with_the_columns(tmp_path):
+    path = workbook(tmp_path, {"Read me": [["About"], ["Survey export"]], "responses": rows()})
+    message = str(error_of(path, codebook()))
+    assert "'Read me' does not hold the codebook's columns" in message and "'sheet: responses'" in message
+
+
+def test_missing_expectation_column_is_named_with_its_expectations_key(tmp_path):
+    table = rows()
+    table[0][2] = "e_q1"  # the file has e_q1 where the codebook says e_q11
+    cb = Codebook("mini", [Construct("quality", ["q2", "q3"]), Construct("sat", ["cusa"], "outcome", 0, 100)],
+                  1, 5, id_column="rid", group_column="land", expectations={"q2": "e_q11"})
+    (problem,) = error_of(write(tmp_path, table), cb).problems
+    assert "'e_q11' (the expectation column of 'q2', expectations.q2) not found" in problem
+    assert "did you mean 'e_q1'?" in problem

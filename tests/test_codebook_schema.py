@@ -174,13 +174,13 @@ def test_missing_file_is_a_codebook_error(tmp_path):
 # --------------------------------------------------------------- content
 def test_new_content_is_read(tmp_path):
     text = GOOD.replace("kind: outcome", "kind: mediator") + (
-        "missing_codes: [-99, 99]\nencoding: latin-1\nheader_row: 3\ndelimiter: \"\\t\"\n")
+        "missing_codes: [-99, 999]\nencoding: latin-1\nheader_row: 3\ndelimiter: \"\\t\"\n")
     cb = Codebook.from_yaml(write(tmp_path, text))
     sat = cb.construct("sat")
     assert sat.single_item and not cb.construct("tangibles").single_item
     assert (sat.scale_min, sat.scale_max) == (0, 100) and cb.construct("tangibles").scale_min is None
     assert cb.mediators == ["sat"]
-    assert cb.missing_codes == [-99, 99] and cb.encoding == "latin-1"
+    assert cb.missing_codes == [-99, 999] and cb.encoding == "latin-1"
     assert cb.header_row == 3 and cb.delimiter == "\t"
     assert cb.scale_of("q1") == (1.0, 5.0) and cb.scale_of("cusa") == (0.0, 100.0)
 
@@ -296,3 +296,71 @@ def test_accented_names_fit_like_ascii_ones():
     plain = sqlib.fit("kamer =~ x1 + x2 + x3", data).fit_measures
     other = sqlib.fit("kamér =~ réceptie1 + qualité2 + x3", accented).fit_measures
     assert abs(plain["chisq"] - other["chisq"]) < 1e-10 and plain["df"] == other["df"]
+
+
+# ------------------------------------------------------------ sheet and wave order keys
+def test_sheet_key_is_read_and_written_back(tmp_path):
+    cb = Codebook.from_yaml(write(tmp_path, GOOD + "sheet: responses\n"))
+    assert cb.sheet == "responses" and cb.to_dict()["sheet"] == "responses"
+    assert Codebook.from_yaml(write(tmp_path, GOOD + "sheet: 1\n", name="b.yaml")).sheet == 1
+
+
+def test_sheet_key_that_is_not_a_name_or_position_is_refused(tmp_path):
+    message = error_of(tmp_path, GOOD + "sheet: -1\n")
+    assert "sheet:" in message and "0-based position" in message and "sheet: responses" in message
+
+
+# ------------------------------------------------------------ expectation columns with another role
+EXPECT = GOOD.replace("constructs:", "id: rid\ngroup: land\nwave: wave\nconstructs:") + \
+    "expectations: {q1: e_q1, q2: e_q2, q3: e_q3}\n"
+
+
+def test_expectation_column_that_is_the_wave_column_is_refused(tmp_path):
+    message = error_of(tmp_path, EXPECT.replace("q1: e_q1", "q1: wave"))
+    assert "expectations.q1 and wave: both name the column 'wave'" in message and "one role" in message
+    assert "set expectations.q1 to the column holding the expectation answers of 'q1' (e.g. 'e_q1')" in message
+
+
+def test_group_column_that_is_an_expectation_column_is_refused(tmp_path):
+    message = error_of(tmp_path, EXPECT.replace("group: land", "group: e_q1"))
+    assert "expectations.q1 and group: both name the column 'e_q1'" in message
+    assert "set group: to the column of group labels" in message
+
+
+def test_two_items_sharing_one_expectation_column_are_refused(tmp_path):
+    message = error_of(tmp_path, EXPECT.replace("q3: e_q3", "q3: e_q2"))
+    assert "expectations.q2 and expectations.q3 both name 'e_q2'" in message and "its own" in message
+
+
+def test_expectation_column_that_is_a_construct_item_is_refused(tmp_path):
+    message = error_of(tmp_path, EXPECT.replace("q1: e_q1", "q1: cusa"))
+    assert "expectations.q1: 'cusa' is an item of construct 'sat'" in message
+    assert "remove 'cusa' from constructs.sat.items" in message
+
+
+# ------------------------------------------------------------ missing codes inside a scale
+def test_missing_code_inside_an_items_scale_is_refused(tmp_path):
+    message = error_of(tmp_path, GOOD + "missing_codes: [-99, 99]\n")
+    assert "missing_codes: 99 is a valid answer on the 0-100 scale of 'cusa'" in message
+    assert "constructs.sat.missing_codes" in message and "outside the scale" in message
+
+
+def test_construct_missing_codes_replace_the_codebooks_for_its_items(tmp_path):
+    text = GOOD.replace("scale: {min: 0, max: 100}}", "scale: {min: 0, max: 100}, missing_codes: [999]}")
+    cb = Codebook.from_yaml(write(tmp_path, text + "missing_codes: [-99, 99]\n"))
+    assert cb.missing_codes_of("cusa") == [999] and cb.missing_codes_of("q1") == [-99, 99]
+    assert Codebook.from_dict(cb.to_dict()) == cb
+
+
+# ------------------------------------------------------------ wording
+def test_item_listed_twice_in_one_construct_says_twice(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("[q1, q2, q3]", "[q1, q2, q1]"))
+    assert "constructs.tangibles.items: column 'q1' is listed twice under 'tangibles'" in message
+    assert "both" not in message
+
+
+def test_typo_in_an_expectation_column_is_reported_at_its_expectation_key(tmp_path):
+    text = EXPECT.replace("q3: e_q3", "q3: e_q33") + "labels: {e_q3: Expected neat staff}\n"
+    message = error_of(tmp_path, text)
+    assert "expectations.q3: the expectation column 'e_q33' differs from 'e_q3'" in message
+    assert "expectations: {q3: e_q3}" in message and "labels.e_q3:" not in message

@@ -10,7 +10,7 @@ models sqlib fits. It is stored as YAML::
     wave: wave                 # optional; read as text
     constructs:
       tangibles: {items: [q1, q2, q3, q4], kind: dimension}
-      satisfaction: {items: [sat], kind: outcome, scale: {min: 0, max: 100}}
+      satisfaction: {items: [sat], kind: outcome, scale: {min: 0, max: 100}, missing_codes: [999]}
     expectations:              # optional: perception column -> expectation column
       q1: e1
     reverse: [q3]              # optional: items scored reverse (max + min - x)
@@ -21,6 +21,8 @@ models sqlib fits. It is stored as YAML::
     encoding: latin-1          # optional: the data file's encoding when it is not UTF-8
     header_row: 3              # optional: 1-based row of the column names (title rows above)
     delimiter: ";"             # optional: "," ";" or "\t"; detected when not given
+    sheet: responses           # optional: Excel sheet name or 0-based position (default: the first)
+    wave_order: [W1, W2, W10]  # optional: the wave labels in time order
 
 Construct kinds are ``dimension``, ``outcome``, ``mediator`` and ``other``; a
 construct may have a single item. Every key and value is checked against a
@@ -70,6 +72,9 @@ class Construct:
         ``dimension``, ``outcome``, ``mediator`` or ``other``.
     scale_min, scale_max : float or None
         The construct's own answer scale; None means the codebook's scale.
+    missing_codes : list of float or None
+        The construct's own missing-value codes (replacing the codebook's for its
+        items and their expectation columns); None means the codebook's codes.
 
     Examples
     --------
@@ -83,6 +88,7 @@ class Construct:
     kind: str = "dimension"
     scale_min: float | None = None
     scale_max: float | None = None
+    missing_codes: list[float] | None = None
 
     @property
     def single_item(self) -> bool:
@@ -126,6 +132,11 @@ class Codebook:
         ``","``, ``";"`` or ``"\t"``; None lets :func:`sqlib.io.read_survey` detect it.
     importance : dict
         Dimension -> importance-points column (or a fixed number of points).
+    sheet : str, int or None
+        Excel sheet to read (name or 0-based position); None reads the first sheet.
+    wave_order : list of str or None
+        The wave labels in time order; None orders them by their number (``W1, W2,
+        W10``) or, for text labels, by first appearance in the file (with a note).
     source : str or None
         The file the codebook was read from (for messages; not written back).
 
@@ -156,6 +167,8 @@ class Codebook:
     header_row: int | None = None
     delimiter: str | None = None
     importance: dict[str, "str | float"] = field(default_factory=dict)
+    sheet: "str | int | None" = None
+    wave_order: list[str] | None = None
     source: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -261,6 +274,24 @@ class Codebook:
                                 "codebook a scale: {min: 1, max: 5} or the construct its own scale.")
         return float(low), float(high)
 
+    def missing_codes_of(self, column: str) -> list[float]:
+        """Missing-value codes of a column: its construct's own ``missing_codes``, else the codebook's.
+
+        Examples
+        --------
+        >>> from sqlib.codebook import Codebook, Construct
+        >>> cb = Codebook("s", [Construct("q", ["q1", "q2"]), Construct("sat", ["cusa"], "outcome", 0, 100,
+        ...               missing_codes=[999])], 1, 5, missing_codes=[-99, 99])
+        >>> cb.missing_codes_of("q1"), cb.missing_codes_of("cusa"), cb.missing_codes_of("country")
+        ([-99, 99], [999], [-99, 99])
+        """
+        try:
+            construct = self.construct(self.construct_of(column))
+        except CodebookError:
+            return list(self.missing_codes)
+        own = construct.missing_codes
+        return list(self.missing_codes if own is None else own)
+
     def label(self, column: str) -> str:
         return self.labels.get(column, column)
 
@@ -271,7 +302,9 @@ class Codebook:
             return nfc(value) if isinstance(value, str) else value
 
         self.constructs = [Construct(norm(c.name), [norm(i) for i in c.items], c.kind,
-                                     _plain(c.scale_min), _plain(c.scale_max)) for c in self.constructs]
+                                     _plain(c.scale_min), _plain(c.scale_max),
+                                     None if c.missing_codes is None else [_plain(v) for v in c.missing_codes])
+                           for c in self.constructs]
         self.scale_min, self.scale_max = _plain(self.scale_min), _plain(self.scale_max)
         self.id_column, self.group_column, self.wave_column = (
             norm(self.id_column), norm(self.group_column), norm(self.wave_column))
@@ -282,6 +315,9 @@ class Codebook:
                            for k, v in self.importance.items()}
         if isinstance(self.missing_codes, (list, tuple)):
             self.missing_codes = [_plain(v) for v in self.missing_codes]
+        self.sheet = norm(self.sheet)
+        if self.wave_order is not None:
+            self.wave_order = [norm(str(_plain(v))) for v in self.wave_order]
 
     def _check(self) -> None:
         problems = []
@@ -297,13 +333,19 @@ class Codebook:
             if not c.items:
                 problems.append(f"construct {c.name!r} has no items")
             for item in c.items:
-                if item in seen:
-                    problems.append(f"column {item!r} is listed under both {seen[item]!r} and {c.name!r}")
+                if seen.get(item) == c.name:
+                    problems.append(f"constructs.{c.name}.items: column {item!r} is listed twice under {c.name!r}; "
+                                    "remove the repeat")
+                elif item in seen:
+                    problems.append(f"column {item!r} is listed under both {seen[item]!r} and {c.name!r}; an item "
+                                    "measures one construct, so remove it from one of them")
                 seen[item] = c.name
         if len(set(self.construct_names)) != len(self.constructs):
             problems.append("two constructs share a name")
         problems += self._column_role_problems(seen)
         problems += self._reading_option_problems()
+        if not problems:
+            problems += self._missing_code_problems()
         if problems:
             where = f"Codebook {self.source}" if self.source else "The codebook"
             raise CodebookError(codebook_problems_message(where + " is inconsistent and", problems))
@@ -332,20 +374,23 @@ class Codebook:
         return problems
 
     def _column_role_problems(self, seen: dict[str, str]) -> list[str]:
-        problems = []
-        for p, e in self.expectations.items():
-            if p not in seen:
-                problems.append(f"expectations.{p}: expectation {e!r} mirrors {p!r}, which is not a construct item")
-            elif e in seen:
-                problems.append(f"expectations.{p}: {e!r} is an item of construct {seen[e]!r}, so it cannot also "
-                                "be an expectation column")
+        problems = self._expectation_problems(seen)
         known = list(seen) + list(self.expectations.values())
         for r in self.reverse:
             if r not in known:
                 problems.append(f"reverse: reverse-coded column {r!r} is not an item of the codebook"
                                 + _suggest(r, known))
+        expected = list(self.expectations.values())
         for column in self.labels:
-            if column not in known + self.special_columns:
+            if column in known + self.special_columns:
+                continue
+            typo = difflib.get_close_matches(column, [e for e in expected if e not in self.labels], n=1, cutoff=0.8)
+            if typo:
+                owner = next(p for p, e in self.expectations.items() if e == typo[0])
+                problems.append(f"expectations.{owner}: the expectation column {typo[0]!r} differs from "
+                                f"{column!r}, which labels: describes; if the column is {column!r}, write "
+                                f"expectations: {{{owner}: {column}}} (else rename labels.{column})")
+            else:
                 problems.append(f"labels.{column}: {column!r} is not a column of the codebook"
                                 + _suggest(column, known))
         for c in self.constructs:
@@ -365,12 +410,65 @@ class Codebook:
         for role, col in roles:
             if col in seen:
                 problems.append(f"{role}: {col!r} is also an item of construct {seen[col]!r}; a column has one role")
+
         for dim, value in self.importance.items():
             if dim not in self.dimensions:
                 problems.append(f"importance.{dim}: {dim!r} is not a construct of kind dimension "
                                 f"(dimensions: {', '.join(self.dimensions) or 'none'})")
             elif isinstance(value, str) and (value in seen or value in self.special_columns):
                 problems.append(f"importance.{dim}: {value!r} already has another role in the codebook")
+        return problems
+
+    def _expectation_problems(self, seen: dict[str, str]) -> list[str]:
+        """Expectation columns that are not free: a construct item, the id/group/wave column, shared."""
+        problems = []
+        roles = {self.id_column: "id", self.group_column: "group", self.wave_column: "wave"}
+        sharing: dict[str, list[str]] = {}
+        for p, e in self.expectations.items():
+            sharing.setdefault(e, []).append(p)
+            example = f" (e.g. 'e_{p}')" if e != f"e_{p}" else ""
+            fix = f"set expectations.{p} to the column holding the expectation answers of {p!r}{example}"
+            if p not in seen:
+                problems.append(f"expectations.{p}: expectation {e!r} mirrors {p!r}, which is not a construct item"
+                                + _suggest(p, list(seen)))
+            elif e in seen:
+                problems.append(f"expectations.{p}: {e!r} is an item of construct {seen[e]!r}, so it cannot also "
+                                f"be the expectation column of {p!r}; {fix}, or remove {e!r} from "
+                                f"constructs.{seen[e]}.items")
+            elif e in roles and e is not None:
+                role = roles[e]
+                problems.append(f"expectations.{p} and {role}: both name the column {e!r}, and a column has one "
+                                f"role: if {e!r} holds the expectation answers of {p!r}, set {role}: to the column "
+                                f"of {_ROLE_WORDS[role]}; otherwise {fix}")
+        for e, owners in sharing.items():
+            if len(owners) > 1:
+                keys = " and ".join(f"expectations.{p}" for p in owners)
+                both = "both" if len(owners) == 2 else "all"
+                problems.append(f"{keys} {both} name {e!r}: each perception item needs its own expectation column; "
+                                f"give each of {', '.join(map(repr, owners))} its own (e.g. "
+                                f"{', '.join(repr('e_' + p) for p in owners)})")
+        return problems
+
+    def _missing_code_problems(self) -> list[str]:
+        """Missing-value codes that are also valid answers on some item's scale (99 on a 0-100 slider)."""
+        problems = []
+        for c in self.constructs:
+            own = c.missing_codes is not None
+            codes = c.missing_codes if own else self.missing_codes
+            if not isinstance(codes, (list, tuple)) or not all(map(_is_number, codes)):
+                continue
+            try:
+                low, high = self.scale_of(c.items[0]) if c.items else (None, None)
+            except CodebookError:
+                continue
+            for code in codes:
+                if low is not None and low <= code <= high:
+                    key = f"constructs.{c.name}.missing_codes" if own else "missing_codes"
+                    problems.append(
+                        f"{key}: {_plain(code)} is a valid answer on the {_plain(low)}-{_plain(high)} scale of "
+                        f"{_and(c.items)} (construct {c.name!r}), so real answers {_plain(code)} would be erased; "
+                        f"use a code outside the scale (e.g. {_outside(low, high)}) or give the construct its own "
+                        f"codes: constructs.{c.name}.missing_codes: [...] (an empty list [] for none)")
         return problems
 
     def _reading_option_problems(self) -> list[str]:
@@ -407,9 +505,11 @@ class Codebook:
             out["importance"] = dict(self.importance)
         if self.missing_codes:
             out["missing_codes"] = list(self.missing_codes)
-        for key in ("encoding", "header_row", "delimiter"):
+        for key in ("encoding", "header_row", "delimiter", "sheet"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.wave_order is not None:
+            out["wave_order"] = list(self.wave_order)
         return out
 
     @staticmethod
@@ -417,6 +517,8 @@ class Codebook:
         body: dict = {"items": list(c.items), "kind": c.kind}
         if c.has_own_scale:
             body["scale"] = {"min": c.scale_min, "max": c.scale_max}
+        if c.missing_codes is not None:
+            body["missing_codes"] = list(c.missing_codes)
         return body
 
     @classmethod
@@ -437,7 +539,8 @@ class Codebook:
         """
         checked = check_codebook_spec(spec, source)
         constructs = [Construct(name, list(body.items), body.kind,
-                                body.scale.min if body.scale else None, body.scale.max if body.scale else None)
+                                body.scale.min if body.scale else None, body.scale.max if body.scale else None,
+                                None if body.missing_codes is None else list(body.missing_codes))
                       for name, body in checked.constructs.items()]
         return cls(
             name=checked.name,
@@ -455,6 +558,8 @@ class Codebook:
             header_row=checked.header_row,
             delimiter=checked.delimiter,
             importance=dict(checked.importance),
+            sheet=checked.sheet,
+            wave_order=None if checked.wave_order is None else list(checked.wave_order),
             source=source,
         )
 
@@ -488,6 +593,19 @@ class Codebook:
         from .instrument import servqual_codebook
 
         return servqual_codebook(language=language, expectations=expectations)
+
+
+_ROLE_WORDS = {"id": "respondent ids", "group": "group labels (segment, country...)", "wave": "wave labels"}
+
+
+def _and(names: list[str]) -> str:
+    quoted = [repr(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _outside(low: float, high: float) -> str:
+    """A missing code outside the scale: -99, or 999 when -99 is on the scale."""
+    return "-99" if low > -99 else str(int(10 ** (len(str(int(abs(high)))) + 1) - 1))
 
 
 def _suggest(name: str, candidates: list[str]) -> str:

@@ -94,6 +94,39 @@ def _header_row(value: Any) -> int:
     return value
 
 
+def _sheet(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip():
+        return nfc(value)
+    raise PydanticCustomError("bad_sheet", "must be the Excel sheet's name (text) or its 0-based position "
+                              "(0 = the first sheet), e.g. sheet: responses; not {given}", {"given": _given(value)})
+
+
+def _wave_label(value: Any) -> str:
+    """A wave label as text: 2 -> '2', 2.0 -> '2', ' W1 ' -> 'W1'."""
+    if isinstance(value, str) and value.strip():
+        return nfc(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return _num(value)
+    raise PydanticCustomError("bad_wave_label", "must list the wave labels as they appear in the wave column, "
+                              "e.g. wave_order: [W1, W2, W10]; {given} is not a label", {"given": _given(value)})
+
+
+def _wave_order(value: Any) -> Any:
+    if not isinstance(value, list):
+        raise PydanticCustomError("wave_order_form", "must be a list of the wave labels in time order, e.g. "
+                                  "wave_order: [W1, W2, W10]; you gave {given}", {"given": _given(value)})
+    labels = [_wave_label(v) for v in value]
+    twice = sorted({v for v in labels if labels.count(v) > 1})
+    if twice:
+        raise PydanticCustomError("wave_order_repeat", "lists {names} more than once; give each wave label once",
+                                  {"names": ", ".join(map(repr, twice))})
+    return labels
+
+
 def _given(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
@@ -137,12 +170,20 @@ def _scale(value: Any) -> Any:
 Scale = Annotated[ScaleSpec, BeforeValidator(_scale)]
 
 
+def _missing_codes(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise PydanticCustomError("codes_form", "must be a list of numbers, e.g. missing_codes: [{given}]",
+                                  {"given": _num(value)})
+    return value
+
+
 class ConstructSpec(_Strict):
-    """One construct: ``{items: [...], kind: dimension, scale: {min: 0, max: 100}}``."""
+    """One construct: ``{items: [...], kind: dimension, scale: {min: 0, max: 100}, missing_codes: [999]}``."""
 
     items: list[Name] = Field(min_length=1)
     kind: Literal[CONSTRUCT_KINDS] = "dimension"  # type: ignore[valid-type]
     scale: Scale | None = None
+    missing_codes: Annotated[list[Number], BeforeValidator(_missing_codes)] | None = None
 
 
 def _construct(value: Any) -> Any:
@@ -172,13 +213,6 @@ def _constructs(value: Any) -> Any:
     return value
 
 
-def _missing_codes(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise PydanticCustomError("codes_form", "must be a list of numbers, e.g. missing_codes: [{given}]",
-                                  {"given": _num(value)})
-    return value
-
-
 class CodebookSpec(_Strict):
     """Every key a codebook YAML may have."""
 
@@ -196,6 +230,8 @@ class CodebookSpec(_Strict):
     encoding: Annotated[str, BeforeValidator(_encoding)] | None = None
     header_row: Annotated[int, BeforeValidator(_header_row)] | None = None
     delimiter: Annotated[str, BeforeValidator(_delimiter)] | None = None
+    sheet: Annotated[Union[int, str], BeforeValidator(_sheet)] | None = None
+    wave_order: Annotated[list[str], BeforeValidator(_wave_order)] | None = None
 
     @model_validator(mode="after")
     def _scale_given(self):

@@ -221,13 +221,16 @@ def _nfc_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _blank_missing_codes(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, dict]:
-    """Declared missing-value codes -> missing, in every column but the id; counts per column."""
-    codes = [float(c) for c in codebook.missing_codes]
-    if not codes:
+    """Declared missing-value codes -> missing, in every column but the id; counts per column.
+
+    Items use their construct's own ``missing_codes`` when it has some (:meth:`Codebook.missing_codes_of`).
+    """
+    if not codebook.missing_codes and all(c.missing_codes is None for c in codebook.constructs):
         return frame, {}
     out, counts = frame.copy(), {}
     for j, col in enumerate(out.columns):
-        if col == codebook.id_column:
+        codes = [float(c) for c in codebook.missing_codes_of(str(col))]
+        if col == codebook.id_column or not codes:
             continue
         column = out.iloc[:, j]
         values, _ = _to_numbers(column)
@@ -241,7 +244,8 @@ def _blank_missing_codes(frame: pd.DataFrame, codebook: Codebook) -> tuple[pd.Da
 
 
 def _codes_note(codebook: Codebook, counts: dict) -> str:
-    codes = ", ".join(_show(c) for c in codebook.missing_codes)
+    declared = [codebook.missing_codes] + [c.missing_codes for c in codebook.constructs if c.missing_codes]
+    codes = ", ".join(_show(c) for c in _distinct([v for group in declared for v in group]))
     shown = _and_more([f"{c!r} {n}" for c, n in counts.items()], 12)
     return f"missing-value codes ({codes}) set to missing, cells per column: {shown}"
 
@@ -342,6 +346,9 @@ def _role(column: str, codebook: Codebook) -> str:
         return "the group column"
     if column == codebook.wave_column:
         return "the wave column"
+    mirrored = [item for item, expectation in codebook.expectations.items() if expectation == column]
+    if mirrored:
+        return f"the expectation column of {mirrored[0]!r}, expectations.{mirrored[0]}"
     points_of = [dim for dim, value in codebook.importance.items() if value == column]
     if points_of:
         return f"the importance points of {points_of[0]!r}"
@@ -736,6 +743,7 @@ def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
                               f"Supported formats: {_supported()}.", ["unreadable Excel file"]) from exc
     try:
         name = _sheet_name(book.sheetnames, sheet, path)
+        sheet_notes = [] if sheet is not None else _unnamed_sheet_notes(book, name, path, codebook)
         rows = [(i, list(r)) for i, r in enumerate(book[name].iter_rows(values_only=True), start=1)]
     finally:
         book.close()
@@ -748,7 +756,41 @@ def _read_excel(path: Path, sheet, codebook: Codebook) -> _Table:
     if codebook.header_row is None:
         _header_hint(rows, header, codebook, path)
     frame, row_numbers, column_notes = _frame(header, body)
-    return _Table(frame, row_numbers, "xlsx", {"sheet": name, "notes": notes + column_notes})
+    return _Table(frame, row_numbers, "xlsx", {"sheet": name, "notes": sheet_notes + notes + column_notes})
+
+
+def _unnamed_sheet_notes(book, name: str, path: Path, codebook: Codebook) -> list[str]:
+    """With several sheets and none named: refuse a hidden first sheet or one without the columns; else a note."""
+    others = [n for n in book.sheetnames if n != name]
+    if not others:
+        return []
+    visible = [n for n in others if book[n].sheet_state == "visible"]
+    fix = f"add 'sheet: {visible[0] if visible else '<name>'}' to the codebook (or pass sheet= to read_survey)"
+    listed = ", ".join(f"{n!r}{'' if book[n].sheet_state == 'visible' else ' (hidden)'}" for n in book.sheetnames)
+    if book[name].sheet_state != "visible":
+        problem = f"the first sheet {name!r} is {book[name].sheet_state} (sheets: {listed})"
+        raise SurveyDataError(f"{path.name}: {problem}; with no sheet named, sqlib would read it, but a hidden sheet "
+                              f"is rarely the answers. Say which sheet holds them: {fix}.", [problem])
+    better = _sheet_with_columns(book, name, others, codebook)
+    if better is not None:
+        problem = f"the first sheet {name!r} does not hold the codebook's columns, but sheet {better!r} does"
+        raise SurveyDataError(f"{path.name}: {problem} (sheets: {listed}). Add 'sheet: {better}' to the codebook "
+                              "(or pass sheet= to read_survey).", [problem])
+    return [f"read sheet {name!r}, the first of {len(book.sheetnames)} sheets (the others: "
+            f"{', '.join(map(repr, others))}); to read another, add 'sheet: <name>' to the codebook"]
+
+
+def _sheet_with_columns(book, first: str, others: list[str], codebook: Codebook) -> str | None:
+    """Another sheet whose first rows hold most codebook columns, when the first sheet's do not."""
+    expected = set(codebook.columns)
+
+    def hits(sheet_name: str) -> int:
+        rows = book[sheet_name].iter_rows(max_row=30, values_only=True)
+        return max((len(expected & {nfc(str(c).strip()) for c in r if not _blank(c)}) for r in rows), default=0)
+
+    if not expected or hits(first) >= len(expected) / 2:
+        return None
+    return next((n for n in others if book[n].sheet_state == "visible" and hits(n) >= len(expected) / 2), None)
 
 
 def _refuse_uncalculated_formulas(path: Path, sheet: str, values: list[tuple[int, list]]) -> None:
@@ -844,7 +886,10 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     codebook : Codebook, str, Path, dict or None
         Which columns to expect; a YAML path works. None means the SERVQUAL codebook.
     sheet : str or int, optional
-        Excel sheet name or 0-based position (default: the first sheet).
+        Excel sheet name or 0-based position; wins over the codebook's ``sheet:``.
+        Default: the codebook's ``sheet:``, else the first sheet (with a note naming
+        the others when there are several; an error when that first sheet is hidden
+        or lacks the codebook's columns while another sheet has them).
     file_format : str, optional
         Force a format (``"csv"``, ``"tsv"``, ``"qualtrics"``, ``"xlsx"``, ``"sav"``,
         ``"parquet"``) when the extension does not tell.
@@ -903,7 +948,7 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     fmt = _format_of(path, file_format)
     if path.stat().st_size == 0:
         raise SurveyDataError(f"{path.name} is empty (0 bytes): there is nothing to read.", ["the file is empty"])
-    table = _read_table(path, fmt, sheet, codebook)
+    table = _read_table(path, fmt, codebook.sheet if sheet is None else sheet, codebook)
     frame, code_counts = _blank_missing_codes(_nfc_columns(table.frame), codebook)
     numeric: dict = {}
     problems = _check(frame, codebook, list(table.row_numbers), numeric)
