@@ -729,3 +729,45 @@ def test_validate_params_reports_a_structural_cycle_before_any_run(tmp_path, cap
     with pytest.raises(ReportError, match="feedback loop"):
         run_report(path, output_root=tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_params_misspelt_estimator_value_suggests_the_right_one(tmp_path):
+    message = load_error(tmp_path, "notebooks: [02_measurement_model]\n"
+                                   "notebook_parameters: {02_measurement_model: {estimator: WLMSV}}\n")
+    assert "key 'notebook_parameters.02_measurement_model.estimator'" in message and "'WLMSV'" in message
+    assert "did you mean 'WLSMV'?" in message and "use one of auto, ML, MLR, WLSMV" in message
+
+
+def test_params_estimator_values_are_case_insensitive(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(f"data: {config.SAMPLE_DATA}\ncodebook: {config.SAMPLE_CODEBOOK}\n"
+                    "notebooks: [02_measurement_model]\n"
+                    "notebook_parameters: {02_measurement_model: {estimator: mlr, missing: Listwise}}\n",
+                    encoding="utf-8")
+    assert load_params(path)["notebook_parameters"]["02_measurement_model"]["estimator"] == "mlr"
+
+
+def test_params_wlsmv_for_every_notebook_is_refused_where_it_cannot_run(tmp_path):
+    message = load_error(tmp_path, "notebooks: [02_measurement_model, 03_structural_model]\n"
+                                   "parameters: {estimator: WLSMV}\n")
+    assert "key 'parameters.estimator'" in message and "'03_structural_model'" in message
+    assert "use one of auto, ML, MLR" in message and "notebook_parameters.02_measurement_model" in message
+
+
+def test_params_unknown_missing_value_is_named_with_the_allowed_ones(tmp_path):
+    message = load_error(tmp_path, "notebooks: [02_measurement_model]\n"
+                                   "notebook_parameters: {02_measurement_model: {missing: pairwise}}\n")
+    assert "'missing'" in message and "'pairwise'" in message and "use one of listwise, fiml" in message
+
+
+def test_params_fiml_without_estimator_ml_is_an_error_naming_the_fix(tmp_path):
+    message = load_error(tmp_path, "notebooks: [02_measurement_model]\n"
+                                   "notebook_parameters: {02_measurement_model: {missing: FIML}}\n")
+    assert "notebook_parameters.02_measurement_model" in message and "missing: fiml" in message
+    assert "add 'estimator: ML'" in message
+
+
+def test_params_language_without_item_wordings_is_refused(tmp_path):
+    message = load_error(tmp_path, "language: de\n")
+    assert "key 'language'" in message and "'de'" in message and "use one of en, nl, fr, no" in message
+    assert "report text is in English" in message

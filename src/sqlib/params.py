@@ -34,6 +34,19 @@ RESERVED_PARAMETERS = ("data_path", "codebook_path", "output_dir", "seed", "lang
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
           "list": (list,), "dict": (dict,)}
 
+#: Values a notebook parameter may take, by parameter name (compared case-insensitively).
+ALLOWED_VALUES = {
+    "estimator": ("auto", "ML", "MLR", "WLSMV"),
+    "missing": ("listwise", "fiml"),
+}
+
+#: Narrower sets for one notebook: WLSMV needs ordinal items, which only 02_measurement_model declares.
+NOTEBOOK_ALLOWED_VALUES = {
+    (notebook, "estimator"): ("auto", "ML", "MLR")
+    for notebook in ("03_structural_model", "04_measurement_invariance", "05_gaps_and_priorities",
+                     "06_wave_tracking")
+}
+
 #: An example value per key, shown in messages as the fix.
 _EXAMPLES = {
     "run_name": "run_name: spring2027",
@@ -288,7 +301,58 @@ def _parameter_problems(notebook: str, given: dict, declared: dict, key: str) ->
         elif not compatible(value, declared[name]):
             problems.append(f"key '{key}.{name}' must be {declared[name]} as declared in notebook {notebook!r}, "
                             f"got {_shown(value)} ({_type_word(value)}); write a value of type {declared[name]}")
+        else:
+            problems += _value_problems(notebook, name, value, f"{key}.{name}")
     return problems
+
+
+def allowed_values(notebook: str, name: str) -> tuple[str, ...] | None:
+    """The values parameter ``name`` of ``notebook`` may take (None: any value of its type).
+
+    Examples
+    --------
+    >>> from sqlib.params import allowed_values
+    >>> allowed_values("02_measurement_model", "estimator")
+    ('auto', 'ML', 'MLR', 'WLSMV')
+    >>> allowed_values("03_structural_model", "estimator")
+    ('auto', 'ML', 'MLR')
+    """
+    return NOTEBOOK_ALLOWED_VALUES.get((notebook, name), ALLOWED_VALUES.get(name))
+
+
+def _value_problems(notebook: str, name: str, value, key: str) -> list[str]:
+    allowed = allowed_values(notebook, name)
+    if allowed is None or str(value).lower() in {a.lower() for a in allowed}:
+        return []
+    where = f" in notebook {notebook!r}" if notebook else ""
+    hint = did_you_mean(str(value), allowed) or did_you_mean(str(value).upper(), allowed)
+    elsewhere = ""
+    if str(value).lower() in {a.lower() for a in ALLOWED_VALUES.get(name, ())}:
+        elsewhere = (f" ({_shown(value)} is accepted by 02_measurement_model only: set it under "
+                     "'notebook_parameters.02_measurement_model' instead)")
+    return [f"key {key!r}: {_shown(value)} is not a value of {name!r}{where}{hint}; "
+            f"use one of {', '.join(allowed)}{elsewhere}"]
+
+
+def _combination_problems(notebook: str, values: dict, key: str) -> list[str]:
+    """Full-information ML (missing: fiml) is fitted with estimator ML only; 'auto' may pick MLR."""
+    missing, estimator = str(values.get("missing", "")).lower(), str(values.get("estimator", "auto")).upper()
+    if missing == "fiml" and estimator != "ML":
+        return [f"key '{key}': notebook {notebook!r} has missing: fiml with estimator: {values.get('estimator', 'auto')}"
+                "; full-information ML is only fitted with estimator ML (robust FIML is not implemented, and "
+                f"'auto' may pick MLR): add 'estimator: ML' under {key!r} or use missing: listwise"]
+    return []
+
+
+def _language_problems(language: str) -> list[str]:
+    from .instrument import LANGUAGES
+
+    if language in LANGUAGES:
+        return []
+    return [f"key 'language': {language!r} is not a language of the SERVQUAL item wordings"
+            f"{did_you_mean(language.lower(), LANGUAGES)}; use one of {', '.join(LANGUAGES)} "
+            "(en English, nl Dutch, fr French, no Norwegian). It sets the wording of the SERVQUAL items in "
+            "the gap table; the report text is in English"]
 
 
 # ------------------------------------------------------------------ entry point
@@ -351,7 +415,8 @@ def check_params(raw: Any, where: str, notebooks_dir: str | Path | None = None,
 
 def _content_problems(params: ReportParams, folder: Path, run_notebooks: list[str]) -> list[str]:
     available = available_notebooks(folder)
-    problems = _notebook_name_problems(params.notebooks, "notebooks", available, folder)
+    problems = _language_problems(params.language)
+    problems += _notebook_name_problems(params.notebooks, "notebooks", available, folder)
     problems += _notebook_name_problems(run_notebooks, "--notebooks", available, folder)
     if problems:
         return problems
@@ -377,8 +442,15 @@ def _content_problems(params: ReportParams, folder: Path, run_notebooks: list[st
             continue
         for notebook, names in owners.items():
             problems += _parameter_problems(notebook, {name: value}, names, "parameters")
+    if not problems:
+        for name in listed:
+            values = {**{k: v for k, v in params.parameters.items() if k in declared[name]},
+                      **params.notebook_parameters.get(name, {})}
+            where = f"notebook_parameters.{name}" if name in params.notebook_parameters else "parameters"
+            problems += _combination_problems(name, values, where)
     return problems
 
 
 __all__ = ["ReportParams", "check_params", "notebook_parameters", "available_notebooks", "compatible",
-           "did_you_mean", "nfc", "RESERVED_PARAMETERS", "KEYS"]
+           "did_you_mean", "nfc", "allowed_values", "RESERVED_PARAMETERS", "KEYS", "ALLOWED_VALUES",
+           "NOTEBOOK_ALLOWED_VALUES"]
