@@ -542,3 +542,63 @@ def test_missing_expectation_column_is_named_with_its_expectations_key(tmp_path)
     (problem,) = error_of(write(tmp_path, table), cb).problems
     assert "'e_q11' (the expectation column of 'q2', expectations.q2) not found" in problem
     assert "did you mean 'e_q1'?" in problem
+
+
+# ------------------------------------------------------------ wave order and empty wave/group cells
+def wave_rows(labels: list[str]) -> list[list[str]]:
+    table = [r + ["wave"] if k == 0 else r for k, r in enumerate(rows(len(labels)))]
+    return [table[0]] + [r + [w] for r, w in zip(table[1:], labels)]
+
+
+def test_numbered_wave_labels_are_ordered_by_their_number():
+    from sqlib.io import order_wave_labels
+
+    assert order_wave_labels(["W1", "W10", "W2", "W10"]) == (["W1", "W2", "W10"], None)
+    assert order_wave_labels(["wave 10", "wave 3"])[0] == ["wave 3", "wave 10"]
+    assert order_wave_labels([10, "2", 1.0])[0] == [1.0, "2", 10]
+
+
+def test_text_wave_labels_keep_first_appearance_with_a_note(tmp_path):
+    labels = ["Spring 2026", "Autumn 2026", "Spring 2027", "Autumn 2026"] * 2
+    df = read_survey(write(tmp_path, wave_rows(labels)), codebook(wave_column="wave"))
+    (note,) = [n for n in df.attrs["notes"] if "wave_order" in n]
+    assert "wave column 'wave'" in note and "first appear" in note
+    assert "'wave_order: [Spring 2026, Autumn 2026, Spring 2027]'" in note
+
+
+def test_mixed_wave_labels_follow_the_text_rule():
+    from sqlib.io import order_wave_labels
+
+    levels, note = order_wave_labels([1, "2", "wave 3"])
+    assert levels == [1, "2", "wave 3"] and "wave_order" in note
+
+
+def test_codebook_wave_order_sets_the_order_and_unknown_labels_are_named(tmp_path):
+    from sqlib.io import order_wave_labels
+
+    assert order_wave_labels(["b", "a", "c"], ["c", "b", "a"]) == (["c", "b", "a"], None)
+    path = write(tmp_path, wave_rows(["W1", "W2", "W3", "W1", "W2", "W3", "W4", "W1"]))
+    (problem,) = error_of(path, codebook(wave_column="wave", wave_order=["W1", "W2", "W3"])).problems
+    assert "wave column 'wave': label 'W4' is not in the codebook's wave_order [W1, W2, W3]" in problem
+    assert "add it to wave_order" in problem
+    assert not any("wave_order" in n for n in read_survey(path, codebook(wave_column="wave")).attrs["notes"])
+
+
+def test_empty_wave_and_group_cells_get_a_note_with_rows(tmp_path):
+    table = wave_rows(["1", "", "2", "", "1", "2", "1", "2"])
+    table[3][1] = ""
+    df = read_survey(write(tmp_path, table), codebook(wave_column="wave"))
+    assert any("wave column 'wave': 2 respondents have an empty cell (rows 3 and 5)" in n and "fill in" in n
+               for n in df.attrs["notes"])
+    assert any("group column 'land': 1 respondent has an empty cell (row 4)" in n for n in df.attrs["notes"])
+
+
+def test_wave_tables_follow_the_codebook_wave_order():
+    import dataclasses
+
+    from sqlib.io import load_sample
+    from sqlib.waves import wave_scores
+
+    cb = dataclasses.replace(Codebook.servqual(), wave_order=["3", "1", "2"])
+    table = wave_scores(load_sample(), cb, constructs=["satisfaction"])
+    assert table["wave"].tolist() == ["3", "1", "2"]

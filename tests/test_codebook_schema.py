@@ -364,3 +364,13 @@ def test_typo_in_an_expectation_column_is_reported_at_its_expectation_key(tmp_pa
     message = error_of(tmp_path, text)
     assert "expectations.q3: the expectation column 'e_q33' differs from 'e_q3'" in message
     assert "expectations: {q3: e_q3}" in message and "labels.e_q3:" not in message
+
+
+def test_wave_order_key_is_read_as_text_labels(tmp_path):
+    cb = Codebook.from_yaml(write(tmp_path, GOOD + "wave: wave\nwave_order: [W1, W2, 10]\n"))
+    assert cb.wave_order == ["W1", "W2", "10"] and Codebook.from_dict(cb.to_dict()) == cb
+
+
+def test_wave_order_with_a_repeated_label_is_refused(tmp_path):
+    message = error_of(tmp_path, GOOD + "wave: wave\nwave_order: [W1, W2, W1]\n")
+    assert "wave_order" in message and "'W1' more than once" in message

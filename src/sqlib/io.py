@@ -114,7 +114,7 @@ def _show(value) -> str:
     return repr(value)
 
 
-def _where(positions: Sequence[int], row_numbers: Sequence, ids: Sequence | None) -> str:
+def _where(positions: Sequence[int], row_numbers: Sequence, ids: Sequence | None, limit: int = _LIST_LIMIT) -> str:
     """'row 5 (id 4)' / 'rows 5 (id 4), 9 (id 8) and 3 more'."""
     parts = []
     for pos in positions:
@@ -125,7 +125,7 @@ def _where(positions: Sequence[int], row_numbers: Sequence, ids: Sequence | None
                 text += f" (id {_show(rid).strip(chr(39))})"
         parts.append(text)
     noun = "row" if len(parts) == 1 else "rows"
-    return f"{noun} {_and_more(parts)}"
+    return f"{noun} {_and_more(parts, limit)}"
 
 
 def _distinct(values: Iterable) -> list:
@@ -202,6 +202,80 @@ def label_text(value) -> str | None:
             return None
         return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
     return nfc(str(value).strip()) or None
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def order_wave_labels(values: Iterable, order: Sequence[str] | None = None,
+                      column: str = "wave") -> tuple[list, str | None]:
+    """The wave labels present in ``values`` in time order, and a note when the order was assumed.
+
+    Labels are compared as text (:func:`label_text`, so ``1``, ``'1'`` and ``1.0`` are one
+    wave); the labels returned are the values as they appear in the data.
+
+    * ``order`` given (the codebook's ``wave_order``): that order; labels missing from it
+      are an error naming them.
+    * every label a number (``1, 2, 10``): numeric order.
+    * every label one shared prefix and a number (``W1, W2, W10``; ``wave 3``): by that number.
+    * otherwise (``'Spring 2026', 'Autumn 2026'``): the order of first appearance, with a
+      note saying so and how to set ``wave_order``.
+
+    Parameters
+    ----------
+    values : iterable
+        The wave column (empty cells are skipped).
+    order : sequence of str, optional
+        The wave labels in time order.
+    column : str
+        The wave column's name, for messages.
+
+    Returns
+    -------
+    (list, str or None)
+        The labels in order and the note (None when the order is not a guess).
+
+    Raises
+    ------
+    SurveyDataError
+        When ``order`` is given and the data hold labels it does not list.
+
+    Examples
+    --------
+    R: ``factor(wave, levels = c("W1", "W2", "W10"))``.
+
+    >>> from sqlib.io import order_wave_labels
+    >>> order_wave_labels(["W1", "W10", "W2"])
+    (['W1', 'W2', 'W10'], None)
+    >>> order_wave_labels(["Spring", "Autumn", "Spring"])[0]
+    ['Spring', 'Autumn']
+    """
+    first: dict[str, object] = {}
+    for value in values:
+        text = label_text(value)
+        if text is not None and text not in first:
+            first[text] = value
+    texts = list(first)
+    if order is not None:
+        unknown = [t for t in texts if t not in order]
+        if unknown:
+            problem = (f"wave column {column!r}: label{'s' if len(unknown) > 1 else ''} "
+                       f"{_and_more([repr(t) for t in unknown], 10)} {'are' if len(unknown) > 1 else 'is'} not in "
+                       f"the codebook's wave_order [{', '.join(order)}]; add {'them' if len(unknown) > 1 else 'it'} "
+                       "to wave_order in time order, or fix the labels in the file")
+            raise SurveyDataError(problem[0].upper() + problem[1:] + ".", [problem])
+        return [first[t] for t in order if t in first], None
+    numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
+    if numbers.notna().all():
+        return [first[texts[k]] for k in np.argsort(numbers.to_numpy(), kind="stable")], None
+    parts = [_NUMBERED.match(t) for t in texts]
+    if all(parts) and len({m.group(1).strip().casefold() for m in parts}) == 1:
+        rank = np.argsort([int(m.group(2)) for m in parts], kind="stable")
+        return [first[texts[k]] for k in rank], None
+    note = (f"wave column {column!r}: the wave labels are text, so they were taken in the order they first appear "
+            f"in the data: {', '.join(texts)}; if that is not their time order, add "
+            f"'wave_order: [{', '.join(texts)}]' (in time order) to the codebook")
+    return [first[t] for t in texts], note if len(texts) > 1 else None
 
 
 def _label_column(series: pd.Series) -> pd.Series:
@@ -305,7 +379,19 @@ def _check(data: pd.DataFrame, codebook: Codebook, row_numbers: list, numeric: d
         problems += _item_problems(item, data[item], values, bad, codebook, row_numbers, ids)
     if present:
         problems += _empty_respondent_problems(answered, len(present), row_numbers, ids)
-    return problems
+    return problems + _wave_order_problems(data, codebook)
+
+
+def _wave_order_problems(data: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Wave labels the codebook's ``wave_order`` does not list."""
+    col = codebook.wave_column
+    if codebook.wave_order is None or not col or list(data.columns).count(col) != 1:
+        return []
+    try:
+        order_wave_labels(data[col], codebook.wave_order, col)
+    except SurveyDataError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _column_problems(data: pd.DataFrame, codebook: Codebook) -> list[str]:
@@ -959,6 +1045,9 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     if code_counts:
         notes.append(_codes_note(codebook, code_counts))
     notes += _case_variant_notes(out, codebook)
+    notes += _empty_label_notes(out, codebook, list(table.row_numbers))
+    if codebook.wave_column and codebook.wave_order is None:
+        notes += [n for n in [order_wave_labels(out[codebook.wave_column], None, codebook.wave_column)[1]] if n]
     if codebook.header_row and table.format in ("sav", "parquet"):
         notes.append(f"the codebook's header_row: {codebook.header_row} was not used: "
                      f"{SUPPORTED_FORMATS[table.format]} files keep column names apart from the data")
@@ -989,6 +1078,20 @@ def _case_variant_notes(out: pd.DataFrame, codebook: Codebook) -> list[str]:
             shown = "; ".join(" and ".join(repr(x) for x in v) for v in clashes[:_LIST_LIMIT])
             notes.append(f"{role} column {col!r}: labels {shown} differ only in letter case and are kept as "
                          "different groups; if they are the same, make them identical in the file")
+    return notes
+
+
+def _empty_label_notes(out: pd.DataFrame, codebook: Codebook, row_numbers: list) -> list[str]:
+    """Respondents with an empty group or wave cell: later comparisons by group or wave leave them out."""
+    notes = []
+    for role, col in (("group", codebook.group_column), ("wave", codebook.wave_column)):
+        if not col or col not in out.columns:
+            continue
+        empty = np.flatnonzero(out[col].isna().to_numpy())
+        if empty.size:
+            who = "1 respondent has" if empty.size == 1 else f"{empty.size} respondents have"
+            notes.append(f"{role} column {col!r}: {who} an empty cell ({_where(empty, row_numbers, None, 10)}); "
+                         f"comparisons by {role} leave them out; fill in their {role} to keep them")
     return notes
 
 

@@ -14,6 +14,7 @@ and wave, and :func:`wave_changes` flags every change it does not back.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -25,6 +26,7 @@ from statsmodels.stats.meta_analysis import effectsize_smd
 
 from .codebook import Codebook, load_codebook
 from .errors import CodebookError, SurveyDataError
+from .io import order_wave_labels
 from .gaps import _holm
 from .invariance import InvarianceResult, _split_parameter, invariance, latent_means, locate_noninvariance
 from .models import cfa_syntax
@@ -137,7 +139,7 @@ def wave_scores(data: pd.DataFrame, codebook: Codebook | None = None, *, wave: s
         raise ValueError(f"ci must be between 0 and 1 (for example 0.95), not {ci!r}.")
     names = _construct_names(cb, constructs)
     scores = construct_scores(data, cb, constructs=names, min_share=min_share)
-    waves = _wave_order(data[wave], wave)
+    waves = _wave_order(data[wave], wave, cb.wave_order)
     rows = []
     for name in names:
         for w in waves:
@@ -217,7 +219,7 @@ def wave_changes(data: pd.DataFrame, codebook: Codebook | None = None, *, wave: 
     if not 0 < ci < 1:
         raise ValueError(f"ci must be between 0 and 1 (for example 0.95), not {ci!r}.")
     names = _construct_names(cb, constructs)
-    waves = _wave_order(data[wave], wave)
+    waves = _wave_order(data[wave], wave, cb.wave_order)
     _require_two_waves(waves, wave)
     paired = _is_panel(data, cb, wave) if paired is None else paired
     if paired and not (cb.id_column and cb.id_column in data.columns):
@@ -407,7 +409,7 @@ def wave_invariance(data: pd.DataFrame, codebook: Codebook | None = None, *, wav
         raise ValueError(f"level must be one of {', '.join(REQUIRED_LEVELS)} (scalar to compare means), not {level!r}.")
     names = _construct_names(cb, [c.name for c in cb.constructs if len(c.items) >= 2]
                              if constructs is None else constructs)
-    waves = _wave_order(data[wave], wave)
+    waves = _wave_order(data[wave], wave, cb.wave_order)
     _require_two_waves(waves, wave)
     ordered = _sorted_by_wave(data, wave, waves)
     _require_complete_cases(ordered, cb, names, wave, waves)
@@ -593,20 +595,18 @@ def _wave_column(data: pd.DataFrame, cb: Codebook, wave: str | None) -> str:
     return wave
 
 
-def _wave_order(values: pd.Series, wave: str) -> list:
+def _wave_order(values: pd.Series, wave: str, order: list | None = None) -> list:
+    """Wave labels in time order: an ordered categorical's, else :func:`sqlib.io.order_wave_labels`
+    (the codebook's ``wave_order``; numbers; ``W1, W2, W10``; else first appearance, with a warning)."""
     present = values.dropna()
     if present.empty:
         raise SurveyDataError(f"The wave column {wave!r} is empty: every respondent needs a wave.")
-    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
+    if order is None and isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
         return [c for c in values.cat.categories.tolist() if c in set(present)]
-    levels = pd.Series(pd.unique(present)).tolist()  # plain Python values, for messages and tables
-    as_numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
-    if all(isinstance(v, str) for v in levels) and as_numbers.notna().all():
-        return [levels[k] for k in np.argsort(as_numbers.to_numpy(), kind="stable")]  # text '2' before '10'
-    try:
-        return sorted(levels)
-    except TypeError:
-        return levels
+    levels, note = order_wave_labels(present.tolist(), order, wave)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return levels
 
 
 def _require_two_waves(waves: list, wave: str) -> None:
