@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -602,3 +603,39 @@ def test_wave_tables_follow_the_codebook_wave_order():
     cb = dataclasses.replace(Codebook.servqual(), wave_order=["3", "1", "2"])
     table = wave_scores(load_sample(), cb, constructs=["satisfaction"])
     assert table["wave"].tolist() == ["3", "1", "2"]
+
+
+# ------------------------------------------------------------ text files
+def test_every_line_wrapped_in_quotes_says_the_file_was_quoted_twice(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("".join(f'"{",".join(r)}"\n' for r in rows()), encoding="utf-8")
+    (problem,) = (error := error_of(path, codebook())).problems
+    assert "each line is one quoted field" in problem and '"rid,land,q1' in problem
+    assert "s.csv" in str(error) and "quoted twice" in str(error) and "without quoting the whole line" in str(error)
+
+
+def test_trailing_ctrl_z_after_crlf_is_ignored_with_a_note(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(("\r\n".join(",".join(r) for r in rows()) + "\r\n\x1a").encode())
+    df = read_survey(path, codebook())
+    assert len(df) == 8 and df["rid"].tolist()[-1] == "107"
+    assert any("Ctrl-Z" in n and "ignored" in n for n in df.attrs["notes"])
+
+
+def test_txt_file_is_read_as_delimited_text_with_a_note(tmp_path):
+    df = read_survey(write(tmp_path, rows(), name="s.txt", sep="\t"), codebook())
+    assert len(df) == 8 and df.attrs["source"]["delimiter"] == "\t"
+    assert any("s.txt was read as delimited text" in n for n in df.attrs["notes"])
+
+
+def test_unknown_extension_says_to_rename_the_file(tmp_path):
+    message = str(error_of(write(tmp_path, rows(), name="s.dat"), codebook()))
+    assert "s.dat" in message and "extension .dat" in message and "Rename the file" in message
+    assert "s.csv" in message
+
+
+def test_xlsx_workbook_named_xls_says_to_rename_it(tmp_path):
+    path = workbook(tmp_path, {"responses": rows()})
+    renamed = tmp_path / "s.xls"
+    Path(path).rename(renamed)
+    assert "rename it to s.xlsx" in str(error_of(renamed, codebook()))

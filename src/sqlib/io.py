@@ -47,7 +47,7 @@ from .errors import SurveyDataError
 
 #: Canonical format name -> what a researcher would call it (for messages).
 SUPPORTED_FORMATS = {
-    "csv": "CSV (.csv)",
+    "csv": "CSV (.csv; .txt is read as delimited text)",
     "tsv": "tab-separated text (.tsv, .tab)",
     "qualtrics": "Qualtrics CSV export (.csv, detected automatically)",
     "xlsx": "Excel workbook (.xlsx, .xlsm)",
@@ -57,7 +57,7 @@ SUPPORTED_FORMATS = {
 
 _SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet",
+    ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet", ".txt": "csv",
 }
 _FORMAT_ALIASES = {
     "csv": "csv", "tsv": "tsv", "tab": "tsv", "qualtrics": "qualtrics", "xlsx": "xlsx",
@@ -560,11 +560,28 @@ def _format_of(path: Path, file_format: str | None) -> str:
     suffix = path.suffix.lower()
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
-    hint = " Old .xls workbooks: save them as .xlsx first." if suffix == ".xls" else ""
     raise SurveyDataError(
         f"Cannot tell the format of {path.name} from its extension {suffix or '(none)'}. "
-        f"Supported formats: {_supported()}. Pass file_format='csv' (or another) if the "
-        f"extension is unusual.{hint}", [f"unknown file extension {suffix or '(none)'}"])
+        f"Supported formats: {_supported()}. {_extension_fix(path)}",
+        [f"unknown file extension {suffix or '(none)'}"])
+
+
+def _extension_fix(path: Path) -> str:
+    """How to make a file with an unknown extension readable."""
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as handle:
+            zipped = handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        zipped = False
+    if suffix in (".gz", ".zip", ".bz2", ".xz", ".7z"):
+        return "It is compressed: unpack it first (e.g. gunzip or unzip) and read the file inside."
+    if suffix == ".xls" and zipped:
+        return f"It is an .xlsx workbook saved with the extension .xls: rename it to {path.stem}.xlsx."
+    if suffix == ".xls":
+        return "Old .xls workbooks: open it in Excel and save it as .xlsx (File > Save As > Excel Workbook)."
+    return (f"Rename the file so its extension says the format (e.g. {path.stem or 'data'}.csv for comma-, "
+            "semicolon- or tab-separated text); from Python, read_survey(..., file_format='csv') also works.")
 
 
 _UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")
@@ -767,8 +784,10 @@ def _header_hint(rows: list[tuple[int, list]], header: list, codebook: Codebook,
 
 def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
     text, encoding = _decode(path.read_bytes(), path, codebook.encoding)
+    text, eof_notes = _drop_end_of_file_mark(text)
     delimiter, how = _choose_delimiter(text, fmt, codebook)
     records, starts = _records(text, delimiter, path)
+    _refuse_whole_line_quotes(records, path)
     if how.startswith("named by the file's first line"):
         records[0] = []  # the 'sep=;' line Excel writes is not data
     rows = list(zip(range(1, len(records) + 1), records))
@@ -787,10 +806,36 @@ def _read_text(path: Path, fmt: str, codebook: Codebook) -> _Table:
     _refuse_long_rows(body, header, delimiter, path)
     notes += _short_row_note(body, header)
     frame, row_numbers, column_notes = _frame(header, body)
-    notes += _encoding_note(encoding, codebook.encoding)
+    notes += _encoding_note(encoding, codebook.encoding) + eof_notes
+    if path.suffix.lower() == ".txt":
+        notes.append(f"{path.name} was read as delimited text (the extension .txt does not say the format)")
     notes.append(f"columns separated by {_DELIMITER_NAMES[delimiter]} ({how})")
     attrs = {"delimiter": delimiter, "encoding": encoding, "notes": notes + column_notes}
     return _Table(frame, row_numbers, fmt, attrs)
+
+
+def _drop_end_of_file_mark(text: str) -> tuple[str, list[str]]:
+    """A Ctrl-Z (0x1A) after the last line, the end-of-file mark of old DOS/Windows programs, is dropped."""
+    found = re.search("\x1a+\\s*\\Z", text)
+    if found is None:
+        return text, []
+    return text[:found.start()], ["a Ctrl-Z character (0x1A, an end-of-file mark written by old DOS/Windows "
+                                  "programs) at the end of the file was ignored"]
+
+
+def _refuse_whole_line_quotes(records: list[list[str]], path: Path) -> None:
+    """Every line one quoted field holding separators: the file was quoted twice."""
+    filled = [r for r in records if any(c.strip() for c in r)]
+    if not filled or len(filled[0]) != 1 or not any(d in filled[0][0] for d in _DELIMITER_NAMES):
+        return
+    single = sum(len(r) == 1 and any(d in r[0] for d in _DELIMITER_NAMES) for r in filled)
+    if single < 0.9 * len(filled):
+        return
+    problem = (f"each line is one quoted field (line 1 reads \"{filled[0][0][:60]}...\"): the whole line, "
+               "separators included, is wrapped in quote marks, so the columns cannot be told apart")
+    raise SurveyDataError(f"{path.name}: {problem}. The file was quoted twice (e.g. a CSV saved again as text "
+                          "with every line quoted); re-export it without quoting the whole line, or remove the "
+                          "quote mark at the start and end of every line.", [problem])
 
 
 def _refuse_long_rows(body: list[tuple[int, list]], header: list, delimiter: str, path: Path) -> None:
