@@ -771,3 +771,35 @@ def test_params_language_without_item_wordings_is_refused(tmp_path):
     message = load_error(tmp_path, "language: de\n")
     assert "key 'language'" in message and "'de'" in message and "use one of en, nl, fr, no" in message
     assert "report text is in English" in message
+
+
+# ================================================================ QA fixes: data checked as the notebooks use it
+def codebook_with_single_item_named_like_a_column(tmp_path) -> Path:
+    """The SERVQUAL codebook whose loyalty construct is renamed 'e_tan1' (a data column) with one item."""
+    content = yaml.safe_load(Path(config.SAMPLE_CODEBOOK).read_text(encoding="utf-8"))
+    content["constructs"].pop("loyalty")
+    content["constructs"]["e_tan1"] = {"items": ["loy1"], "kind": "outcome"}
+    for item in ("loy2", "loy3", "loy4"):
+        content.get("labels", {}).pop(item, None)
+    path = tmp_path / "codebook.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_validate_params_reports_a_single_item_construct_named_like_a_data_column(tmp_path, capsys):
+    path = write_params(tmp_path / "p.yaml", codebook=str(codebook_with_single_item_named_like_a_column(tmp_path)),
+                        notebooks=["01_data_screening"])
+    assert cli.main(["validate", "--params", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "'e_tan1'" in err and "another column of the data" in err and "rename the construct" in err
+    assert str(tmp_path / "codebook.yaml") in err and str(config.SAMPLE_DATA.resolve()) in err
+
+
+def test_runner_data_step_fails_the_run_once_for_a_construct_named_like_a_column(tmp_path):
+    write_notebook(tmp_path / "nb", "01_ok", "print('fine')")
+    settings = params(codebook=str(codebook_with_single_item_named_like_a_column(tmp_path)))
+    run_dir = run_report(settings, output_root=tmp_path / "out", notebooks_dir=tmp_path / "nb", notebooks=["01_ok"])
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "failed" and manifest["notebooks"] == []
+    assert "No notebook ran" in manifest["error"] and "'e_tan1'" in manifest["error"]
+    assert "rename the construct" in manifest["error"]

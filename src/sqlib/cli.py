@@ -95,11 +95,12 @@ def _validate(args) -> int:
 def _validate_params(params_file: str) -> int:
     from .design import study_design
     from .io import read_survey
-    from .report import load_params
+    from .report import load_params, model_data_for_report
 
     settings = load_params(params_file)
     design = study_design(settings["codebook"], settings["structural_model"])
     data = read_survey(settings["data"], design.codebook)
+    model_data_for_report(design, data, settings)
     print(f"Parameters file {params_file}: OK ({len(settings['notebooks'])} notebooks)")
     print(f"Codebook {settings['codebook']}: OK ({len(design.codebook.constructs)} constructs)")
     print(f"Data {settings['data']}:")

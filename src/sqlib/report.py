@@ -529,6 +529,25 @@ def failure_message(record: dict, run_dir: Path) -> str:
             "or its HTML to see the error in context.")
 
 
+def model_data_for_report(design, data, settings: dict):
+    """``design.model_data(data)``, with a failure named after the codebook and data files.
+
+    Every notebook fits its models on :meth:`~sqlib.design.StudyDesign.model_data`; calling it
+    before anything runs reports a single-item construct named like another data column once,
+    up front, instead of as a failure of every notebook.
+
+    Raises
+    ------
+    ReportError
+        Naming the codebook, the data file, the construct and the fix.
+    """
+    try:
+        return design.model_data(data)
+    except CodebookError as exc:
+        raise ReportError(f"The codebook {settings['codebook']} does not fit the data file {settings['data']}: "
+                          f"{exc}") from exc
+
+
 def _design_and_data(settings: dict):
     """The study design and the checked data, or the error message when they cannot be read."""
     from .design import study_design
@@ -541,6 +560,10 @@ def _design_and_data(settings: dict):
         return None, None, f"The data could not be read, so no notebook ran: {exc}"
     except Exception as exc:  # an unexpected fault still ends the run in a known state
         return None, None, f"The data could not be read, so no notebook ran: {type(exc).__name__}: {exc}"
+    try:
+        model_data_for_report(design, data, settings)
+    except ReportError as exc:
+        return None, None, f"No notebook ran: {exc}"
     return design, data, None
 
 
@@ -846,6 +869,6 @@ def list_runs(output_root: str | Path | None = None) -> list[dict]:
 
 
 __all__ = ["run_report", "load_params", "new_run_folder", "package_versions", "git_commit",
-           "read_manifest", "write_index", "list_runs", "run_status", "run_failures", "failure_message",
+           "read_manifest", "write_index", "list_runs", "model_data_for_report", "run_status", "run_failures", "failure_message",
            "console_line", "clean_for_readers", "RunInterrupted", "RECORDED_PACKAGES", "PARAMS_KEYS",
            "RESERVED_PARAMETERS", "QUIET_LOGGERS"]
