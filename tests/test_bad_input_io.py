@@ -639,3 +639,15 @@ def test_xlsx_workbook_named_xls_says_to_rename_it(tmp_path):
     renamed = tmp_path / "s.xls"
     Path(path).rename(renamed)
     assert "rename it to s.xlsx" in str(error_of(renamed, codebook()))
+
+
+def test_many_columns_of_ordered_categories_give_one_line_listing_the_columns():
+    labels = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+    items = [f"q{k}" for k in range(1, 8)]
+    cb = Codebook("cats", [Construct("quality", items)], 1, 5)
+    frame = pd.DataFrame({i: pd.Categorical.from_codes([(k + j) % 5 for k in range(6)], categories=labels,
+                                                       ordered=True) for j, i in enumerate(items)})
+    (problem,) = validate_survey(frame, cb)
+    assert problem.startswith("7 item columns hold answer text instead of numbers")
+    assert "'q1', 'q2'" in problem and "'Strongly disagree' < 'Disagree'" in problem
+    assert "cat.codes + 1" in problem and "1-5" in problem

@@ -71,6 +71,8 @@ MISSING_TOKENS = frozenset({
 })
 
 _LIST_LIMIT = 5
+#: From this many item columns with text answers on, they are reported in one line.
+_CONDENSE_AT = 6
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 #: Invisible characters that sneak into header names (byte-order marks, zero-width spaces).
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
@@ -372,11 +374,15 @@ def _check(data: pd.DataFrame, codebook: Codebook, row_numbers: list, numeric: d
     problems += _id_problems(data, codebook, row_numbers, ids)
     present = [c for c in codebook.all_items if list(data.columns).count(c) == 1]
     answered = np.zeros(len(data), dtype=bool)
-    for item in present:
-        values, bad = _to_numbers(data[item])
+    converted = {item: _to_numbers(data[item]) for item in present}
+    condensed = sum(bad.any() for _, bad in converted.values()) >= _CONDENSE_AT
+    if condensed:
+        problems.append(_label_columns_problem(converted, data, codebook))
+    for item, (values, bad) in converted.items():
         numeric[item] = values
         answered |= ~np.isnan(values) | bad
-        problems += _item_problems(item, data[item], values, bad, codebook, row_numbers, ids)
+        problems += _item_problems(item, data[item], values, bad, codebook, row_numbers, ids,
+                                   text_reported=condensed)
     if present:
         problems += _empty_respondent_problems(answered, len(present), row_numbers, ids)
     return problems + _wave_order_problems(data, codebook)
@@ -474,21 +480,42 @@ def _id_problems(data, codebook, row_numbers, ids) -> list[str]:
     return problems
 
 
-def _item_problems(item, raw, values, bad, codebook, row_numbers, ids) -> list[str]:
+def _not_number_problem(item, raw, bad, scale: str, row_numbers, ids) -> str:
+    pos = np.flatnonzero(bad)
+    raw_list = raw.astype(object).tolist()
+    shown = _and_more([_show(raw_list[i]) for i in _distinct_positions(pos, raw_list)])
+    decimal_comma = any(isinstance(raw_list[i], str) and _DECIMAL_COMMA.fullmatch(raw_list[i].strip())
+                        for i in pos)
+    hint = ("; these use a decimal comma: write them with a decimal point (3.5), e.g. by exporting with "
+            "English number settings" if decimal_comma else
+            f"; recode to numbers {scale} or leave the cell empty for a missing answer")
+    return (f"column {item!r}: {len(pos)} answer{'s are' if len(pos) > 1 else ' is'} not a number "
+            f"({shown}) in {_where(pos, row_numbers, ids)}{hint}")
+
+
+def _label_columns_problem(converted: dict, data: pd.DataFrame, codebook: Codebook) -> str:
+    """One line for many item columns holding answer labels (an SPSS/Parquet export of categories)."""
+    items = [item for item, (_, bad) in converted.items() if bad.any()]
+    labels = _distinct([v for item in items for v in data[item].astype(object)[converted[item][1]].tolist()])
+    cells = sum(int(converted[item][1].sum()) for item in items)
+    first = data[items[0]]
+    ordered = isinstance(first.dtype, pd.CategoricalDtype) and first.cat.ordered
+    order = (" < ".join(repr(c) for c in first.cat.categories.tolist()) if ordered else "")
+    lo, hi = codebook.scale_of(items[0])
+    how = (f"they are ordered categories ({order}): recode each to its scale point ({_show(lo)}-{_show(hi)}), "
+           "e.g. in pandas df[col].cat.codes + 1, or export the answers as numbers" if ordered else
+           f"recode them to numbers {_show(lo)}-{_show(hi)} (or export the answers as numbers), or leave the "
+           "cells empty for missing answers")
+    return (f"{len(items)} item columns hold answer text instead of numbers ({_and_more([repr(v) for v in labels])}): "
+            f"{_and_more([repr(i) for i in items], 8)}; {cells} cells in all; {how}")
+
+
+def _item_problems(item, raw, values, bad, codebook, row_numbers, ids, *, text_reported=False) -> list[str]:
     lo, hi = codebook.scale_of(item)
     scale = f"{_show(lo)}-{_show(hi)}"
     problems = []
-    if bad.any():
-        pos = np.flatnonzero(bad)
-        raw_list = raw.astype(object).tolist()
-        shown = _and_more([_show(raw_list[i]) for i in _distinct_positions(pos, raw_list)])
-        decimal_comma = any(isinstance(raw_list[i], str) and _DECIMAL_COMMA.fullmatch(raw_list[i].strip())
-                            for i in pos)
-        hint = ("; these use a decimal comma: write them with a decimal point (3.5), e.g. by exporting with "
-                "English number settings" if decimal_comma else
-                f"; recode to numbers {scale} or leave the cell empty for a missing answer")
-        problems.append(f"column {item!r}: {len(pos)} answer{'s are' if len(pos) > 1 else ' is'} not a number "
-                        f"({shown}) in {_where(pos, row_numbers, ids)}{hint}")
+    if bad.any() and not text_reported:
+        problems.append(_not_number_problem(item, raw, bad, scale, row_numbers, ids))
     observed = ~np.isnan(values)
     outside = observed & ((values < lo) | (values > hi))
     if outside.any():
