@@ -803,3 +803,39 @@ def test_runner_data_step_fails_the_run_once_for_a_construct_named_like_a_column
     assert manifest["status"] == "failed" and manifest["notebooks"] == []
     assert "No notebook ran" in manifest["error"] and "'e_tan1'" in manifest["error"]
     assert "rename the construct" in manifest["error"]
+
+
+# ================================================================ QA fixes: sqlib runs
+def test_runs_output_root_that_does_not_exist_is_an_error(tmp_path, capsys):
+    missing = tmp_path / "no_such_folder"
+    assert cli.main(["runs", "--output-root", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert f"--output-root {missing} does not exist" in captured.err and "check the path" in captured.err
+    assert "No report runs found" not in captured.out
+
+
+def test_runs_output_root_that_is_a_file_is_an_error(tmp_path, capsys):
+    a_file = tmp_path / "reports.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    assert cli.main(["runs", "--output-root", str(a_file)]) == 1
+    err = capsys.readouterr().err
+    assert f"--output-root {a_file} is a file" in err and "give the folder that holds the run folders" in err
+
+
+def test_runs_lists_a_manifest_that_is_not_an_object_as_unreadable(tmp_path, capsys):
+    fake_run(tmp_path, "20260101T000000Z_ok")
+    folder = tmp_path / "20260101T000100Z_list"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    assert [r["status"] for r in list_runs(tmp_path)] == ["succeeded", "unreadable manifest"]
+    assert cli.main(["runs", "--output-root", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "_list" in captured.out and "unreadable manifest" in captured.out
+
+
+def test_runs_lists_a_truncated_manifest_as_unreadable_not_missing(tmp_path):
+    folder = tmp_path / "20260101T000000Z_cut"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{", encoding="utf-8")
+    (tmp_path / "20260101T000100Z_empty").mkdir()
+    assert [r["status"] for r in list_runs(tmp_path)] == ["unreadable manifest", "no manifest"]

@@ -126,10 +126,10 @@ def _runs(args) -> int:
     if not runs:
         print(f"No report runs found in {args.output_root or config.REPORTS_DIR}.")
         return 0
-    print(f"{'run folder':<48} {'status':<12} {'data':<12} {'seconds':>8}")
+    print(f"{'run folder':<48} {'status':<20} {'data':<12} {'seconds':>8}")
     for run in runs:
         seconds = "" if run["duration_seconds"] is None else f"{run['duration_seconds']:.0f}"
-        print(f"{run['folder'].name:<48} {run['status']:<12} {run['data_sha256'] or '-':<12} {seconds:>8}")
+        print(f"{run['folder'].name:<48} {run['status']:<20} {run['data_sha256'] or '-':<12} {seconds:>8}")
     return 0
 
 

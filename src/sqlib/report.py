@@ -841,8 +841,14 @@ def list_runs(output_root: str | Path | None = None) -> list[dict]:
     -------
     list of dict
         One per folder: ``folder``, ``status`` (see :func:`run_status`; ``no manifest``
-        for a folder without ``manifest.json``), ``data_sha256`` (first 12 hex digits),
+        for a folder without ``manifest.json``, ``unreadable manifest`` for one that is not
+        a JSON object, e.g. truncated), ``data_sha256`` (first 12 hex digits),
         ``started`` and ``duration_seconds`` (None while running or unknown).
+
+    Raises
+    ------
+    ReportError
+        When ``output_root`` is a file, or is given and does not exist.
 
     Examples
     --------
@@ -851,21 +857,39 @@ def list_runs(output_root: str | Path | None = None) -> list[dict]:
     ['succeeded', 'aborted']
     """
     root = Path(output_root) if output_root is not None else config.REPORTS_DIR
+    _check_output_root(root, given=output_root is not None)
     if not root.is_dir():
         return []
-    runs = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        try:
-            manifest = read_manifest(folder)
-        except (OSError, ValueError):
-            runs.append({"folder": folder, "status": "no manifest", "data_sha256": None,
-                         "started": None, "duration_seconds": None})
-            continue
-        runs.append({"folder": folder, "status": run_status(manifest),
-                     "data_sha256": str(manifest.get("data", {}).get("sha256") or "")[:12] or None,
-                     "started": manifest.get("started"),
-                     "duration_seconds": _seconds_between(manifest.get("started"), manifest.get("finished"))})
-    return runs
+    return [_run_entry(folder) for folder in sorted(p for p in root.iterdir() if p.is_dir())]
+
+
+def _check_output_root(root: Path, given: bool) -> None:
+    """A root that is a file, or a given root that does not exist, is a mistake (not 'no runs')."""
+    if root.exists() and not root.is_dir():
+        raise ReportError(f"--output-root {root} is a file, not a folder of report runs; give the folder that "
+                          f"holds the run folders (default {config.REPORTS_DIR}).")
+    if given and not root.exists():
+        raise ReportError(f"--output-root {root} does not exist; check the path (run folders are made by "
+                          f"'sqlib report', by default in {config.REPORTS_DIR}).")
+
+
+def _run_entry(folder: Path) -> dict:
+    """One row of :func:`list_runs`; a manifest that cannot be read is shown, not raised."""
+    entry = {"folder": folder, "status": "no manifest", "data_sha256": None, "started": None,
+             "duration_seconds": None}
+    if not (folder / "manifest.json").exists():
+        return entry
+    try:
+        manifest = read_manifest(folder)
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        return {**entry, "status": "unreadable manifest"}
+    data = manifest.get("data") if isinstance(manifest.get("data"), dict) else {}
+    return {**entry, "status": str(run_status(manifest)),
+            "data_sha256": str(data.get("sha256") or "")[:12] or None,
+            "started": manifest.get("started"),
+            "duration_seconds": _seconds_between(manifest.get("started"), manifest.get("finished"))}
 
 
 __all__ = ["run_report", "load_params", "new_run_folder", "package_versions", "git_commit",
