@@ -374,3 +374,12 @@ def test_wave_order_key_is_read_as_text_labels(tmp_path):
 def test_wave_order_with_a_repeated_label_is_refused(tmp_path):
     message = error_of(tmp_path, GOOD + "wave: wave\nwave_order: [W1, W2, W1]\n")
     assert "wave_order" in message and "'W1' more than once" in message
+
+
+def test_missing_code_on_every_constructs_scale_is_one_line_without_per_construct_advice(tmp_path):
+    text = GOOD.replace("scale: {min: 0, max: 100}}", "scale: {min: 0, max: 5}}") + "missing_codes: [5]\n"
+    message = error_of(tmp_path, text)
+    assert message.count("\n  - ") == 1
+    assert "missing_codes: 5 is a valid answer on the 1-5 scale of 'q1', 'q2' and 'q3' (construct 'tangibles');" \
+           " the 0-5 scale of 'cusa' (construct 'sat')" in message
+    assert "e.g. -99" in message and "constructs.sat.missing_codes" not in message

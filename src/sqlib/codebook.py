@@ -451,25 +451,43 @@ class Codebook:
 
     def _missing_code_problems(self) -> list[str]:
         """Missing-value codes that are also valid answers on some item's scale (99 on a 0-100 slider)."""
-        problems = []
+        clashes: dict[tuple, list] = {}  # (key, code) -> [(construct, low, high)]
         for c in self.constructs:
             own = c.missing_codes is not None
             codes = c.missing_codes if own else self.missing_codes
-            if not isinstance(codes, (list, tuple)) or not all(map(_is_number, codes)):
+            if not c.items or not isinstance(codes, (list, tuple)) or not all(map(_is_number, codes)):
                 continue
-            try:
-                low, high = self.scale_of(c.items[0]) if c.items else (None, None)
-            except CodebookError:
-                continue
+            low, high = self.scale_of(c.items[0])
             for code in codes:
-                if low is not None and low <= code <= high:
+                if low <= code <= high:
                     key = f"constructs.{c.name}.missing_codes" if own else "missing_codes"
-                    problems.append(
-                        f"{key}: {_plain(code)} is a valid answer on the {_plain(low)}-{_plain(high)} scale of "
-                        f"{_and(c.items)} (construct {c.name!r}), so real answers {_plain(code)} would be erased; "
-                        f"use a code outside the scale (e.g. {_outside(low, high)}) or give the construct its own "
-                        f"codes: constructs.{c.name}.missing_codes: [...] (an empty list [] for none)")
+                    clashes.setdefault((key, _plain(code)), []).append((c, low, high))
+        problems = []
+        for (key, code), hits in clashes.items():
+            where = "; ".join(self._scale_owners(hits))
+            spared = key == "missing_codes" and len(hits) < len(self.constructs)
+            own_codes = " or give the construct its own codes: " + ", ".join(
+                f"constructs.{c.name}.missing_codes: [...]" for c, _, _ in hits) if spared else ""
+            outside = _outside(min(low for _, low, _ in hits), max(high for _, _, high in hits))
+            problems.append(f"{key}: {code} is a valid answer on {where}, so real answers {code} would be erased; "
+                            f"use a code outside the scale (e.g. {outside}){own_codes}")
         return problems
+
+    @staticmethod
+    def _scale_owners(hits: list) -> list[str]:
+        """'the 0-100 scale of 'overall' (construct 'slider')', one per scale; many constructs in one phrase."""
+        by_scale: dict[tuple, list] = {}
+        for c, low, high in hits:
+            by_scale.setdefault((_plain(low), _plain(high)), []).append(c)
+        phrases = []
+        for (low, high), owners in by_scale.items():
+            if len(owners) == 1:
+                phrases.append(f"the {low}-{high} scale of {_and(owners[0].items)} (construct {owners[0].name!r})")
+            else:
+                count = sum(len(c.items) for c in owners)
+                phrases.append(f"the {low}-{high} scale of the {count} items of constructs "
+                               f"{_and([c.name for c in owners])}")
+        return phrases
 
     def _reading_option_problems(self) -> list[str]:
         problems = []
