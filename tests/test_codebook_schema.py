@@ -383,3 +383,10 @@ def test_missing_code_on_every_constructs_scale_is_one_line_without_per_construc
     assert "missing_codes: 5 is a valid answer on the 1-5 scale of 'q1', 'q2' and 'q3' (construct 'tangibles');" \
            " the 0-5 scale of 'cusa' (construct 'sat')" in message
     assert "e.g. -99" in message and "constructs.sat.missing_codes" not in message
+
+
+def test_items_shared_by_two_constructs_are_one_line(tmp_path):
+    text = GOOD.replace("  sat:", "  again: {items: [q1, q2]}\n  sat:")
+    message = error_of(tmp_path, text)
+    assert "columns 'q1' and 'q2' are listed under both 'tangibles' and 'again'" in message
+    assert message.count("\n  - ") == 1 and "remove them from one of the two" in message

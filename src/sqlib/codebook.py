@@ -325,6 +325,7 @@ class Codebook:
             problems.append("it lists no constructs")
         problems += self._scale_problems()
         seen: dict[str, str] = {}
+        shared: dict[tuple, list] = {}
         for c in self.constructs:
             if c.kind not in CONSTRUCT_KINDS:
                 problems.append(
@@ -337,9 +338,12 @@ class Codebook:
                     problems.append(f"constructs.{c.name}.items: column {item!r} is listed twice under {c.name!r}; "
                                     "remove the repeat")
                 elif item in seen:
-                    problems.append(f"column {item!r} is listed under both {seen[item]!r} and {c.name!r}; an item "
-                                    "measures one construct, so remove it from one of them")
+                    shared.setdefault((seen[item], c.name), []).append(item)
                 seen[item] = c.name
+        for (first, second), items in shared.items():
+            columns = f"column {items[0]!r} is" if len(items) == 1 else f"columns {_and(items)} are"
+            problems.append(f"{columns} listed under both {first!r} and {second!r}; an item measures one "
+                            f"construct, so remove {'it' if len(items) == 1 else 'them'} from one of the two")
         if len(set(self.construct_names)) != len(self.constructs):
             problems.append("two constructs share a name")
         problems += self._column_role_problems(seen)
