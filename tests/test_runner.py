@@ -839,3 +839,31 @@ def test_runs_lists_a_truncated_manifest_as_unreadable_not_missing(tmp_path):
     (folder / "manifest.json").write_text("{", encoding="utf-8")
     (tmp_path / "20260101T000100Z_empty").mkdir()
     assert [r["status"] for r in list_runs(tmp_path)] == ["unreadable manifest", "no manifest"]
+
+
+# ================================================================ QA fixes: data and codebook paths
+def test_params_data_that_is_a_folder_says_folder_not_missing(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(f"data: .\ncodebook: {config.SAMPLE_CODEBOOK}\n", encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
+        load_params(path)
+    message = str(caught.value)
+    assert str(path) in message and "key 'data'" in message and "is a folder" in message
+    assert "does not exist" not in message and "name the file inside it" in message
+
+
+def test_params_empty_codebook_path_says_empty_not_missing(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(f'data: {config.SAMPLE_DATA}\ncodebook: ""\n', encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
+        load_params(path)
+    message = str(caught.value)
+    assert str(path) in message and "key 'codebook' is empty" in message and "codebook: codebook.yaml" in message
+    assert "does not exist" not in message
+
+
+def test_params_data_key_without_a_value_says_empty(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(f"data:\ncodebook: {config.SAMPLE_CODEBOOK}\n", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"key 'data' is empty; give the data file, e.g. 'data: survey.csv'"):
+        load_params(path)

@@ -166,6 +166,8 @@ def _explain(error: dict) -> str:
         return f"unknown key {top!r}{hint}; correct or remove it"
     if kind == "missing":
         return f"key {key!r} is missing; add it, e.g. '{example}'"
+    if top in ("data", "codebook") and given is None:
+        return f"key {key!r} is empty; give the {top} file, e.g. '{example}'"
     if top == "seed":
         return (f"key 'seed' must be a whole number, got {_shown(given)}; seeds are never rounded or "
                 f"converted: write e.g. '{example}'")

@@ -134,7 +134,15 @@ def _check_design(codebook: Path, structural_model: str, where: str) -> None:
 
 
 def _existing_file(base: Path, value, key: str, where: str) -> Path:
+    example = {"data": "survey.csv", "codebook": "codebook.yaml"}.get(key, "file.txt")
+    if not str(value).strip():
+        raise ReportError(f"In {where}, key {key!r} is empty; give the {key} file, e.g. '{key}: {example}' "
+                          f"(relative paths count from {base}).")
     path = (base / Path(str(value)).expanduser()).resolve()
+    if path.is_dir():
+        raise ReportError(f"The {key} file {path} named in {where} (key {key!r}: {str(value)!r}) is a folder, "
+                          f"not a file; name the file inside it, e.g. '{key}: {example}' "
+                          f"(relative paths count from {base}).")
     if not path.is_file():
         raise ReportError(f"The {key} file {path} named in {where} (key {key!r}) does not exist; "
                           f"relative paths count from {base}.")
