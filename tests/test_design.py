@@ -145,3 +145,41 @@ def test_definition_may_use_an_earlier_definition():
     design = study_design(ecsi_codebook(), "satisfaction ~ a*quality\nloyalty ~ b*satisfaction + c*quality\n"
                                            "ind := a*b\ntotal := ind + c")
     assert design.has_structural_model
+
+
+# ================================================================ QA fixes: items a whole group or wave left empty
+def grouped_codebook() -> Codebook:
+    cb = ecsi_codebook()
+    cb.group_column, cb.wave_column = "country", "wave"
+    return cb
+
+
+def grouped_data() -> pd.DataFrame:
+    return pd.DataFrame({"country": ["FR", "FR", "NL", "NL", "NO", "NO"], "wave": [1, 2, 1, 2, 1, 2],
+                         "q1": [5.0] * 6, "q2": [None, None, 4.0, 3.0, 2.0, 5.0],
+                         "q3": [1.0, None, 2.0, None, 3.0, None], "cusa": [None] * 6,
+                         "i1": [1.0] * 6, "i2": [2.0] * 6, "i3": [3.0] * 6, "l1": [1.0] * 6, "l2": [1.0] * 6})
+
+
+def test_coverage_names_item_group_and_fix():
+    notes = study_design(grouped_codebook()).coverage_problems(grouped_data())
+    group_note = next(n for n in notes if n.startswith("q2"))
+    assert "group FR (column country)" in group_note
+    assert "listwise deletion drops that whole group" in group_note and "missing: fiml" in group_note
+    assert "drop the item" in group_note
+
+
+def test_coverage_names_waves_in_which_nobody_answered():
+    notes = study_design(grouped_codebook()).coverage_problems(grouped_data())
+    wave_note = next(n for n in notes if n.startswith("q3"))
+    assert "wave 2 (column wave)" in wave_note and "drops that whole wave" in wave_note
+    assert not any(n.startswith("q3") and "group" in n for n in notes)
+
+
+def test_coverage_ignores_single_item_constructs_and_complete_items():
+    notes = study_design(grouped_codebook()).coverage_problems(grouped_data())
+    assert len(notes) == 2 and not any(n.startswith(("cusa", "q1", "i1")) for n in notes)
+
+
+def test_coverage_without_group_or_wave_column_has_nothing_to_say():
+    assert study_design(ecsi_codebook()).coverage_problems(grouped_data()) == []

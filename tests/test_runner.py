@@ -867,3 +867,38 @@ def test_params_data_key_without_a_value_says_empty(tmp_path):
     path.write_text(f"data:\ncodebook: {config.SAMPLE_CODEBOOK}\n", encoding="utf-8")
     with pytest.raises(ReportError, match=r"key 'data' is empty; give the data file, e.g. 'data: survey.csv'"):
         load_params(path)
+
+
+# ================================================================ QA fixes: a group lost to listwise deletion
+def survey_without_rel2_in_one_group(tmp_path) -> tuple[Path, str]:
+    data = pd.read_csv(config.SAMPLE_DATA)
+    group = sorted(data["country"].unique())[0]
+    data.loc[data["country"] == group, "rel2"] = None
+    path = tmp_path / "survey.csv"
+    data.to_csv(path, index=False)
+    return path, group
+
+
+def test_validate_params_notes_an_item_a_whole_group_left_empty(tmp_path, capsys):
+    data, group = survey_without_rel2_in_one_group(tmp_path)
+    path = write_params(tmp_path / "p.yaml", data=str(data), notebooks=["01_data_screening"])
+    assert cli.main(["validate", "--params", str(path)]) == 0
+    out = capsys.readouterr().out
+    note = next(line for line in out.splitlines() if line.startswith("Note: rel2"))
+    assert f"group {group} (column country)" in note and "listwise deletion" in note and "missing: fiml" in note
+
+
+def test_runner_records_coverage_notes_in_the_manifest_and_index(tmp_path):
+    data, group = survey_without_rel2_in_one_group(tmp_path)
+    write_notebook(tmp_path / "nb", "01_ok", "print('fine')")
+    run_dir = run_report(params(data=str(data)), output_root=tmp_path / "out", notebooks_dir=tmp_path / "nb",
+                         notebooks=["01_ok"])
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "succeeded"
+    assert len(manifest["notes"]) == 1 and manifest["notes"][0].startswith(f"rel2 was not answered in group {group}")
+    assert "rel2 was not answered" in (run_dir / "index.html").read_text(encoding="utf-8")
+
+
+def test_runner_manifest_has_no_notes_for_the_complete_sample(mixed_run):
+    _, manifest, _ = mixed_run
+    assert manifest["notes"] == []

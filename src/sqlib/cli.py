@@ -76,6 +76,7 @@ def _report(args) -> int:
 
 def _validate(args) -> int:
     from .codebook import load_codebook
+    from .design import study_design
     from .io import read_survey
 
     if args.params:
@@ -89,6 +90,7 @@ def _validate(args) -> int:
     codebook = load_codebook(args.codebook)
     data = read_survey(args.data, codebook)
     _print_data_ok(data, codebook)
+    _print_coverage_notes(study_design(codebook), data)
     return 0
 
 
@@ -105,7 +107,14 @@ def _validate_params(params_file: str) -> int:
     print(f"Codebook {settings['codebook']}: OK ({len(design.codebook.constructs)} constructs)")
     print(f"Data {settings['data']}:")
     _print_data_ok(data, design.codebook)
+    _print_coverage_notes(design, data)
     return 0
+
+
+def _print_coverage_notes(design, data) -> None:
+    """Items a whole group or wave left empty (see :meth:`sqlib.design.StudyDesign.coverage_problems`)."""
+    for note in design.coverage_problems(data):
+        print(f"Note: {note}")
 
 
 def _print_data_ok(data, codebook) -> None:

@@ -137,6 +137,52 @@ class StudyDesign:
             out[name] = data[item]
         return out
 
+    def coverage_problems(self, data: pd.DataFrame) -> list[str]:
+        """Items of multi-item constructs that nobody answered in a whole group or wave.
+
+        With listwise deletion (every notebook's default) a respondent without an
+        answer to one model item is dropped, so an item left empty by a whole group
+        (e.g. a question not asked in one country's version) silently removes that
+        group from every model.
+
+        Parameters
+        ----------
+        data : DataFrame
+            The survey as read by :func:`sqlib.read_survey`.
+
+        Returns
+        -------
+        list of str
+            One note per item and column (the codebook's group and wave columns),
+            naming the item, the groups or waves and the fix; empty when none.
+
+        Examples
+        --------
+        In R: ``aggregate(!is.na(rel2) ~ country, data, sum)`` shows a zero for that group.
+
+        >>> import pandas as pd
+        >>> from sqlib.design import study_design
+        >>> design = study_design(None)
+        >>> data = pd.DataFrame({"country": ["FR", "FR", "NL"], "rel2": [None, None, 5.0]})
+        >>> design.coverage_problems(data)[0][:60]
+        'rel2 was not answered in group FR (column country): listwise'
+        """
+        notes = []
+        for column, word in ((self.codebook.group_column, "group"), (self.codebook.wave_column, "wave")):
+            if not column or column not in data.columns:
+                continue
+            for item in self._multi_item_items():
+                if item not in data.columns:
+                    continue
+                answered = data[item].notna().groupby(data[column], observed=True).sum()
+                empty = [str(level) for level, count in answered.items() if count == 0]
+                if empty:
+                    notes.append(_coverage_note(item, word, column, empty))
+        return notes
+
+    def _multi_item_items(self) -> list[str]:
+        return [item for name in self.multi_item for item in self.codebook.items_of(name)]
+
     @property
     def efa_items(self) -> list[str]:
         """Items for the exploratory check: those of the multi-item dimensions (two or more
@@ -226,6 +272,13 @@ class StudyDesign:
         return {"codebook": self.codebook.to_dict(), "structural_model": self.structural_model,
                 "structural_source": self.structural_source,
                 "single_item_constructs": self.single_item}
+
+
+def _coverage_note(item: str, word: str, column: str, levels: list[str]) -> str:
+    plural = "s" if len(levels) > 1 else ""
+    whole = f"those whole {word}s" if len(levels) > 1 else f"that whole {word}"
+    return (f"{item} was not answered in {word}{plural} {', '.join(levels)} (column {column}): listwise deletion "
+            f"drops {whole}; use missing: fiml (with estimator: ML) or drop the item from the codebook")
 
 
 def _variables_in(syntax: str) -> set[str]:

@@ -600,6 +600,7 @@ def _new_manifest(settings: dict, params, run_dir: Path) -> dict:
         "platform": platform.platform(),
         "packages": package_versions(),
         "git_commit": git_commit(),
+        "notes": [],
         "notebooks": [],
     }
 
@@ -634,6 +635,7 @@ def _run_notebooks(settings, sources, source_dir, run_dir, manifest, progress) -
     if error:
         return error
     _write_json(run_dir / "design.json", _design_json(design))
+    manifest["notes"] = design.coverage_problems(data)
     data_hash = manifest["data"]["sha256"]
     for name, source in sources.items():
         manifest["running"] = name
@@ -782,6 +784,8 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
         sections.append(f"<h2><a href='{html.escape(name)}.html'>{html.escape(_title(name))}</a>{status}</h2>"
                         f"<p>{text}</p>")
     problem = f"<p><b>{html.escape(manifest['error'])}</b></p>" if manifest.get("error") else ""
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in manifest.get("notes") or [])
+    problem += f"<p>Notes on the data:</p><ul>{notes}</ul>" if notes else ""
     head = (f"<h1>Service-quality report: {html.escape(str(manifest['run_name']))}</h1>"
             f"<p>Data: {html.escape(Path(manifest['data']['path']).name)} "
             f"(SHA-256 {manifest['data']['sha256'][:12]}...), seed {manifest['seed']}, "
