@@ -651,3 +651,30 @@ def test_many_columns_of_ordered_categories_give_one_line_listing_the_columns():
     assert problem.startswith("7 item columns hold answer text instead of numbers")
     assert "'q1', 'q2'" in problem and "'Strongly disagree' < 'Disagree'" in problem
     assert "cat.codes + 1" in problem and "1-5" in problem
+
+
+def test_wave_tables_with_text_wave_labels_warn_which_order_was_assumed():
+    from sqlib.io import load_sample
+    from sqlib.waves import wave_scores
+
+    data = load_sample()
+    data["wave"] = data["wave"].map({"1": "Spring", "2": "Summer", "3": "Autumn"})
+    first_seen = list(dict.fromkeys(data["wave"]))
+    with pytest.warns(UserWarning, match="first appear.*wave_order"):
+        table = wave_scores(data, constructs=["satisfaction"])
+    assert table["wave"].tolist() == first_seen
+
+
+def test_excel_answers_turned_into_dates_are_named_as_dates(tmp_path):
+    import datetime
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for r in rows():
+        book.active.append([int(c) if c.isdigit() else c for c in r])
+    book.active["C3"] = datetime.datetime(2027, 5, 3)
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    (problem,) = error_of(path, codebook()).problems
+    assert "column 'q1'" in problem and "the date 2027-05-03" in problem and "row 3" in problem
+    assert "into dates" in problem and "format the column as Number" in problem

@@ -390,3 +390,10 @@ def test_items_shared_by_two_constructs_are_one_line(tmp_path):
     message = error_of(tmp_path, text)
     assert "columns 'q1' and 'q2' are listed under both 'tangibles' and 'again'" in message
     assert message.count("\n  - ") == 1 and "remove them from one of the two" in message
+
+
+def test_label_of_the_right_expectation_column_points_to_the_wrong_expectations_key(tmp_path):
+    text = EXPECT.replace("q3: e_q3", "q3: e_q2") + "labels: {e_q3: Expected neat staff}\n"
+    message = error_of(tmp_path, text)
+    assert "expectations.q3: the expectation column 'e_q2' differs from 'e_q3'" in message
+    assert "expectations.q2: the expectation column" not in message and "labels.e_q3:" not in message

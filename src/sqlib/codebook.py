@@ -384,14 +384,12 @@ class Codebook:
             if r not in known:
                 problems.append(f"reverse: reverse-coded column {r!r} is not an item of the codebook"
                                 + _suggest(r, known))
-        expected = list(self.expectations.values())
         for column in self.labels:
             if column in known + self.special_columns:
                 continue
-            typo = difflib.get_close_matches(column, [e for e in expected if e not in self.labels], n=1, cutoff=0.8)
-            if typo:
-                owner = next(p for p, e in self.expectations.items() if e == typo[0])
-                problems.append(f"expectations.{owner}: the expectation column {typo[0]!r} differs from "
+            owner, typo = self._expectation_typo(column)
+            if owner is not None:
+                problems.append(f"expectations.{owner}: the expectation column {typo!r} differs from "
                                 f"{column!r}, which labels: describes; if the column is {column!r}, write "
                                 f"expectations: {{{owner}: {column}}} (else rename labels.{column})")
             else:
@@ -422,6 +420,15 @@ class Codebook:
             elif isinstance(value, str) and (value in seen or value in self.special_columns):
                 problems.append(f"importance.{dim}: {value!r} already has another role in the codebook")
         return problems
+
+    def _expectation_typo(self, label: str) -> tuple[str | None, str | None]:
+        """(perception item, its expectation column) when a ``labels`` key looks meant for that column."""
+        unlabelled = {e: p for p, e in self.expectations.items() if e not in self.labels}
+        close = difflib.get_close_matches(label, list(unlabelled), n=1, cutoff=0.8)
+        if close:
+            return unlabelled[close[0]], close[0]
+        named = [(p, e) for p, e in self.expectations.items() if label.endswith("_" + p)]
+        return named[0] if named else (None, None)
 
     def _expectation_problems(self, seen: dict[str, str]) -> list[str]:
         """Expectation columns that are not free: a construct item, the id/group/wave column, shared."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import difflib
 import hashlib
 import io as _stdio
@@ -107,7 +108,9 @@ def _and_more(parts: Sequence[str], limit: int = _LIST_LIMIT) -> str:
 
 
 def _show(value) -> str:
-    """A value as the researcher typed it: 3 not 3.0, text in quotes."""
+    """A value as the researcher typed it: 3 not 3.0, text in quotes, a date as 'the date 2027-05-03'."""
+    if isinstance(value, (datetime.date, np.datetime64)):
+        return f"the date {pd.Timestamp(value).date().isoformat()}"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -486,8 +489,11 @@ def _not_number_problem(item, raw, bad, scale: str, row_numbers, ids) -> str:
     shown = _and_more([_show(raw_list[i]) for i in _distinct_positions(pos, raw_list)])
     decimal_comma = any(isinstance(raw_list[i], str) and _DECIMAL_COMMA.fullmatch(raw_list[i].strip())
                         for i in pos)
+    dates = any(isinstance(raw_list[i], (datetime.date, np.datetime64)) for i in pos)
     hint = ("; these use a decimal comma: write them with a decimal point (3.5), e.g. by exporting with "
             "English number settings" if decimal_comma else
+            "; the spreadsheet turned these answers into dates (e.g. 5-3 became 3 May): format the column as "
+            f"Number and retype the answers ({scale})" if dates else
             f"; recode to numbers {scale} or leave the cell empty for a missing answer")
     return (f"column {item!r}: {len(pos)} answer{'s are' if len(pos) > 1 else ' is'} not a number "
             f"({shown}) in {_where(pos, row_numbers, ids)}{hint}")
