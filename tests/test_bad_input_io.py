@@ -678,3 +678,8 @@ def test_excel_answers_turned_into_dates_are_named_as_dates(tmp_path):
     (problem,) = error_of(path, codebook()).problems
     assert "column 'q1'" in problem and "the date 2027-05-03" in problem and "row 3" in problem
     assert "into dates" in problem and "format the column as Number" in problem
+
+
+def test_codebook_sheet_key_on_a_csv_file_gets_a_note(tmp_path):
+    df = read_survey(write(tmp_path, rows()), codebook(sheet="responses"))
+    assert any("the sheet 'responses'" in n and "was not used" in n and "no sheets" in n for n in df.attrs["notes"])

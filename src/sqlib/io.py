@@ -1126,6 +1126,9 @@ def read_survey(path: str | Path, codebook=None, *, sheet: str | int | None = No
     notes += _empty_label_notes(out, codebook, list(table.row_numbers))
     if codebook.wave_column and codebook.wave_order is None:
         notes += [n for n in [order_wave_labels(out[codebook.wave_column], None, codebook.wave_column)[1]] if n]
+    if (codebook.sheet is not None or sheet is not None) and table.format != "xlsx":
+        notes.append(f"the sheet {codebook.sheet if sheet is None else sheet!r} (codebook sheet: or sheet=) was not "
+                     f"used: {SUPPORTED_FORMATS[table.format]} files have no sheets")
     if codebook.header_row and table.format in ("sav", "parquet"):
         notes.append(f"the codebook's header_row: {codebook.header_row} was not used: "
                      f"{SUPPORTED_FORMATS[table.format]} files keep column names apart from the data")
