@@ -107,3 +107,12 @@ def test_interval_method_says_why_the_bootstrap_did_not_run():
     assert "500 bootstrap draws were not run" in skipped and "not interpretable" in skipped
     assert text.interval_method(500, True).startswith("Intervals are bootstrap percentile intervals from 500 draws")
     assert "not interpretable" in text.interval_method(500, False, forced=True)
+
+
+def test_readability_and_direct_paths_sentences():
+    rows = pd.DataFrame([{"check": "path beyond 1", "severity": "severe", "where": "y ~ x", "message": "",
+                          "suggestion": ""}])
+    assert text.readability_text(rows).startswith("The structural paths are not interpretable")
+    assert text.readability_text(NO_PROBLEMS) == "No severe structural problems: the paths can be read."
+    custom = study_design(None, "loyalty ~ tangibles")
+    assert text.direct_paths_text(custom).startswith("The structural model comes from the parameters file")

@@ -66,6 +66,18 @@ def _listing(rows: pd.DataFrame) -> str:
     return ", ".join(f"{r.predictor} ({format_number(r.std_all)})" for r in rows.itertuples())
 
 
+def readability_text(diagnostics: pd.DataFrame) -> str:
+    """One sentence: can the paths be read, and if not, why."""
+    ok, why = interpretable(diagnostics)
+    return why if not ok else "No severe structural problems: the paths can be read."
+
+
+def direct_paths_text(design) -> str:
+    """Why the model is reported as written (no direct-paths comparison)."""
+    return (f"The structural model comes from the {design.structural_source} and is reported as written; "
+            "direct paths to the final outcome are compared only for the SERVQUAL default chain.")
+
+
 def interval_method(bootstrap_draws: int, paths_readable: bool, forced: bool = False) -> str:
     """Which intervals the effects table carries, and why the bootstrap was not run when it was not."""
     if bootstrap_draws <= 0:
@@ -113,5 +125,5 @@ def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, drivers: str,
     return " ".join(p for p in parts if p)
 
 
-__all__ = ["interpretable", "interval_method", "drivers_text", "r2_sentence", "mediation_test_text", "servperf_text", "summary",
+__all__ = ["interpretable", "readability_text", "direct_paths_text", "interval_method", "drivers_text", "r2_sentence", "mediation_test_text", "servperf_text", "summary",
            "STRUCTURAL_CHECKS"]
