@@ -58,3 +58,9 @@ def test_screening_mardia_text_follows_the_p_values():
     assert "p = .200" in paragraph and "p < .001" in paragraph and "rejects normality" in paragraph
     table["p_value"] = [0.2, 0.3]
     assert "Neither test rejects" in screening.mardia_text(table)
+
+
+def test_coverage_text_lists_the_problems_or_nothing():
+    assert screening.coverage_text([]) == ""
+    text = screening.coverage_text(["rel2 was not answered in group FR (column country): use missing: fiml"])
+    assert text == "Notes on the data: rel2 was not answered in group FR (column country): use missing: fiml."

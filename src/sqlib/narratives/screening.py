@@ -13,6 +13,13 @@ def reading_notes(data: pd.DataFrame) -> str:
     return " ".join(note if note.endswith(".") else note + "." for note in notes)
 
 
+def coverage_text(problems: list[str]) -> str:
+    """Items a whole group or wave left unanswered (:meth:`StudyDesign.coverage_problems`), or ""."""
+    if not problems:
+        return ""
+    return "Notes on the data: " + " ".join(p if p.endswith(".") else p + "." for p in problems)
+
+
 def mardia_text(mardia: pd.DataFrame | None) -> str:
     """What Mardia's tests say about multivariate normality and the estimator to use."""
     if mardia is None:
@@ -42,4 +49,4 @@ def summary(data: pd.DataFrame, items: list[str], screening) -> str:
     return text
 
 
-__all__ = ["reading_notes", "mardia_text", "summary"]
+__all__ = ["reading_notes", "coverage_text", "mardia_text", "summary"]
