@@ -150,15 +150,19 @@ def test_latent_means_need_two_anchor_items_per_factor(sequence, located):
     assert "not of satisfaction (1)" in decision.reason
 
 
-def test_latent_mean_sentence_reports_the_tables_largest_difference(sequence, located):
+def test_latent_mean_sentence_reports_the_significant_differences_of_the_table(sequence, located):
     assessment = narrative.assess(sequence, group_column="country", diagnostics=_no_problems())
     decision = narrative.latent_mean_decision(assessment, located, sequence)
     assert decision.factors == ["satisfaction", "loyalty"]
-    top = decision.table.loc[decision.table["d"].abs().idxmax()]
     text = narrative.latent_means_text(decision, "FR")
-    cells = format_table(decision.table).cells.loc[decision.table["d"].abs().idxmax()]
-    assert f"{top['factor']} in group {top['group_label']}" in text
-    assert f"mean difference {cells['mean_diff']}, d = {cells['d']}" in text
+    cells = format_table(decision.table).cells
+    for index, row in decision.table.iterrows():
+        mentioned = f"{row['factor']} in group {row['group_label']}" in text
+        assert mentioned == (row["pvalue"] < 0.05)
+        if mentioned:
+            assert f"mean difference {cells.loc[index, 'mean_diff']}, d = {cells.loc[index, 'd']}" in text
+    if (decision.table["pvalue"] >= 0.05).all():
+        assert "No latent mean differs significantly from the reference group FR" in text
 
 
 def test_summary_is_built_from_its_parts(sequence, located):

@@ -102,9 +102,21 @@ def test_auto_estimator_follows_mardia():
 
     data = sqlib.load_sample()
     items = sqlib.Codebook.servqual().items
-    assert resolve_estimator("auto", data, items) == ("MLR", "MLR, as Mardia's tests reject multivariate normality")
+    assert resolve_estimator("auto", data, items) == (
+        "MLR", f"MLR, as Mardia's tests on the {len(items)} model items reject multivariate normality")
     normal = pd.DataFrame(np.random.default_rng(1).normal(size=(400, 3)), columns=list("abc"))
     assert resolve_estimator("auto", normal, list("abc"))[0] == "ML"
     assert resolve_estimator("mlr", data, items)[0] == "MLR"
     with pytest.raises(ValueError, match="not one of auto, ML, MLR, WLSMV"):
         resolve_estimator("GLS", data, items)
+
+
+def test_efa_sentence_says_when_a_construct_does_not_emerge(cfa):
+    design, _, result = cfa
+    row = tables.fit_table(result, name="EFA").iloc[0]
+    dims = "\n".join(f"{n} =~ " + " + ".join(design.codebook.items_of(n)) for n in design.codebook.dimensions)
+    assert "emerges from the data" in text.efa_sentence(5, row, 450, design, dims)
+    without = "\n".join(line for line in dims.splitlines() if not line.startswith("empathy"))
+    sentence = text.efa_sentence(4, row, 450, design, without)
+    assert "the codebook has 5 constructs for these items, the data suggest 4" in sentence
+    assert "(all items of empathy)" in sentence and "emp1" in sentence

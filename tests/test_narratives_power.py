@@ -161,3 +161,13 @@ def test_power_reached_at_an_unstable_size_is_qualified():
                                 "convergence_rate": [0.88, 0.90], "heywood_share": [0.2, 0.05]})
     text = recommendation_text(convergence, required_n(curve, target=0.8), 0.8, 50)
     assert "established first at an unstable size (n = 150)" in text and "smallest being n = 600" in text
+
+
+def test_each_row_of_required_n_keeps_its_power_and_interval_at_one_size():
+    from sqlib.power import required_n, wilson_interval
+
+    curve = pd.DataFrame({"n": [300, 600], "parameter": "b", "power": [0.81, 0.98], "alpha": 0.05, "converged": 100})
+    row = required_n(curve, target=0.8).iloc[0]
+    assert (row["power_ci_lower"], row["power_ci_upper"]) == wilson_interval(0.81, 100)
+    assert row["established_n"] == 600
+    assert (row["established_ci_lower"], row["established_ci_upper"]) == wilson_interval(0.98, 100)

@@ -92,7 +92,7 @@ def test_summary_names_the_model_source_and_its_fit(servqual):
     assert summary.startswith("Structural model: SERVQUAL default")
     assert f"CFI {format_number(row['cfi'], 'fit')}" in summary
     custom = study_design(None, "loyalty ~ tangibles + empathy")
-    assert "the structural model of the parameters file" in text.summary(custom, row, NO_PROBLEMS, "", "")
+    assert text.summary(custom, row, NO_PROBLEMS, "", "").startswith("Structural model from the parameters file. Fit: CFI")
 
 
 def test_mediation_text_gives_test_and_bic():

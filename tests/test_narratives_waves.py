@@ -78,9 +78,23 @@ def test_summary_on_the_sample_matches_its_tables(sample):
     backed = int(check.constructs["invariance_shown"].sum())
     assert f"holds in every wave for {backed} of 2 constructs" in text
     latent = check.latent_means()
-    if len(latent):
-        top = latent.loc[latent["d"].abs().idxmax()]
-        assert f"{top['factor']} in wave {top['wave']}" in narrative.latent_means_text(latent, check)
+    with_latent = narrative.summary("Waves compared (wave): ...", changes, check, latent=latent)
+    assert narrative.latent_means_text(latent, check) in with_latent
+    significant = latent[latent["pvalue"] < 0.05]
+    sentence = narrative.latent_means_text(latent, check)
+    for row in significant.itertuples():
+        assert f"{row.factor} in wave {row.wave}" in sentence
+    if len(latent) and significant.empty:
+        assert sentence.startswith("No latent mean differs significantly")
+
+
+def test_latent_means_text_lists_only_significant_differences():
+    latent = pd.DataFrame({"factor": ["a", "b"], "wave": ["2", "2"], "mean_diff": [0.35, 0.05], "d": [0.42, 0.06],
+                           "pvalue": [0.0004, 0.40]})
+    sentence = narrative.latent_means_text(latent, None)
+    assert "a in wave 2" in sentence and "b in wave" not in sentence and "not adjusted for the 2" in sentence
+    latent["pvalue"] = [0.2, 0.4]
+    assert narrative.latent_means_text(latent, None).startswith("No latent mean differs significantly")
 
 
 REALDATA = sqlib.config.PROJECT_ROOT.parent / "shared" / "realdata"

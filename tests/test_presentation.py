@@ -203,3 +203,10 @@ def test_setup_notebook_keeps_progress_bars_out_of_the_output(restored):
         total = sum(tqdm.auto.tqdm(range(5), file=stream, disable=False, desc="bootstrap"))
     assert total == 10 and stream.getvalue() == ""
     assert not [w for w in caught if "IProgress" in str(w.message)]
+
+
+def test_tiny_negative_values_show_no_minus_sign():
+    from sqlib.presentation import format_number
+
+    assert format_number(-0.0002, "fit") == ".000" and format_number(-0.0004, "number") == "0.000"
+    assert format_number(-0.0006, "fit") == "-.001"

@@ -468,7 +468,10 @@ class Codebook:
             codes = c.missing_codes if own else self.missing_codes
             if not c.items or not isinstance(codes, (list, tuple)) or not all(map(_is_number, codes)):
                 continue
-            low, high = self.scale_of(c.items[0])
+            low = c.scale_min if c.has_own_scale else self.scale_min
+            high = c.scale_max if c.has_own_scale else self.scale_max
+            if low is None or high is None:
+                continue
             for code in codes:
                 if low <= code <= high:
                     key = f"constructs.{c.name}.missing_codes" if own else "missing_codes"

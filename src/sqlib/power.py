@@ -636,9 +636,10 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
         required ``n``, else at the largest), ``largest_n``, ``met``, ``suggested_n``
         (NA when met), ``message``, and the Monte Carlo check of that power:
         ``power_ci_lower``, ``power_ci_upper`` (95% Wilson interval over the converged
-        replications) and ``mc_verdict``: ``"reached"`` (the whole interval is at or
-        above the target at the required ``n`` or a larger simulated one:
-        ``established_n``, with ``established_power`` and the interval there),
+        replications, at the row's ``n``) and ``mc_verdict``: ``"reached"`` (the whole
+        interval is at or above the target at the required ``n`` or a larger simulated
+        one: ``established_n``, with ``established_power`` and
+        ``established_ci_lower``/``established_ci_upper`` there),
         ``"not reached"`` (the whole interval is below it) or ``"within Monte Carlo
         error"`` (more replications are needed to tell).
 
@@ -676,24 +677,29 @@ def required_n(table: pd.DataFrame, parameters: list[str] | str | None = None, t
 def _required_row(sub: pd.DataFrame, name: str, target: float) -> dict:
     """One row of :func:`required_n` for the power curve ``sub`` of parameter ``name``.
 
-    The Monte Carlo check looks at the required ``n`` and every larger simulated ``n``:
-    the power is established at the first of them whose whole interval is at or above
-    the target (``established_n``).
+    ``power_ci_lower``/``power_ci_upper`` bound the power of the row (at the required
+    ``n``, else at the largest). The Monte Carlo check then looks at that ``n`` and
+    every larger simulated one: the power is established at the first whose whole
+    interval is at or above the target (``established_n``, ``established_power`` and
+    ``established_ci_lower``/``established_ci_upper`` there).
     """
     row = _required_point(sub, name, target)
     start = row["required_n"] if row["met"] else row["largest_n"]
-    checked = []
-    for at in sub[sub["n"] >= start].itertuples() if row["met"] else sub[sub["n"] == start].itertuples():
-        converged = int(at.converged) if "converged" in sub and pd.notna(at.converged) else 0
-        lower, upper = wilson_interval(at.power, converged)
-        checked.append((at, lower, upper))
+    checked = sub[sub["n"] >= start] if row["met"] else sub[sub["n"] == start]
+    bounds = [(at, *wilson_interval(at.power, _converged(at))) for at in checked.itertuples()]
+    out = {**row, "power_ci_lower": bounds[0][1], "power_ci_upper": bounds[0][2]}
+    for at, lower, upper in bounds:
         if lower >= target:
-            return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": "reached",
-                    "established_n": int(at.n), "established_power": float(at.power)}
-    _, lower, upper = checked[0]
-    verdict = "not reached" if upper < target else "within Monte Carlo error"
-    return {**row, "power_ci_lower": lower, "power_ci_upper": upper, "mc_verdict": verdict,
-            "established_n": pd.NA, "established_power": float("nan")}
+            return {**out, "mc_verdict": "reached", "established_n": int(at.n), "established_power": float(at.power),
+                    "established_ci_lower": lower, "established_ci_upper": upper}
+    verdict = "not reached" if bounds[0][2] < target else "within Monte Carlo error"
+    return {**out, "mc_verdict": verdict, "established_n": pd.NA, "established_power": float("nan"),
+            "established_ci_lower": float("nan"), "established_ci_upper": float("nan")}
+
+
+def _converged(at) -> int:
+    value = getattr(at, "converged", None)
+    return int(value) if value is not None and pd.notna(value) else 0
 
 
 def wilson_interval(power_: float, reps: int, level: float = 0.95) -> tuple[float, float]:

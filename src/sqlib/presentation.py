@@ -107,6 +107,8 @@ def format_number(x, kind: str = "number") -> str:
         return "∞" if value > 0 else "−∞"
     if kind == "p":
         return _p_cell(value)
+    if kind in ("fit", "number") and round(value, 3) == 0:
+        value = 0.0  # no "-.000" for a tiny negative value
     if kind == "fit":
         return _drop_leading_zero(f"{value:.3f}")
     if kind == "count":

@@ -283,13 +283,15 @@ def resolve_estimator(estimator: str, data: pd.DataFrame, items) -> tuple[str, s
                          "'auto' picks MLR when the answers are not multivariate normal.")
     if choice != "auto":
         return choice, f"{choice}, as the parameters ask"
+    items = list(items)
     try:
         tests = mardia(data, items).set_index("test")["p_value"]
     except ValueError:
-        return "MLR", "MLR, as Mardia's tests could not be computed (too few complete respondents)"
+        return "MLR", f"MLR, as Mardia's tests on the {len(items)} model items could not be computed (too few " \
+                      "complete respondents)"
     if tests["skewness"] < 0.05 or tests["kurtosis"] < 0.05:
-        return "MLR", "MLR, as Mardia's tests reject multivariate normality"
-    return "ML", "ML, as Mardia's tests do not reject multivariate normality"
+        return "MLR", f"MLR, as Mardia's tests on the {len(items)} model items reject multivariate normality"
+    return "ML", f"ML, as Mardia's tests on the {len(items)} model items do not reject multivariate normality"
 
 
 # -------------------------------------------------------------------- summary

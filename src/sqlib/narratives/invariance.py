@@ -388,10 +388,15 @@ def latent_means_text(decision: MeansDecision, reference: str) -> str:
     """The largest latent mean difference from the table, or why none is compared."""
     if decision.table.empty:
         return decision.reason
-    top = decision.table.loc[decision.table["d"].abs().idxmax()]
-    return (f"{decision.reason} Largest difference from the reference group {reference}: {top['factor']} in "
-            f"group {top['group_label']} (mean difference {format_number(top['mean_diff'])}, d = "
-            f"{format_number(top['d'])}, {format_p(top['pvalue'])}).")
+    table = decision.table
+    moved = table[table["pvalue"] < 0.05].sort_values("d", key=abs, ascending=False)
+    if moved.empty:
+        return (f"{decision.reason} No latent mean differs significantly from the reference group {reference} "
+                f"(p < .05; {len(table)} comparisons, not adjusted).")
+    return (f"{decision.reason} Latent means that differ from the reference group {reference} (p < .05, not "
+            f"adjusted for the {len(table)} comparisons): " + "; ".join(
+                f"{r.factor} in group {r.group_label} (mean difference {format_number(r.mean_diff)}, "
+                f"d = {format_number(r.d)}, {format_p(r.pvalue)})" for r in moved.itertuples()) + ".")
 
 
 # ------------------------------------------------------------------ summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..presentation import format_number
+from ..syntax import parse
 
 #: Diagnostic checks that make a solution improper (its estimates cannot be reported).
 IMPROPER_CHECKS = ("convergence", "not positive definite", "heywood case", "path beyond 1")
@@ -108,11 +109,34 @@ def alternatives_text(alternatives) -> str:
     return alternatives.reason
 
 
-def efa_sentence(n_factors: int, row: pd.Series, n_holdout: int) -> str:
-    """The exploratory check, labelled as a different model on a different half of the data."""
-    return (f"Exploratory check (not the CFA above): parallel analysis on one random half retains "
+def efa_sentence(n_factors: int, row: pd.Series, n_holdout: int, design=None, suggested: str = "") -> str:
+    """The exploratory check, labelled as a different model on a different half of the data.
+
+    With the ``design`` and the ``suggested`` syntax, it also says where the structure
+    found departs from the codebook's: fewer or more factors, items left out, whole
+    constructs that do not emerge.
+    """
+    text = (f"Exploratory check (not the CFA above): parallel analysis on one random half retains "
             f"{n_factors} factor(s); the CFA that this EFA suggests, fitted on the other half "
             f"({n_holdout} respondents), gives " + fit_sentence(row).split(": ", 1)[1])
+    return text + (_efa_departures(n_factors, design, suggested) if design is not None and suggested else "")
+
+
+def _efa_departures(n_factors: int, design, suggested: str) -> str:
+    analysed = [n for n in design.constructs if set(design.codebook.items_of(n)) <= set(design.efa_items)]
+    kept = {s.rhs for s in parse(suggested)[0] if s.op == "=~"}
+    left_out = [i for i in design.efa_items if i not in kept]
+    lost = [n for n in analysed if not set(design.codebook.items_of(n)) & kept]
+    parts = []
+    if n_factors != len(analysed):
+        parts.append(f"the codebook has {len(analysed)} constructs for these items, the data suggest {n_factors}")
+    if left_out:
+        parts.append("the suggested model leaves out " + ", ".join(left_out)
+                     + (f" (all items of {', '.join(lost)})" if lost else ""))
+    if not parts:
+        return " The structure the codebook assumes emerges from the data."
+    return (" The structure does not emerge as the codebook assumes: " + "; ".join(parts)
+            + ". Check these constructs' items before relying on the CFA.")
 
 
 def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, reliability: pd.DataFrame | None,

@@ -30,12 +30,14 @@ def mardia_text(mardia: pd.DataFrame | None) -> str:
                f"items, the multivariate skewness test gives {format_p(skew_p)} and the kurtosis test "
                f"{format_p(kurt_p)}. ")
     if skew_p >= 0.05 and kurt_p >= 0.05:
-        return opening + ("Neither test rejects normality at the 5 % level, so ordinary maximum likelihood (ML) "
-                          "is a reasonable choice for the models that follow.")
-    return opening + ("At least one test rejects normality at the 5 % level: the answers are not multivariate "
+        return opening + ("Neither test rejects normality at the 5 % level for these items, so ordinary maximum "
+                      "likelihood (ML) is a reasonable choice. The model notebooks (estimator 'auto') repeat the test "
+                      "on their own model items and choose ML or MLR.")
+    return opening + ("At least one test rejects normality at the 5 % level: these answers are not multivariate "
                       "normal. Ordinary ML estimates stay usable, but its standard errors and chi-square test "
-                      "become too optimistic, so the models that follow should be fitted with robust ML (MLR: "
-                      "robust standard errors and a scaled test statistic).")
+                      "become too optimistic, so models of these items call for robust ML (MLR: robust standard "
+                      "errors and a scaled test statistic). The model notebooks (estimator 'auto') repeat the test "
+                      "on their own model items and choose ML or MLR.")
 
 
 def summary(data: pd.DataFrame, items: list[str], screening) -> str:

@@ -119,9 +119,11 @@ def servperf_text(measures: pd.DataFrame, outcome: str, n: int) -> str:
 def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, drivers: str, r2: str,
             comparison: str = "", sample: str = "") -> str:
     """The section's executive summary: model, its fit, estimator and n, the drivers (or why none), R-squared."""
-    source = ("the structural model of the parameters file" if design.structural_source == "parameters file"
-              else design.structural_source)
-    parts = [f"Structural model: {source}.", fit_sentence(fit_row), sample, comparison, drivers, r2]
+    source = ("Structural model from the parameters file." if design.structural_source == "parameters file"
+              else f"Structural model: {design.structural_source}.")
+    row = fit_row.copy()
+    row["model"] = "Fit"
+    parts = [source, fit_sentence(row), sample, comparison, drivers, r2]
     return " ".join(p for p in parts if p)
 
 

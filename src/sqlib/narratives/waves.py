@@ -90,17 +90,24 @@ def changes_text(changes: pd.DataFrame, alpha: float = 0.05) -> str:
     return " ".join(parts)
 
 
-def latent_means_text(latent: pd.DataFrame, check) -> str:
-    """The largest latent mean difference from the first wave, or why none is compared."""
+def latent_means_text(latent: pd.DataFrame, check, alpha: float = 0.05) -> str:
+    """Latent mean differences from the first wave that are significant, or that none is."""
     if latent.empty:
         return (f"Latent means are not compared: partial {check.level} invariance across waves does not hold "
                 "(or only metric invariance was required).")
-    top = latent.loc[latent["d"].abs().idxmax()]
-    return (f"Largest latent mean difference from the first wave: {top['factor']} in wave {top['wave']} "
-            f"(mean difference {format_number(top['mean_diff'])}, d = {format_number(top['d'])}, "
-            f"{format_p(top['pvalue'])}).")
+    first = "the first wave"
+    moved = latent[latent["pvalue"] < alpha].sort_values("d", key=abs, ascending=False)
+    if moved.empty:
+        return (f"No latent mean differs significantly from {first} (p < {alpha:g}; {len(latent)} comparisons, "
+                "not adjusted).")
+    return (f"Latent means that differ from {first} (p < {alpha:g}, not adjusted for the {len(latent)} comparisons): "
+            + "; ".join(f"{r.factor} in wave {r.wave} (mean difference {format_number(r.mean_diff)}, "
+                        f"d = {format_number(r.d)}, {format_p(r.pvalue)})" for r in moved.itertuples()) + ".")
 
 
-def summary(waves: str, changes: pd.DataFrame, check, alpha: float = 0.05) -> str:
-    """The executive summary of notebook 06 (Markdown)."""
-    return " ".join([waves, changes_text(changes, alpha), invariance_verdict(check)])
+def summary(waves: str, changes: pd.DataFrame, check, alpha: float = 0.05, latent: pd.DataFrame | None = None) -> str:
+    """The executive summary of notebook 06 (Markdown): changes, invariance and latent means."""
+    parts = [waves, changes_text(changes, alpha), invariance_verdict(check)]
+    if latent is not None:
+        parts.append(latent_means_text(latent, check, alpha))
+    return " ".join(parts)
