@@ -127,3 +127,12 @@ def test_fixed_parameters_are_numeric():
     assert est["est"].dtype == float and est["se"].dtype == float
     marker = est.query("op == '=~' and rhs == 'y1'").iloc[0]
     assert marker["est"] == 1.0 and marker["se"] == 0.0
+
+
+def test_summary_shows_integers_p_values_and_one_line_per_kind_of_note():
+    res = sqlib.fit(sqlib.models.cfa_syntax(), sqlib.load_sample())
+    text = res.summary().as_text()
+    assert "Degrees of freedom                   356" in text
+    assert not [line for line in text.splitlines() if line.startswith("WARNING: WARNING")]
+    notes = [w for w in res.summary().warnings if w.startswith("NOTE")]
+    assert len(notes) == len(set(res.diagnostics.loc[res.diagnostics["severity"] == "note", "check"]))

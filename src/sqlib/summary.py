@@ -40,6 +40,7 @@ class Summary:
         self.fit_table = pd.DataFrame(
             {"measure": [label for _, label in shown], "value": [result.fit_measures[k] for k, _ in shown]}
         )
+        self.fit_text = [_fit_value(k, result.fit_measures[k]) for k, _ in shown]
         self.sections = {}
         est = result.estimates
         for title, select in SECTIONS:
@@ -58,8 +59,11 @@ class Summary:
         return pd.DataFrame(rows, columns=["item", "value"])
 
     def _warnings(self) -> list[str]:
-        """Severe problems and warnings from ``result.diagnostics``, most serious first."""
-        table = self.result.diagnostics
+        """Severe problems and warnings from ``result.diagnostics``, most serious first; notes of one
+        kind on one line."""
+        from .diagnostics import condensed
+
+        table = condensed(self.result.diagnostics)
         return [f"{row.severity.upper()}: {row.message} {row.suggestion}".strip() for row in table.itertuples()]
 
     # ---------------------------------------------------------------- render
@@ -72,9 +76,8 @@ class Summary:
         lines = ["sqlib SEM summary", "=" * 60]
         lines += [f"{k:<28}{v}" for k, v in self.header.itertuples(index=False)]
         lines += ["", "Fit measures", "-" * 60]
-        lines += [f"{k:<28}{v:>12.3f}" for k, v in self.fit_table.itertuples(index=False)]
-        for w in self.warnings:
-            lines.append(f"WARNING: {w}")
+        lines += [f"{k:<28}{v:>12}" for k, v in zip(self.fit_table["measure"], self.fit_text)]
+        lines += self.warnings
         for title, part in self.sections.items():
             lines += ["", title, "-" * 60, self._section_frame(part).to_string(index=False, float_format=lambda x: f"{x:.3f}")]
         return "\n".join(lines)
@@ -93,12 +96,21 @@ class Summary:
     def _repr_html_(self) -> str:
         out = ["<div class='sqlib-summary'>", "<h4>sqlib SEM summary</h4>"]
         for w in self.warnings:
-            color = "#c00" if w.startswith("SEVERE") else "#c80"
+            color = "#c00" if w.startswith("SEVERE") else "#c80" if w.startswith("WARNING") else "#666"
             out.append(f"<div style='border:2px solid {color};padding:4px;color:{color}'>{html.escape(w)}</div>")
         out.append(self.header.to_html(index=False, header=False))
-        out.append("<h5>Fit measures</h5>" + self.fit_table.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
+        shown = pd.DataFrame({"measure": self.fit_table["measure"], "value": self.fit_text})
+        out.append("<h5>Fit measures</h5>" + shown.to_html(index=False))
         for title, part in self.sections.items():
             out.append(f"<h5>{html.escape(title)}</h5>")
             out.append(self._section_frame(part).to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep=""))
         out.append("</div>")
         return "\n".join(out)
+
+
+def _fit_value(key: str, value) -> str:
+    """A fit measure as a report shows it: df as an integer, p-values as "< .001", others 3 decimals."""
+    from .presentation import format_number
+
+    kind = "count" if key == "df" and float(value).is_integer() else "p" if key.startswith("pvalue") else "number"
+    return format_number(value, kind)
