@@ -138,3 +138,13 @@ def test_skipped_paragraph_carries_the_reason(sample):
     reason = skip_reason("05_gaps_and_priorities", design, sample)
     text = narrative.skipped(reason)
     assert text.startswith("**Gaps and priorities were not analysed.**") and "expectation" in text
+
+
+def test_close_performance_is_read_as_a_ranking_not_as_quadrants(design, result, sample):
+    table = importance_performance(result, sample, design.codebook, outcome="satisfaction", diagnostics=NONE)
+    spread = table["performance"].max() - table["performance"].min()
+    text = narrative.priorities_text(table, NONE, "satisfaction", design)
+    assert ("read the grid as a ranking" in text) == (spread < narrative.CLOSE_PERFORMANCE)
+    close = table.assign(performance=60 + (table["performance"] - table["performance"].mean()) / 100)
+    close.attrs.update(table.attrs)
+    assert "read the grid as a ranking by importance" in narrative.priorities_text(close, NONE, "satisfaction", design)

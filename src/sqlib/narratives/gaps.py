@@ -94,6 +94,10 @@ def weighted_text(weighted: pd.DataFrame | None) -> str:
             f"(mean weighted gap {format_number(top['mean_gap'])}).")
 
 
+#: Below this spread of performance (points of 100) the quadrants split dimensions that perform alike.
+CLOSE_PERFORMANCE = 5.0
+
+
 def not_interpretable_reason(diagnostics: pd.DataFrame) -> str:
     """Why importance is not interpretable ("" when it is): the severe diagnostics, named."""
     severe = diagnostics[diagnostics["severity"] == "severe"]
@@ -141,6 +145,11 @@ def priorities_text(ipa: pd.DataFrame, diagnostics: pd.DataFrame, outcome: str, 
                      f"the most important is {top['dimension']} (importance {format_number(top['importance'])}).")
     keep = ipa[ipa["priority"] == "keep up the good work"]
     parts.append("Keep up the good work on " + (_and(list(keep["dimension"])) or "no dimension") + ".")
+    spread = ipa["performance"].max() - ipa["performance"].min()
+    if spread < CLOSE_PERFORMANCE:
+        parts.append(f"Performance differs by only {format_number(spread)} points of 100 across these dimensions, "
+                     "so the quadrants separate dimensions that perform almost alike: read the grid as a ranking "
+                     "by importance rather than as distinct priorities.")
     weak = ipa[(ipa["priority"] == "concentrate here") & ~(ipa["pvalue"] < alpha)]
     if len(weak):
         parts.append("The total effect of " + _and([f"{r.dimension} ({format_p(r.pvalue)})" for r in weak.itertuples()])
