@@ -148,3 +148,7 @@ def test_close_performance_is_read_as_a_ranking_not_as_quadrants(design, result,
     close = table.assign(performance=60 + (table["performance"] - table["performance"].mean()) / 100)
     close.attrs.update(table.attrs)
     assert "read the grid as a ranking by importance" in narrative.priorities_text(close, NONE, "satisfaction", design)
+
+
+def test_unweighted_gaps_say_how_to_weight_them():
+    assert "codebook key importance" in narrative.unweighted_text()

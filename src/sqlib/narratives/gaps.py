@@ -98,6 +98,12 @@ def weighted_text(weighted: pd.DataFrame | None) -> str:
 CLOSE_PERFORMANCE = 5.0
 
 
+def unweighted_text() -> str:
+    """Why the importance-weighted gaps are not shown."""
+    return ("No importance points were given (codebook key importance, or the importance_points parameter), so the "
+            "gaps are unweighted.")
+
+
 def not_interpretable_reason(diagnostics: pd.DataFrame) -> str:
     """Why importance is not interpretable ("" when it is): the severe diagnostics, named."""
     severe = diagnostics[diagnostics["severity"] == "severe"]
