@@ -244,3 +244,13 @@ def test_forest_legend_lists_every_kind_drawn():
                            "ci_upper": v + 0.1, "std_all": v} for p, k, v in rows])
     ax = effects_forest(table)
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["direct", "indirect", "total"]
+
+
+def test_structural_diagram_with_four_correlated_predictors_lists_their_correlations_instead():
+    from sqlib.semplots import path_diagram
+
+    data = sqlib.load_sample()
+    result = sqlib.fit(sqlib.design.study_design(None, "satisfaction ~ tangibles + reliability + assurance + empathy")
+                       .sem_syntax(), data)
+    ax = path_diagram(result)
+    assert any("6 factor correlations not drawn" in t.get_text() for t in ax.texts)

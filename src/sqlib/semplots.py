@@ -245,6 +245,10 @@ def _place_label(ax, edge: _Edge, taken: list, renderer) -> None:
     taken.append(text.get_window_extent(renderer))
 
 
+#: Most factor-correlation arcs drawn beside a measurement model / a structural model's predictors.
+MAX_ARCS, MAX_ARCS_STRUCTURAL = 6, 3
+
+
 def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | None = None,
                  standardized: bool = True, fontsize: int = 8, show_covariances: bool | None = None):
     """Draw the model: factors as ellipses, items as boxes, standardized coefficients.
@@ -256,7 +260,9 @@ def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | Non
     coefficients and significance stars (* p < .05, ** p < .01, *** p < .001), and
     R-squared under each dependent variable; a path that would cross another node
     is bent around it. Factor correlations are drawn as arcs when there are at most
-    six of them (``show_covariances`` overrides); with more they belong in a table.
+    six of them in a measurement model, three in a structural one, where the arcs
+    share one column of predictors (``show_covariances`` overrides); with more they
+    belong in a table.
 
     Every label sits on its arrow (at a point of the curve, on a white box), at the
     first of several positions along it where it overlaps no other label or node.
@@ -302,7 +308,7 @@ def path_diagram(result, *, ax=None, group: int = 1, show_indicators: bool | Non
     lv_cov = est[(est["op"] == "~~") & (est["lhs"] != est["rhs"]) & est["lhs"].isin(result.latent)
                  & est["rhs"].isin(result.latent)]
     if show_covariances is None:
-        show_covariances = len(lv_cov) <= 6
+        show_covariances = len(lv_cov) <= (MAX_ARCS_STRUCTURAL if structural else MAX_ARCS)
     edges = _edges(result, est, nodes, layout, col, show_covariances, fontsize)
     notes = [] if show_covariances or not len(lv_cov) else [
         f"{len(lv_cov)} factor correlations not drawn (see the table)"]
