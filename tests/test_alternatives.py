@@ -83,3 +83,11 @@ def test_merged_design_pools_items_in_the_first_construct_place():
     assert "responsiveness" not in cb.construct_names
     assert cb.construct_names.index("reliability_responsiveness") == 1
     assert ("satisfaction", "reliability_responsiveness") in design.regressions
+
+
+def test_merging_in_a_cfa_ignores_the_structural_model_and_never_makes_it_circular():
+    design = study_design(None, "satisfaction ~ reliability\nresponsiveness ~ satisfaction")
+    merged = merged_design(design, ["reliability", "responsiveness"], keep_structure=False)
+    assert not merged.has_structural_model and "reliability_responsiveness =~" in merged.cfa_syntax()
+    with pytest.raises(sqlib.errors.ModelSpecificationError, match="feedback loop"):
+        merged_design(design, ["reliability", "responsiveness"])

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .design import StudyDesign, study_design
+from .errors import ModelSpecificationError
 from .diagnostics import diagnose
 from .sem import fit
 from .tables import fit_table, model_comparison
@@ -96,8 +97,13 @@ def _unconnected(design: StudyDesign, names: list[str]) -> bool:
     return not any(lhs in names and rhs in names for lhs, rhs in design.regressions)
 
 
-def merged_design(design: StudyDesign, names: list[str]) -> StudyDesign:
-    """The design with ``names`` merged into one construct ``a_b`` (its items pooled)."""
+def merged_design(design: StudyDesign, names: list[str], keep_structure: bool = True) -> StudyDesign:
+    """The design with ``names`` merged into one construct ``a_b`` (its items pooled).
+
+    With ``keep_structure`` the structural model is rewritten over the merged construct
+    (a :class:`ModelSpecificationError` when that makes it circular); without, the
+    merged design is a measurement model only.
+    """
     cb = design.codebook
     new = "_".join(names)
     merged = dataclasses.replace(cb.construct(names[0]), name=new,
@@ -105,6 +111,8 @@ def merged_design(design: StudyDesign, names: list[str]) -> StudyDesign:
     constructs = [merged if c.name == names[0] else c for c in cb.constructs if c.name not in names[1:]]
     codebook = dataclasses.replace(cb, constructs=constructs)
     rename = {n: new for n in names}
+    if not keep_structure:
+        return StudyDesign(codebook, "", "merged constructs: measurement model only")
     return study_design(codebook, _structural_lines(design, rename))
 
 
@@ -144,11 +152,15 @@ def _candidates(result, design: StudyDesign, sets: list[list[str]]) -> dict[str,
             if syntax:
                 out[f"second-order ({', '.join(names)})"] = syntax
     mergeable = [names for names in sets if not structural or _unconnected(design, names)]
-    if mergeable:
-        merged = design
-        for names in mergeable:
-            merged = merged_design(merged, names)
-        label = "merged (" + "; ".join(" + ".join(n) for n in mergeable) + ")"
+    merged, done = design, []
+    for names in mergeable:
+        try:
+            merged = merged_design(merged, names, keep_structure=structural)
+        except ModelSpecificationError:  # merging them would make the structural model circular
+            continue
+        done.append(names)
+    if done:
+        label = "merged (" + "; ".join(" + ".join(n) for n in done) + ")"
         out[label] = merged.sem_syntax() if structural else merged.cfa_syntax()
     return out
 
