@@ -397,3 +397,12 @@ def test_label_of_the_right_expectation_column_points_to_the_wrong_expectations_
     message = error_of(tmp_path, text)
     assert "expectations.q3: the expectation column 'e_q2' differs from 'e_q3'" in message
     assert "expectations.q2: the expectation column" not in message and "labels.e_q3:" not in message
+
+
+def test_reverse_coded_items_are_marked_wherever_their_wording_is_shown():
+    from sqlib.codebook import Codebook
+
+    cb = Codebook.from_dict({"scale": {"min": 1, "max": 7}, "constructs": {"r": ["r1", "r2", "r3"]},
+                             "reverse": ["r2"], "labels": {"r2": "Staff are too busy to help."}})
+    assert cb.label("r2") == "Staff are too busy to help. (reverse-scored)"
+    assert cb.label("r1") == "r1"

@@ -293,7 +293,14 @@ class Codebook:
         return list(self.missing_codes if own is None else own)
 
     def label(self, column: str) -> str:
-        return self.labels.get(column, column)
+        """The column's wording (or its name), marked "(reverse-scored)" when the codebook reverses it.
+
+        Reverse-coded answers are turned around when read, so a negatively worded
+        statement shows high values for good service: the mark says so wherever the
+        wording is shown.
+        """
+        text = self.labels.get(column, column)
+        return f"{text} (reverse-scored)" if column in self.reverse else text
 
     # --------------------------------------------------------------- validation
     def _normalise(self) -> None:
