@@ -45,13 +45,13 @@ class BootstrapResult:
 
 def _draw_values(result, theta: np.ndarray) -> np.ndarray:
     """Free parameters followed by defined parameters for one parameter vector."""
-    from .sem import _evaluate_definitions, _label_values
+    from .sem import evaluate_definitions, label_values
 
     spec = result.spec
     if not spec.definitions:
         return theta.copy()
     values = [theta[r.free] if r.free >= 0 else r.value for r in spec.rows]
-    defined = _evaluate_definitions(spec, _label_values(spec, values))
+    defined = evaluate_definitions(spec, label_values(spec, values))
     return np.concatenate([theta, np.array([float(defined[name]) for name, _, _ in spec.definitions])])
 
 

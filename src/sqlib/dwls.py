@@ -259,7 +259,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
     from .ordinal import ordinal_stats
     from .fitchecks import check_linear_dependence, warn_continuous_ordered
     from .partable import build_spec, check_counts, check_group_modifiers, check_single_variable
-    from .sem import SEMResult, _estimates_table, _invert_information, _prepare_data, _r_squared
+    from .sem import SEMResult, estimates_table, invert_information, prepare_data, r_squared
 
     probe = build_spec(model, columns, std_lv=std_lv, orthogonal=orthogonal)
     names = _check_wlsmv_request(estimator, ordered, probe.ov_names, group, missing, se)
@@ -272,7 +272,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
             raise ModelSpecificationError(one_category_message(v, observed[0]))
     check_single_variable(probe)
     check_group_modifiers(model, 1)
-    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, None)
+    levels, blocks, n_dropped = prepare_data(data, probe.ov_names, None)
     ov = probe.ov_names
     frame = pd.DataFrame(blocks[0], columns=ov)
     warn_continuous_ordered(frame, names)
@@ -296,7 +296,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
             f"The WLSMV fit did not converge ({opt.message}, after {opt.iterations} iterations); "
             "estimates and fit measures are not trustworthy. Check identification and sparse categories.",
             ConvergenceWarning, stacklevel=3)
-    info_inv = _invert_information(objective.information(opt.theta), 1, spec, opt)
+    info_inv = invert_information(objective.information(opt.theta), 1, spec, opt)
     df = objective.s.size - spec.n_free
     robust = robust_dwls(objective, opt.theta, info_inv, df)
     residual = rammodel.moments(opt.theta, 1)["S"]
@@ -305,7 +305,7 @@ def fit_wlsmv(model, data, columns, *, estimator, ordered, group, missing, se, s
             r.value = float(residual[rammodel.index[r.lhs], rammodel.index[r.lhs]])
     result = SEMResult(model, spec, rammodel, objective, opt.theta, robust["vcov"], opt.converged,
                        opt.iterations, "WLSMV", None, levels, n_dropped, blocks)
-    result.estimates = _estimates_table(result)
+    result.estimates = estimates_table(result)
     result.fit_measures = wlsmv_fit_measures(objective, opt.theta, spec.n_free, df, robust)
-    result.r2 = _r_squared(result)
+    result.r2 = r_squared(result)
     return result

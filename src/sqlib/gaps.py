@@ -177,7 +177,7 @@ def gap_table(data: pd.DataFrame, codebook: Codebook | None = None, *, level: st
     table = pd.DataFrame(rows)
     for test in ("t", "wilcoxon"):
         table.insert(table.columns.get_loc(f"p_value_{test}") + 1, f"p_holm_{test}",
-                     _holm(table[f"p_value_{test}"]))
+                     holm_adjust(table[f"p_value_{test}"]))
     table.attrs["ci"] = ci
     return table
 
@@ -262,7 +262,7 @@ def _gap_statistics(perception: pd.Series, expectation: pd.Series, gap: pd.Serie
     return {k: out[k] for k in GAP_TABLE_COLUMNS if k in out}
 
 
-def _holm(pvalues: pd.Series) -> pd.Series:
+def holm_adjust(pvalues: pd.Series) -> pd.Series:
     """Holm-adjusted p-values over the finite ones (NaN stays NaN)."""
     adjusted = pd.Series(np.nan, index=pvalues.index)
     finite = pvalues.notna()

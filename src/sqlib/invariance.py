@@ -184,7 +184,7 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
     est = result.estimates
     records = []
     for row in freed_rows:
-        lhs, op, rhs = _split_parameter(row["parameter"])
+        lhs, op, rhs = split_parameter(row["parameter"])
         per_group = est[(est["lhs"] == lhs) & (est["op"] == op) & (est["rhs"] == rhs)].set_index("group")["est"]
         values = {result.group_levels[g - 1]: per_group[g] for g in per_group.index}
         deviation = {k: abs(v - np.median([w for kk, w in values.items() if kk != k])) for k, v in values.items()}
@@ -192,7 +192,7 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
     return {"freed": pd.DataFrame(records), "partial": partial, "result": result, "steps": steps}
 
 
-def _split_parameter(name: str) -> tuple[str, str, str]:
+def split_parameter(name: str) -> tuple[str, str, str]:
     for op in ("=~", "~~", "~1", "~"):
         if op in name:
             lhs, rhs = name.split(op, 1)

@@ -130,7 +130,7 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
 
 def modification_indices(result) -> pd.DataFrame:
     """Table with ``lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all``."""
-    from .sem import _standardize, _standardizers
+    from .sem import standardize, standardizers
 
     spec = result.spec
     candidates = _candidates(result)
@@ -156,11 +156,11 @@ def modification_indices(result) -> pd.DataFrame:
     keep = ~np.isnan(mi)  # lavaan drops candidates without a test (na.remove = TRUE)
     labels = [row for row, k in zip(labels, keep) if k]
     mi, epc = mi[keep], epc[keep]
-    scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
+    scales = {g: standardizers(result, g) for g in range(1, spec.ngroups + 1)}
     records = []
     for row, m, e in zip(labels, mi, epc):
         sd_all, sd_lv, sd_resid = scales[row.group]
         records.append([row.lhs, row.op, row.rhs, row.group, m, e,
-                        _standardize(row.op, row.lhs, row.rhs, e, sd_lv, sd_resid, True, result.model.lv),
-                        _standardize(row.op, row.lhs, row.rhs, e, sd_all, sd_resid)])
+                        standardize(row.op, row.lhs, row.rhs, e, sd_lv, sd_resid, True, result.model.lv),
+                        standardize(row.op, row.lhs, row.rhs, e, sd_all, sd_resid)])
     return pd.DataFrame(records, columns=columns)

@@ -53,7 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from . import engines
-from .simulate import PopulationModel, _allocate, simulate
+from .simulate import PopulationModel, allocate, simulate
 
 #: Columns of the replication table (one row per replication and target parameter).
 REPLICATION_COLUMNS = ["n", "rep", "parameter", "truth", "scale", "est", "est_std", "se", "pvalue",
@@ -139,7 +139,7 @@ class _Design:
         if self._roots is None:
             self._roots = [np.linalg.cholesky(np.asarray(c)) for c in self.covariances]
         rng = np.random.default_rng(seq)
-        codes = _allocate(dict(enumerate(self.shares)), n, rng)
+        codes = allocate(dict(enumerate(self.shares)), n, rng)
         z = rng.standard_normal((n, len(self.columns)))
         x = np.empty_like(z)
         for g, (mean, root) in enumerate(zip(self.means, self._roots)):
@@ -315,12 +315,12 @@ def _absent_value(op: str, lhs: str, rhs: str, latent: set, observed: set) -> fl
 
 def _with_definitions(values: dict, result) -> dict:
     """Add the defined parameters of ``result``'s model, evaluated at the true values of its labels."""
-    from .sem import _evaluate_definitions, _label_values
+    from .sem import evaluate_definitions, label_values
 
     spec = result.spec
-    labels = _label_values(spec, [values[_key(r.lhs, r.op, r.rhs, r.group)] for r in spec.rows])
+    labels = label_values(spec, [values[_key(r.lhs, r.op, r.rhs, r.group)] for r in spec.rows])
     try:
-        defined = _evaluate_definitions(spec, labels)
+        defined = evaluate_definitions(spec, labels)
     except (NameError, TypeError, ZeroDivisionError):
         defined = {}
     for name, expr, _ in spec.definitions:

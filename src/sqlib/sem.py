@@ -32,7 +32,7 @@ ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pva
 _Z975 = stats.norm.ppf(0.975)
 
 
-def _prepare_data(data: pd.DataFrame, ov: list[str], group: str | None, fiml: bool = False):
+def prepare_data(data: pd.DataFrame, ov: list[str], group: str | None, fiml: bool = False):
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame with one column per observed variable.")
     frame = data[ov + ([group] if group else [])].copy()
@@ -334,7 +334,7 @@ def fit(
             "missing='fiml' is available with estimator='ML'; robust FIML (MLR) is not implemented yet.")
     probe = build_spec(model, columns, std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal)
     check_single_variable(probe)
-    levels, blocks, n_dropped = _prepare_data(data, probe.ov_names, group, fiml)
+    levels, blocks, n_dropped = prepare_data(data, probe.ov_names, group, fiml)
     ngroups = len(levels)
     check_group_modifiers(model, ngroups)
     if fiml:
@@ -383,7 +383,7 @@ def fit(
         )
     # lavaan: expected information for complete-data ML, observed (Hessian) for FIML
     info = observed_information(objective, opt.theta) if fiml else objective.information(opt.theta)
-    vcov = _invert_information(info, objective.ntotal, spec, opt)
+    vcov = invert_information(info, objective.ntotal, spec, opt)
     df = n_moments - spec.n_free
     robust_info = None
     if estimator == "MLR":
@@ -391,7 +391,7 @@ def fit(
         vcov = robust_info["vcov"]
     result = SEMResult(model, spec, rammodel, objective, opt.theta, vcov, opt.converged, opt.iterations,
                        estimator, group, levels, n_dropped, blocks)
-    result.estimates = _estimates_table(result)
+    result.estimates = estimates_table(result)
     implied = [(result.model.moments(opt.theta, g)["sigma"], result.model.moments(opt.theta, g)["mu"])
                for g in range(1, ngroups + 1)]
     ov_x_idx = [spec.ov_names.index(v) for v in spec.ov_x]
@@ -415,7 +415,7 @@ def fit(
             scaling=robust_info["scaling_factor"], baseline_scaling=_baseline_scaling(spec, blocks, meanstructure),
             ntotal=objective.ntotal, groups=ngroups)
         result.fit_measures = pd.concat([fm, pd.Series(robust_fm, dtype=float)])
-    result.r2 = _r_squared(result)
+    result.r2 = r_squared(result)
     if se == "bootstrap":
         result.use_bootstrap(result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress))
     elif se != "standard":
@@ -464,7 +464,7 @@ def _check_complete_rows_dependence(blocks, ov, levels, group) -> None:
             fitchecks.check_linear_dependence(np.cov(complete.T), ov, where)
 
 
-def _invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec, opt=None) -> np.ndarray:
+def invert_information(info: np.ndarray, ntotal: int, spec: ModelSpec, opt=None) -> np.ndarray:
     """Inverse information / N; singular information means "not identified" only at a converged solution."""
     # judged on the information of theta / scales, so that parameters on different scales (a variance of 400
     # next to a loading of 0.8) do not make a well-identified model look singular
@@ -503,7 +503,7 @@ def _free_names(spec: ModelSpec) -> list[str]:
     return names
 
 
-def _standardizers(result: SEMResult, g: int) -> tuple[dict, dict, dict]:
+def standardizers(result: SEMResult, g: int) -> tuple[dict, dict, dict]:
     """Total SDs (std.all), latent-only SDs (std.lv) and residual SDs per variable."""
     mom = result.model.moments(result.theta, g)
     names = result.model.names
@@ -513,7 +513,7 @@ def _standardizers(result: SEMResult, g: int) -> tuple[dict, dict, dict]:
     return sd_all, sd_lv, sd_resid
 
 
-def _standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=()):
+def standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=()):
     """lavaan's standardization; (residual) covariances use residual SDs (cov.std = TRUE)."""
     if op == "=~":
         return value * sd[lhs] / sd[rhs]
@@ -533,18 +533,18 @@ def _standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=()
     return np.nan
 
 
-def _estimates_table(result: SEMResult) -> pd.DataFrame:
+def estimates_table(result: SEMResult) -> pd.DataFrame:
     spec, theta = result.spec, result.theta
     se_free = np.sqrt(np.clip(np.diag(result.vcov), 0, None))
     records = []
-    scales = {g: _standardizers(result, g) for g in range(1, spec.ngroups + 1)}
+    scales = {g: standardizers(result, g) for g in range(1, spec.ngroups + 1)}
     for r in spec.rows:
         est = theta[r.free] if r.free >= 0 else r.value
         se = se_free[r.free] if r.free >= 0 else 0.0
         sd_all, sd_lv, sd_resid = scales[r.group]
         rhs = r.rhs or r.lhs
-        std_all = _standardize(r.op, r.lhs, rhs, est, sd_all, sd_resid)
-        std_lv = _standardize(r.op, r.lhs, rhs, est, sd_lv, sd_resid, True, result.model.lv)
+        std_all = standardize(r.op, r.lhs, rhs, est, sd_all, sd_resid)
+        std_lv = standardize(r.op, r.lhs, rhs, est, sd_lv, sd_resid, True, result.model.lv)
         records.append([r.lhs, r.op, r.rhs, r.group, r.label, est, se, std_lv, std_all])
     table = pd.DataFrame(records, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"])
     defined = _defined_rows(result, table)
@@ -559,7 +559,7 @@ def _estimates_table(result: SEMResult) -> pd.DataFrame:
     return table[ESTIMATE_COLUMNS]
 
 
-def _label_values(spec: ModelSpec, values_by_row) -> dict[str, complex]:
+def label_values(spec: ModelSpec, values_by_row) -> dict[str, complex]:
     out = {}
     for r, value in zip(spec.rows, values_by_row):
         if r.label and r.label not in out:
@@ -567,7 +567,7 @@ def _label_values(spec: ModelSpec, values_by_row) -> dict[str, complex]:
     return out
 
 
-def _evaluate_definitions(spec: ModelSpec, labels: dict) -> dict:
+def evaluate_definitions(spec: ModelSpec, labels: dict) -> dict:
     env = dict(labels)
     funcs = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}
     out = {}
@@ -586,7 +586,7 @@ def _defined_rows(result: SEMResult, table: pd.DataFrame) -> pd.DataFrame:
 
     def define(th):
         values = [th[r.free] if r.free >= 0 else r.value for r in spec.rows]
-        return _evaluate_definitions(spec, _label_values(spec, values))
+        return evaluate_definitions(spec, label_values(spec, values))
 
     est = {k: float(np.real(v)) for k, v in define(theta).items()}
     # complex-step derivatives: exact for analytic expressions
@@ -598,8 +598,8 @@ def _defined_rows(result: SEMResult, table: pd.DataFrame) -> pd.DataFrame:
         vals = define(step)
         jac[:, k] = [np.imag(vals[name]) / h for name in est]
     cov = jac @ result.vcov @ jac.T
-    std_all = _evaluate_definitions(spec, _label_values(spec, table["std_all"].to_numpy()))
-    std_lv = _evaluate_definitions(spec, _label_values(spec, table["std_lv"].to_numpy()))
+    std_all = evaluate_definitions(spec, label_values(spec, table["std_all"].to_numpy()))
+    std_lv = evaluate_definitions(spec, label_values(spec, table["std_lv"].to_numpy()))
     rows = []
     for i, name in enumerate(est):
         rows.append([name, ":=", spec.definitions[i][1].replace(" ", ""), 1, name, est[name],
@@ -607,7 +607,7 @@ def _defined_rows(result: SEMResult, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"])
 
 
-def _r_squared(result: SEMResult) -> pd.Series:
+def r_squared(result: SEMResult) -> pd.Series:
     out = {}
     spec = result.spec
     dependents = []
@@ -640,7 +640,7 @@ def standardized_solution(result: SEMResult, level: float = 0.95) -> pd.DataFram
     def values(theta):
         shadow = copy.copy(result)
         shadow.theta = theta
-        scales = {g: _standardizers(shadow, g) for g in range(1, spec.ngroups + 1)}
+        scales = {g: standardizers(shadow, g) for g in range(1, spec.ngroups + 1)}
         unit = set(result.model.unit_variance) if result.model.unit_variance is not None else set()
         residual = {g: result.model.moments(theta, g)["S"] for g in range(1, spec.ngroups + 1)} if unit else {}
         out = []
@@ -650,9 +650,9 @@ def standardized_solution(result: SEMResult, level: float = 0.95) -> pd.DataFram
             if r.free < 0 and r.op == "~~" and r.lhs == r.rhs and i in unit:  # delta parameterization
                 est = residual[r.group][i, i]
             sd_all, _, sd_resid = scales[r.group]
-            out.append(_standardize(r.op, r.lhs, r.rhs or r.lhs, est, sd_all, sd_resid))
+            out.append(standardize(r.op, r.lhs, r.rhs or r.lhs, est, sd_all, sd_resid))
         if spec.definitions:
-            defined = _evaluate_definitions(spec, _label_values(spec, out))
+            defined = evaluate_definitions(spec, label_values(spec, out))
             out += [float(defined[name]) for name, _, _ in spec.definitions]
         return np.array(out, dtype=float)
 

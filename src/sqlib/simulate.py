@@ -422,7 +422,7 @@ class SimulatedSurvey:
     population: PopulationModel
 
 
-def _allocate(shares: dict, n: int, rng: np.random.Generator) -> np.ndarray:
+def allocate(shares: dict, n: int, rng: np.random.Generator) -> np.ndarray:
     """Exactly proportional allocation (largest remainder), in random order."""
     labels = list(shares)
     p = np.array([shares[k] for k in labels], dtype=float)
@@ -553,8 +553,8 @@ def simulate(population: PopulationModel | None = None, n: int = 900, seed: int 
     id_col, group_col, wave_col = (cb.id_column or "respondent_id", cb.group_column or "group",
                                    cb.wave_column or "wave")
     rng = np.random.default_rng(config.SAMPLE_SEED if seed is None else seed)
-    group = _allocate(pop.groups, n, rng)
-    wave = _allocate(pop.waves, n, rng)
+    group = allocate(pop.groups, n, rng)
+    wave = allocate(pop.waves, n, rng)
     eta = _latent_scores(pop, group, wave, rng)
     answers = _delete_answers(pop, _answers(pop, eta, group, rng), rng)
     data = pd.DataFrame({

@@ -27,8 +27,8 @@ from statsmodels.stats.meta_analysis import effectsize_smd
 from .codebook import Codebook, load_codebook
 from .errors import CodebookError, SurveyDataError
 from .io import order_wave_labels
-from .gaps import _holm
-from .invariance import InvarianceResult, _split_parameter, invariance, latent_means, locate_noninvariance
+from .gaps import holm_adjust
+from .invariance import InvarianceResult, split_parameter, invariance, latent_means, locate_noninvariance
 from .models import cfa_syntax
 from .tables import fit_table
 
@@ -241,7 +241,7 @@ def wave_changes(data: pd.DataFrame, codebook: Codebook | None = None, *, wave: 
                          **_change_test(before, after, paired, ci),
                          **_backing(verdicts, name, w_from, w_to)})
     table = pd.DataFrame(rows)
-    table["p_holm"] = table.groupby(["wave_from", "wave_to"], sort=False)["p_value"].transform(_holm)
+    table["p_holm"] = table.groupby(["wave_from", "wave_to"], sort=False)["p_value"].transform(holm_adjust)
     table["flag"] = ~table["invariance_shown"]
     return table[CHANGE_COLUMNS]
 
@@ -451,7 +451,7 @@ def _construct_verdicts(cb: Codebook, names: list[str], waves: list, freed: pd.D
                         problem: str | None, level: str) -> pd.DataFrame:
     notes: dict[tuple, list[str]] = {(name, w): [] for name in names for w in waves}
     for _, row in freed.iterrows():
-        lhs, op, rhs = _split_parameter(row["parameter"])
+        lhs, op, rhs = split_parameter(row["parameter"])
         if op not in _PARAMETER_OPS[level]:
             continue
         name = lhs if op == "=~" else cb.construct_of(lhs)
