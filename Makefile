@@ -29,10 +29,12 @@ report: setup ## Run the report suite on the bundled sample into a new reports/ 
 
 test: setup ## Run the package tests (pytest) and execute every notebook (nbval-lax)
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules -p no:cacheprovider src/sqlib
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 test-package: setup ## Run only the package tests
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules -p no:cacheprovider src/sqlib
 
 lab: setup ## Start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.
