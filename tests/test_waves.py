@@ -220,3 +220,18 @@ def test_changes_text_names_significant_changes(sample):
     significant = changes[changes["p_holm"] < 0.05]
     assert len(significant) and all(name in text for name in significant["construct"])
     assert "backed by measurement invariance" in text
+
+
+def test_trend_plot_gives_each_answer_scale_its_own_panel():
+    from sqlib.codebook import Codebook
+
+    cb = Codebook.from_dict({"wave": "wave", "constructs": {
+        "a": {"items": ["a1", "a2"], "scale": {"min": 1, "max": 7}},
+        "b": {"items": ["b1"], "scale": {"min": 0, "max": 10}}}})
+    table = pd.DataFrame({"construct": ["a", "a", "b", "b"], "wave": ["1", "2", "1", "2"],
+                          "mean": [4.0, 4.2, 7.0, 7.5], "ci_lower": [3.9, 4.1, 6.8, 7.3],
+                          "ci_upper": [4.1, 4.3, 7.2, 7.7]})
+    ax = wave_trend_plot(table, codebook=cb)
+    titles = sorted(a.get_title() for a in ax.figure.axes)
+    assert titles == ["answer scale 0-10", "answer scale 1-7"]
+    assert len(wave_trend_plot(table).figure.axes) == 1

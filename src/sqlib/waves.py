@@ -514,8 +514,12 @@ def _backing(verdicts: pd.DataFrame, name: str, w_from, w_to) -> dict:
 
 
 # ----------------------------------------------------------------------- plot
-def wave_trend_plot(table: pd.DataFrame, ax=None, constructs=None, changes: pd.DataFrame | None = None):
+def wave_trend_plot(table: pd.DataFrame, ax=None, constructs=None, changes: pd.DataFrame | None = None,
+                    codebook=None):
     """Construct means over the waves with their confidence intervals.
+
+    With a ``codebook`` whose constructs use different answer scales (1-7 and 0-10,
+    say) and no ``ax``, each scale gets its own panel, so no scale squashes another.
 
     Parameters
     ----------
@@ -545,6 +549,13 @@ def wave_trend_plot(table: pd.DataFrame, ax=None, constructs=None, changes: pd.D
     if unknown:
         raise ValueError(f"The table has no construct(s) {', '.join(unknown)}; it has "
                          f"{', '.join(dict.fromkeys(table['construct']))}.")
+    by_scale = _names_by_scale(names, codebook)
+    if ax is None and len(by_scale) > 1:
+        _, axes = plt.subplots(1, len(by_scale), figsize=(5.5 * len(by_scale), 4), layout="constrained")
+        for panel, (scale, group) in zip(axes, by_scale.items()):
+            wave_trend_plot(table, ax=panel, constructs=group, changes=changes)
+            panel.set_title(f"answer scale {scale[0]:g}-{scale[1]:g}", fontsize=10)
+        return axes[0]
     waves = list(dict.fromkeys(table["wave"]))
     flagged = set()
     if changes is not None:
@@ -572,8 +583,17 @@ def wave_trend_plot(table: pd.DataFrame, ax=None, constructs=None, changes: pd.D
     return ax
 
 
-# ----------------------------------------------------------------------- text
 # ----------------------------------------------------------------------- helpers
+def _names_by_scale(names: list[str], codebook) -> dict:
+    """Constructs grouped by their answer scale (one group when there is no codebook)."""
+    if codebook is None:
+        return {None: names}
+    groups: dict = {}
+    for name in names:
+        groups.setdefault(codebook.scale_of(codebook.items_of(name)[0]), []).append(name)
+    return groups
+
+
 def _construct_names(cb: Codebook, constructs) -> list[str]:
     if constructs is None:
         return cb.construct_names
