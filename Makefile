@@ -40,7 +40,7 @@ lab: setup ## Start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.
 
 data: setup ## Regenerate the bundled sample survey in data/ from its seed
-	$(BIN)/python -c "from sqlib.simulate import main; main(['--write-sample'])"
+	$(BIN)/python -c "from sqlib.survey.simulate import main; main(['--write-sample'])"
 
 refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-cran-semtools r-cran-psych r-cran-jsonlite) to rewrite tests/fixtures
 	$(BIN)/python tests/reference/make_failing_data.py

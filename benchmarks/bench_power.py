@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 import sqlib  # noqa: E402
 from sqlib import models  # noqa: E402
-from sqlib.power import power  # noqa: E402
+from sqlib.analysis.power import power  # noqa: E402
 
 
 def cpu_seconds(call):
@@ -77,7 +77,7 @@ def overhead(fitted, n: int, blocks: int, block_size: int) -> tuple[float, float
 def overhead_paired(fitted, n: int, pairs: int) -> tuple[float, float]:
     """Processor seconds of one power replication (data generation, fit, bookkeeping) and of a bare
     ``sqlib.fit`` on the same data set, measured in alternating pairs over ``pairs`` replications."""
-    from sqlib.power import _replicate
+    from sqlib.analysis.power import _replicate
 
     layout = power(fitted, n=[n], reps=1, seed=7, n_workers=1, progress=False)
     design = layout._design

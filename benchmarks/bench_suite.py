@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from sqlib import config
-from sqlib.report import read_manifest, run_report
+from sqlib.report.runner import read_manifest, run_report
 
 TARGET_SECONDS = 180.0
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import sqlib
-from sqlib.alternatives import AS_SPECIFIED, alternative_models, collinear_sets, merged_design, recommend_alternative
-from sqlib.codebook import Codebook
-from sqlib.design import study_design
-from sqlib.simulate import simulate
+from sqlib.analysis.alternatives import AS_SPECIFIED, alternative_models, collinear_sets, merged_design, recommend_alternative
+from sqlib.survey.codebook import Codebook
+from sqlib.analysis.design import study_design
+from sqlib.survey.simulate import simulate
 from tests.test_efa_and_alternatives import collinear_population
 
 

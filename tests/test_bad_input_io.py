@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from sqlib import config
-from sqlib.codebook import Codebook, Construct
-from sqlib.errors import SurveyDataError
-from sqlib.io import read_survey, validate_survey
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.core.errors import SurveyDataError
+from sqlib.survey.io import read_survey, validate_survey
 
 REALDATA = config.PROJECT_ROOT.parent / "shared" / "realdata"
 
@@ -387,7 +387,7 @@ def test_header_row_is_noted_as_unused_for_parquet(tmp_path):
 
 
 def test_text_wave_labels_keep_numeric_order_in_wave_tracking(tmp_path):
-    from sqlib.waves import wave_scores
+    from sqlib.analysis.waves import wave_scores
 
     cb = Codebook("w", [Construct("quality", ["q1", "q2", "q3"])], 1, 5, id_column="rid", wave_column="wave")
     rng = np.random.default_rng(4)
@@ -552,7 +552,7 @@ def wave_rows(labels: list[str]) -> list[list[str]]:
 
 
 def test_numbered_wave_labels_are_ordered_by_their_number():
-    from sqlib.io import order_wave_labels
+    from sqlib.survey.io import order_wave_labels
 
     assert order_wave_labels(["W1", "W10", "W2", "W10"]) == (["W1", "W2", "W10"], None)
     assert order_wave_labels(["wave 10", "wave 3"])[0] == ["wave 3", "wave 10"]
@@ -568,14 +568,14 @@ def test_text_wave_labels_keep_first_appearance_with_a_note(tmp_path):
 
 
 def test_mixed_wave_labels_follow_the_text_rule():
-    from sqlib.io import order_wave_labels
+    from sqlib.survey.io import order_wave_labels
 
     levels, note = order_wave_labels([1, "2", "wave 3"])
     assert levels == [1, "2", "wave 3"] and "wave_order" in note
 
 
 def test_codebook_wave_order_sets_the_order_and_unknown_labels_are_named(tmp_path):
-    from sqlib.io import order_wave_labels
+    from sqlib.survey.io import order_wave_labels
 
     assert order_wave_labels(["b", "a", "c"], ["c", "b", "a"]) == (["c", "b", "a"], None)
     path = write(tmp_path, wave_rows(["W1", "W2", "W3", "W1", "W2", "W3", "W4", "W1"]))
@@ -597,8 +597,8 @@ def test_empty_wave_and_group_cells_get_a_note_with_rows(tmp_path):
 def test_wave_tables_follow_the_codebook_wave_order():
     import dataclasses
 
-    from sqlib.io import load_sample
-    from sqlib.waves import wave_scores
+    from sqlib.survey.io import load_sample
+    from sqlib.analysis.waves import wave_scores
 
     cb = dataclasses.replace(Codebook.servqual(), wave_order=["3", "1", "2"])
     table = wave_scores(load_sample(), cb, constructs=["satisfaction"])
@@ -654,8 +654,8 @@ def test_many_columns_of_ordered_categories_give_one_line_listing_the_columns():
 
 
 def test_wave_tables_with_text_wave_labels_warn_which_order_was_assumed():
-    from sqlib.io import load_sample
-    from sqlib.waves import wave_scores
+    from sqlib.survey.io import load_sample
+    from sqlib.analysis.waves import wave_scores
 
     data = load_sample()
     data["wave"] = data["wave"].map({"1": "Spring", "2": "Summer", "3": "Autumn"})

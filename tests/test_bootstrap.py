@@ -55,7 +55,7 @@ def test_bca_interval_contains_estimate(fitted):
 
 
 def test_dask_engine_gives_the_same_draws_as_local(fitted):
-    from sqlib.bootstrap import bootstrap
+    from sqlib.sem.bootstrap import bootstrap
 
     local = bootstrap(fitted, draws=30, seed=7, n_jobs=1, chunk_size=4, progress=False)
     # no scheduler: the engine starts a two-worker LocalCluster and closes it afterwards

@@ -6,9 +6,9 @@ import pandas as pd
 
 import sqlib
 from sqlib import candidates, models
-from sqlib.codebook import Codebook
-from sqlib.design import study_design
-from sqlib.narratives import screening
+from sqlib.survey.codebook import Codebook
+from sqlib.analysis.design import study_design
+from sqlib.report.narratives import screening
 
 
 def test_direct_paths_design_fits_like_the_partial_mediation_model():

@@ -9,8 +9,8 @@ import unicodedata
 import pytest
 
 from sqlib import config
-from sqlib.codebook import Codebook, Construct, load_codebook
-from sqlib.errors import CodebookError
+from sqlib.survey.codebook import Codebook, Construct, load_codebook
+from sqlib.core.errors import CodebookError
 
 GOOD = """\
 name: test survey
@@ -271,8 +271,8 @@ def test_python_made_codebook_with_text_scale_or_codes_is_refused():
 
 
 def test_names_that_cannot_stand_in_a_model_are_caught_when_the_codebook_loads():
-    from sqlib.codebook import Codebook
-    from sqlib.errors import CodebookError
+    from sqlib.survey.codebook import Codebook
+    from sqlib.core.errors import CodebookError
 
     spec = {"scale": {"min": 1, "max": 5}, "constructs": {"prijs-kwaliteit": ["p1", "p2"], "kamer": ["k 1", "k2"]}}
     with pytest.raises(CodebookError) as err:
@@ -400,7 +400,7 @@ def test_label_of_the_right_expectation_column_points_to_the_wrong_expectations_
 
 
 def test_reverse_coded_items_are_marked_wherever_their_wording_is_shown():
-    from sqlib.codebook import Codebook
+    from sqlib.survey.codebook import Codebook
 
     cb = Codebook.from_dict({"scale": {"min": 1, "max": 7}, "constructs": {"r": ["r1", "r2", "r3"]},
                              "reverse": ["r2"], "labels": {"r2": "Staff are too busy to help."}})

@@ -7,9 +7,9 @@ import pytest
 
 import sqlib
 from sqlib import models
-from sqlib.codebook import Codebook, Construct
-from sqlib.design import skip_reason, study_design
-from sqlib.errors import CodebookError, ModelSpecificationError
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.analysis.design import skip_reason, study_design
+from sqlib.core.errors import CodebookError, ModelSpecificationError
 
 
 def ecsi_codebook(expectations: bool = False) -> Codebook:

@@ -7,7 +7,7 @@ import pytest
 
 import sqlib
 from sqlib import models
-from sqlib.diagnostics import diagnose, has_severe
+from sqlib.analysis.diagnostics import diagnose, has_severe
 from tests.test_sem_behaviour import exact_data
 
 
@@ -175,7 +175,7 @@ def test_single_item_satisfaction_of_the_corporate_reputation_survey_is_flagged(
 def test_notes_of_one_kind_are_shown_as_one_row():
     import pandas as pd
 
-    from sqlib.diagnostics import condensed, show
+    from sqlib.analysis.diagnostics import condensed, show
 
     rows = [{"check": "ceiling effect", "severity": "note", "where": f"q{i}", "message": f"20% of answers to q{i}",
              "suggestion": "prefer MLR"} for i in range(17)]
@@ -190,7 +190,7 @@ def test_ceiling_notes_use_each_items_own_scale():
     import numpy as np
     import pandas as pd
 
-    from sqlib.codebook import Codebook
+    from sqlib.survey.codebook import Codebook
 
     cb = Codebook.from_dict({"constructs": {"a": {"items": ["a1", "a2", "a3"], "scale": {"min": 0, "max": 10}}}})
     rng = np.random.default_rng(2)

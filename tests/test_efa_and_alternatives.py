@@ -10,7 +10,7 @@ import pytest
 
 import sqlib
 from sqlib import efa, models
-from sqlib.simulate import PopulationModel, simulate
+from sqlib.survey.simulate import PopulationModel, simulate
 
 
 def collinear_population(r: float = 0.97) -> PopulationModel:

@@ -12,8 +12,8 @@ import pytest  # noqa: E402
 
 import sqlib  # noqa: E402
 from sqlib import models, semplots, tables  # noqa: E402
-from sqlib.effects import effects  # noqa: E402
-from sqlib.simulate import sample_population  # noqa: E402
+from sqlib.sem.effects import effects  # noqa: E402
+from sqlib.survey.simulate import sample_population  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +219,7 @@ def test_effects_list_indirect_rows_only_where_a_chain_of_paths_exists():
     import numpy as np
     import pandas as pd
 
-    from sqlib.effects import effects
+    from sqlib.sem.effects import effects
 
     rng = np.random.default_rng(7)
     x, w = rng.normal(size=500), rng.normal(size=500)
@@ -237,7 +237,7 @@ def test_effects_list_indirect_rows_only_where_a_chain_of_paths_exists():
 def test_forest_legend_lists_every_kind_drawn():
     import pandas as pd
 
-    from sqlib.semplots import effects_forest
+    from sqlib.report.path_diagrams import effects_forest
 
     rows = [("x", "indirect", 0.2), ("x", "total", 0.2), ("w", "direct", 0.3), ("w", "total", 0.3)]
     table = pd.DataFrame([{"outcome": "y", "predictor": p, "effect": k, "est": v, "ci_lower": v - 0.1,
@@ -247,7 +247,7 @@ def test_forest_legend_lists_every_kind_drawn():
 
 
 def test_structural_diagram_with_four_correlated_predictors_lists_their_correlations_instead():
-    from sqlib.semplots import path_diagram
+    from sqlib.report.path_diagrams import path_diagram
 
     data = sqlib.load_sample()
     result = sqlib.fit(sqlib.design.study_design(None, "satisfaction ~ tangibles + reliability + assurance + empathy")

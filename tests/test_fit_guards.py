@@ -13,7 +13,7 @@ import pytest
 
 import sqlib
 from sqlib import config, models
-from sqlib.errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
+from sqlib.core.errors import ConvergenceWarning, EstimationError, IdentificationError, ModelSpecificationError
 
 MODEL = "sat =~ sat1 + sat2 + sat3\nloy =~ loy1 + loy2 + loy3 + loy4"
 
@@ -176,14 +176,16 @@ def test_not_identified_only_at_a_converged_solution(sample, monkeypatch):
     model = "f =~ sat1 + sat2\ng =~ loy1 + loy2\nf ~~ 0*g"
     with pytest.raises(IdentificationError, match="information matrix is singular"):
         sqlib.fit(model, sample)
-    original = sqlib.sem.optimize
+    from sqlib.sem import recipes
+
+    original = recipes.optimize
 
     def stopped(objective, theta0, scales=None):
         result = original(objective, theta0, scales)
         result.converged, result.message = False, "iteration limit reached"
         return result
 
-    monkeypatch.setattr(sqlib.sem, "optimize", stopped)
+    monkeypatch.setattr(recipes, "optimize", stopped)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(EstimationError, match="did not converge.*does not show that the model is unidentified") as err:

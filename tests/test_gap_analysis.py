@@ -13,7 +13,7 @@ from scipy import stats  # noqa: E402
 from statsmodels.stats.multitest import multipletests  # noqa: E402
 
 import sqlib  # noqa: E402
-from sqlib.gaps import gap_profile_plot, gap_table  # noqa: E402
+from sqlib.analysis.gaps import gap_profile_plot, gap_table  # noqa: E402
 
 CB = sqlib.Codebook.servqual()
 EVEN_POINTS = {d: 20 for d in CB.dimensions}

@@ -7,7 +7,7 @@ import pytest
 
 import sqlib
 from sqlib import models
-from sqlib.gaps import gap_codebook, gap_scores
+from sqlib.analysis.gaps import gap_codebook, gap_scores
 
 
 def test_gap_columns_are_perception_minus_expectation():

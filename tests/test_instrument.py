@@ -5,9 +5,9 @@ import re
 import pytest
 
 from sqlib import config, instrument
-from sqlib.codebook import Codebook
-from sqlib.errors import CodebookError
-from sqlib.instrument import DIMENSIONS, ITEMS, LANGUAGES, OUTCOMES, items_table, servqual_codebook
+from sqlib.survey.codebook import Codebook
+from sqlib.core.errors import CodebookError
+from sqlib.survey.instrument import DIMENSIONS, ITEMS, LANGUAGES, OUTCOMES, items_table, servqual_codebook
 
 
 def codes(kind, construct=None):

@@ -7,7 +7,7 @@ import pytest
 
 import sqlib
 from sqlib import models
-from sqlib.invariance import latent_means, locate_noninvariance
+from sqlib.analysis.invariance import latent_means, locate_noninvariance
 
 
 @pytest.fixture(scope="module")

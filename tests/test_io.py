@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from sqlib import config
-from sqlib.codebook import Codebook, Construct
-from sqlib.errors import SurveyDataError
-from sqlib.io import file_sha256, load_sample, read_survey, validate_survey
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.core.errors import SurveyDataError
+from sqlib.survey.io import file_sha256, load_sample, read_survey, validate_survey
 
 
 @pytest.fixture

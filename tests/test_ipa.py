@@ -12,8 +12,8 @@ import pytest  # noqa: E402
 
 import sqlib  # noqa: E402
 from sqlib import models  # noqa: E402
-from sqlib.effects import effects  # noqa: E402
-from sqlib.ipa import PRIORITIES, dimension_performance, importance_performance, ipa_plot, ipa_quadrants  # noqa: E402
+from sqlib.sem.effects import effects  # noqa: E402
+from sqlib.analysis.ipa import PRIORITIES, dimension_performance, importance_performance, ipa_plot, ipa_quadrants  # noqa: E402
 
 CB = sqlib.Codebook.servqual()
 

@@ -11,12 +11,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import sqlib  # noqa: E402
-from sqlib.codebook import Codebook, Construct  # noqa: E402
-from sqlib.design import study_design  # noqa: E402
-from sqlib.gaps import gap_table  # noqa: E402
-from sqlib.ipa import NOT_INTERPRETABLE, dimension_performance, drivers, importance_performance, ipa_plot  # noqa: E402
-from sqlib.narratives import gaps as narrative  # noqa: E402
-from sqlib.presentation import format_table  # noqa: E402
+from sqlib.survey.codebook import Codebook, Construct  # noqa: E402
+from sqlib.analysis.design import study_design  # noqa: E402
+from sqlib.analysis.gaps import gap_table  # noqa: E402
+from sqlib.analysis.ipa import NOT_INTERPRETABLE, dimension_performance, drivers, importance_performance, ipa_plot  # noqa: E402
+from sqlib.report.narratives import gaps as narrative  # noqa: E402
+from sqlib.report.presentation import format_table  # noqa: E402
 
 SEVERE = pd.DataFrame([{"check": "path beyond 1", "severity": "severe", "where": "satisfaction ~ reliability",
                         "message": "standardized path 1.39", "suggestion": ""}])
@@ -133,7 +133,7 @@ def test_performance_uses_each_dimensions_own_scale():
 
 def test_skipped_paragraph_carries_the_reason(sample):
     design = study_design(sqlib.Codebook.servqual(expectations=False))
-    from sqlib.design import skip_reason
+    from sqlib.analysis.design import skip_reason
 
     reason = skip_reason("05_gaps_and_priorities", design, sample)
     text = narrative.skipped(reason)

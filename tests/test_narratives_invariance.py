@@ -11,10 +11,10 @@ import pytest
 
 import sqlib
 from sqlib import config
-from sqlib.design import study_design
-from sqlib.invariance import invariance, locate_noninvariance
-from sqlib.narratives import invariance as narrative
-from sqlib.presentation import format_number, format_table
+from sqlib.analysis.design import study_design
+from sqlib.analysis.invariance import invariance, locate_noninvariance
+from sqlib.report.narratives import invariance as narrative
+from sqlib.report.presentation import format_number, format_table
 
 REALDATA = config.PROJECT_ROOT.parent / "shared" / "realdata"
 EXAMPLES = config.PROJECT_ROOT / "examples"
@@ -210,7 +210,7 @@ def test_score_tests_are_descriptive_only_when_invariance_is_not_supported(sampl
 def test_not_supported_verdict_names_its_reasons():
     import dataclasses
 
-    from sqlib.narratives import invariance as narrative
+    from sqlib.report.narratives import invariance as narrative
 
 
     problems = pd.DataFrame([{"check": "heywood case", "severity": "severe", "where": "k1 (group NA)",

@@ -10,9 +10,9 @@ import pytest
 
 import sqlib
 from sqlib import tables
-from sqlib.codebook import Codebook, Construct
-from sqlib.design import study_design
-from sqlib.narratives import measurement as text
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.analysis.design import study_design
+from sqlib.report.narratives import measurement as text
 
 
 def diag(*rows):
@@ -98,7 +98,7 @@ def test_sample_sentence_counts_who_was_left_out(cfa):
 
 
 def test_auto_estimator_follows_mardia():
-    from sqlib.screening import resolve_estimator
+    from sqlib.survey.screening import resolve_estimator
 
     data = sqlib.load_sample()
     items = sqlib.Codebook.servqual().items

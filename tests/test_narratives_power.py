@@ -9,11 +9,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 import sqlib
 from sqlib import config
-from sqlib.design import study_design
-from sqlib.narratives import power as narrative
-from sqlib.power import required_n, study_population, wilson_interval
-from sqlib.presentation import format_table
-from sqlib.simulate import PopulationModel
+from sqlib.analysis.design import study_design
+from sqlib.report.narratives import power as narrative
+from sqlib.analysis.power import required_n, study_population, wilson_interval
+from sqlib.report.presentation import format_table
+from sqlib.survey.simulate import PopulationModel
 
 EXAMPLES = config.PROJECT_ROOT / "examples"
 
@@ -140,8 +140,8 @@ def test_no_recommendation_when_every_size_is_unstable():
 
 
 def test_power_established_at_a_larger_size_counts_as_reached():
-    from sqlib.narratives.power import required_text
-    from sqlib.power import required_n
+    from sqlib.report.narratives.power import required_text
+    from sqlib.analysis.power import required_n
 
     curve = pd.DataFrame({"n": [150, 300, 600], "parameter": "b", "power": [0.5, 0.82, 1.0], "alpha": 0.05,
                           "converged": 50})
@@ -153,8 +153,8 @@ def test_power_established_at_a_larger_size_counts_as_reached():
 
 
 def test_power_reached_at_an_unstable_size_is_qualified():
-    from sqlib.narratives.power import recommendation_text
-    from sqlib.power import required_n
+    from sqlib.report.narratives.power import recommendation_text
+    from sqlib.analysis.power import required_n
 
     curve = pd.DataFrame({"n": [150, 600], "parameter": "b", "power": [1.0, 1.0], "alpha": 0.05, "converged": 45})
     convergence = pd.DataFrame({"n": [150, 600], "reps": 50, "converged": [44, 45],
@@ -164,7 +164,7 @@ def test_power_reached_at_an_unstable_size_is_qualified():
 
 
 def test_each_row_of_required_n_keeps_its_power_and_interval_at_one_size():
-    from sqlib.power import required_n, wilson_interval
+    from sqlib.analysis.power import required_n, wilson_interval
 
     curve = pd.DataFrame({"n": [300, 600], "parameter": "b", "power": [0.81, 0.98], "alpha": 0.05, "converged": 100})
     row = required_n(curve, target=0.8).iloc[0]

@@ -7,11 +7,11 @@ import pytest
 
 import sqlib
 from sqlib import tables
-from sqlib.codebook import Codebook, Construct
-from sqlib.design import study_design
-from sqlib.effects import effects
-from sqlib.narratives import structural as text
-from sqlib.presentation import format_number
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.analysis.design import study_design
+from sqlib.sem.effects import effects
+from sqlib.report.narratives import structural as text
+from sqlib.report.presentation import format_number
 
 NO_PROBLEMS = pd.DataFrame(columns=["check", "severity", "where", "message", "suggestion"])
 

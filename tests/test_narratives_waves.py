@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 import sqlib
-from sqlib.codebook import Codebook, Construct
-from sqlib.design import study_design
-from sqlib.narratives import waves as narrative
-from sqlib.presentation import format_table
-from sqlib.waves import wave_changes, wave_invariance
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.analysis.design import study_design
+from sqlib.report.narratives import waves as narrative
+from sqlib.report.presentation import format_table
+from sqlib.analysis.waves import wave_changes, wave_invariance
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def test_every_dependency_is_pinned_in_the_lock_file(declared):
 def test_console_script_points_at_cli_main(pyproject):
     from sqlib import cli
 
-    assert pyproject["project"]["scripts"]["sqlib"] == "sqlib.cli:main"
+    assert pyproject["project"]["scripts"]["sqlib"] == "sqlib.report.cli:main"
     assert callable(cli.main)
 
 

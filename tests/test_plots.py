@@ -12,8 +12,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from sqlib.codebook import Codebook, Construct  # noqa: E402
-from sqlib.plots import correlation_heatmap, likert_bands, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
+from sqlib.survey.codebook import Codebook, Construct  # noqa: E402
+from sqlib.report.figures import correlation_heatmap, likert_bands, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
 
 ITEMS = ["q1", "q2", "q3", "q4"]
 

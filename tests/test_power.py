@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import sqlib  # noqa: E402
-from sqlib.power import convergence_table, fit_table, plot_power, power, power_table, required_n  # noqa: E402
-from sqlib.simulate import PopulationModel, simulate  # noqa: E402
+from sqlib.analysis.power import convergence_table, fit_table, plot_power, power, power_table, required_n  # noqa: E402
+from sqlib.survey.simulate import PopulationModel, simulate  # noqa: E402
 
 FACTORS = ("f1", "f2", "f3")
 #: f3 depends on f1 only: the path f3 ~ f2 that MODEL estimates is zero in the population.
@@ -221,7 +221,7 @@ def test_clear_errors_for_bad_arguments(generator):
 
 
 def test_heywood_flag_follows_the_results_heywood_cases(generator):
-    from sqlib.power import _has_heywood
+    from sqlib.analysis.power import _has_heywood
     from tests.test_sem_behaviour import exact_data
 
     improper = sqlib.fit("f =~ y1 + y2 + y3", exact_data(np.array([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])))

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 
 import sqlib  # noqa: E402
 from sqlib import models, tables  # noqa: E402
-from sqlib.presentation import column_kind, format_number, format_p, format_table, setup_notebook  # noqa: E402
+from sqlib.report.presentation import column_kind, format_number, format_p, format_table, setup_notebook  # noqa: E402
 
 LONG_MESSAGE = ("The standardized path from responsiveness to satisfaction is 1.39, beyond |1|: the predictors "
                 "are so strongly correlated that their separate effects cannot be told apart. Report the "
@@ -206,7 +206,7 @@ def test_setup_notebook_keeps_progress_bars_out_of_the_output(restored):
 
 
 def test_tiny_negative_values_show_no_minus_sign():
-    from sqlib.presentation import format_number
+    from sqlib.report.presentation import format_number
 
     assert format_number(-0.0002, "fit") == ".000" and format_number(-0.0004, "number") == "0.000"
     assert format_number(-0.0006, "fit") == "-.001"

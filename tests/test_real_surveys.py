@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from sqlib import config
-from sqlib.design import study_design
-from sqlib.presentation import format_number
-from sqlib.report import run_report
+from sqlib.analysis.design import study_design
+from sqlib.report.presentation import format_number
+from sqlib.report.runner import run_report
 from tests.survey_shapes import FAST, write_shape
 
 REALDATA = config.PROJECT_ROOT.parent / "shared" / "realdata"

@@ -15,9 +15,9 @@ import pytest
 
 import sqlib
 from sqlib import config
-from sqlib.codebook import Codebook, Construct
-from sqlib.errors import ModelSpecificationError, SurveyDataError
-from sqlib.reliability import (construct_reliability, cronbach_alpha, discriminant_validity, fornell_larcker,
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.core.errors import ModelSpecificationError, SurveyDataError
+from sqlib.analysis.reliability import (construct_reliability, cronbach_alpha, discriminant_validity, fornell_larcker,
                                htmt, item_analysis)
 
 TOL = 1e-3

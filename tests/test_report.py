@@ -20,9 +20,10 @@ import nbformat
 import pytest
 import yaml
 
-from sqlib import cli, config, report
-from sqlib.errors import ReportError
-from sqlib.report import load_params, new_run_folder, run_report
+from sqlib import cli, config
+from sqlib.report import runner as report
+from sqlib.core.errors import ReportError
+from sqlib.report.runner import load_params, new_run_folder, run_report
 
 SCREENING = "01_data_screening"
 
@@ -339,8 +340,8 @@ def test_gap_and_wave_sections_report_the_package_numbers(sample_run):
     import pandas as pd
 
     import sqlib
-    from sqlib.gaps import gap_table
-    from sqlib.waves import wave_scores
+    from sqlib.analysis.gaps import gap_table
+    from sqlib.analysis.waves import wave_scores
 
     codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
     data = sqlib.read_survey(config.SAMPLE_DATA, codebook)

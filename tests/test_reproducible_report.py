@@ -7,7 +7,7 @@ parallel analysis and rotation starts (02) and the bootstrap on two processes (0
 from __future__ import annotations
 
 from sqlib import config
-from sqlib.report import load_params, run_report
+from sqlib.report.runner import load_params, run_report
 
 NOTEBOOKS = ["01_data_screening", "02_measurement_model", "03_structural_model"]
 

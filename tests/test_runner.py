@@ -23,10 +23,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sqlib import cli, config, design, outputs, report
-from sqlib.errors import ReportError
-from sqlib.params import notebook_parameters
-from sqlib.report import list_runs, load_params, read_manifest, run_report
+from sqlib import cli, config, design, outputs
+from sqlib.report import runner as report
+from sqlib.core.errors import ReportError
+from sqlib.report.params import notebook_parameters
+from sqlib.report.runner import list_runs, load_params, read_manifest, run_report
 
 PARAMETERS_CELL = textwrap.dedent("""\
     data_path: str = ""
@@ -682,8 +683,8 @@ def test_another_seed_gives_other_tables(seeded_runs):
 
 def test_params_from_load_params_can_be_run_again():
     from sqlib import config
-    from sqlib.params import check_params
-    from sqlib.report import load_params
+    from sqlib.report.params import check_params
+    from sqlib.report.runner import load_params
 
     params = load_params(config.DEFAULT_PARAMS)
     assert check_params(params, "the loaded parameters").data == str(params["data"])
@@ -696,8 +697,8 @@ def test_a_misspelt_construct_in_structural_model_fails_before_any_run_folder(tm
     import yaml
 
     from sqlib import config
-    from sqlib.errors import ReportError
-    from sqlib.report import run_report
+    from sqlib.core.errors import ReportError
+    from sqlib.report.runner import run_report
 
     shutil.copy(config.SAMPLE_CODEBOOK, tmp_path / "codebook.yaml")
     params = {"data": str(config.SAMPLE_DATA), "codebook": "codebook.yaml", "notebooks": ["01_data_screening"],

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from sqlib import config
-from sqlib.codebook import Codebook, Construct
-from sqlib.screening import (
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.survey.screening import (
     ScreeningSummary,
     item_statistics,
     mardia,
@@ -147,7 +147,7 @@ def _descriptives_fixture():
     if not DESCRIPTIVES.exists():
         pytest.skip("tests/fixtures/servqual_descriptives.json not generated yet (make refs)")
     ref = json.loads(DESCRIPTIVES.read_text())
-    from sqlib.io import file_sha256, load_sample
+    from sqlib.survey.io import file_sha256, load_sample
 
     assert ref["data_sha256"] == file_sha256(config.SAMPLE_DATA), "fixture is stale: re-run make refs"
     complete = load_sample(reverse_code=False)[ref["items"]].dropna()
@@ -209,7 +209,7 @@ def test_screening_summary_without_enough_complete_cases_skips_mardia():
 def test_screening_summary_on_the_bundled_sample():
     if not config.SAMPLE_DATA.exists():
         pytest.skip("the bundled sample has not been generated")
-    from sqlib.io import load_sample
+    from sqlib.survey.io import load_sample
 
     cb = Codebook.from_yaml(config.SAMPLE_CODEBOOK)
     data = load_sample()

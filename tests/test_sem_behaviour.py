@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sqlib
-from sqlib.errors import IdentificationError, ModelSpecificationError
+from sqlib.core.errors import IdentificationError, ModelSpecificationError
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 

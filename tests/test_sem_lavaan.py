@@ -10,7 +10,7 @@ tightening it makes nlminb report non-convergence), which is 1e-2 in the units o
 variance near 300. There the same 1e-3 tolerance applies on the standardized scale of
 each parameter: the difference is divided by the parameter's natural size (sd_y / sd_x
 for a loading or path, sd_a * sd_b for a (co)variance, see
-``sqlib.estimation.variable_scales``). Fit measures and standardized values are compared
+``sqlib.sem.estimation.variable_scales``). Fit measures and standardized values are compared
 as for every other case.
 """
 
@@ -104,7 +104,7 @@ def natural_size(result, rows: pd.DataFrame, column: str) -> pd.Series:
     ``std_lv`` values are in the units of the observed variables only (latent ones are
     standardized), ``est`` and ``se`` in the units of every variable.
     """
-    sd = sqlib.estimation.variable_scales(result.spec, result.objective.stats[0])
+    sd = sqlib.sem.estimation.variable_scales(result.spec, result.objective.stats[0])
     if column == "std_lv":
         sd = {v: (s if v in result.observed else 1.0) for v, s in sd.items()}
 

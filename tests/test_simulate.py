@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from sqlib import config, instrument
-from sqlib.codebook import Codebook, Construct
-from sqlib.simulate import (
+from sqlib.survey.codebook import Codebook, Construct
+from sqlib.survey.simulate import (
     PopulationModel,
     main,
     sample_population,

@@ -31,7 +31,7 @@ from scipy import stats
 
 import sqlib
 from sqlib import config
-from sqlib.simulate import sample_population
+from sqlib.survey.simulate import sample_population
 
 TEACHING_DIR = config.NOTEBOOKS_DIR / "teaching"
 NOTEBOOKS = sorted(TEACHING_DIR.glob("T[0-9]_*.ipynb"))

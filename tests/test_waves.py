@@ -12,11 +12,11 @@ import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import sqlib  # noqa: E402
-from sqlib.narratives.waves import changes_text  # noqa: E402
-from sqlib.errors import CodebookError, SurveyDataError  # noqa: E402
-from sqlib.invariance import InvarianceResult  # noqa: E402
-from sqlib.simulate import PopulationModel, simulate  # noqa: E402
-from sqlib.waves import (  # noqa: E402
+from sqlib.report.narratives.waves import changes_text  # noqa: E402
+from sqlib.core.errors import CodebookError, SurveyDataError  # noqa: E402
+from sqlib.analysis.invariance import InvarianceResult  # noqa: E402
+from sqlib.survey.simulate import PopulationModel, simulate  # noqa: E402
+from sqlib.analysis.waves import (  # noqa: E402
     construct_scores,
     wave_changes,
     wave_invariance,
@@ -223,7 +223,7 @@ def test_changes_text_names_significant_changes(sample):
 
 
 def test_trend_plot_gives_each_answer_scale_its_own_panel():
-    from sqlib.codebook import Codebook
+    from sqlib.survey.codebook import Codebook
 
     cb = Codebook.from_dict({"wave": "wave", "constructs": {
         "a": {"items": ["a1", "a2"], "scale": {"min": 1, "max": 7}},

@@ -13,8 +13,8 @@ from scipy import stats
 
 import sqlib
 from sqlib import config
-from sqlib.errors import ModelSpecificationError
-from sqlib.ordinal import bivariate_cdf, ordinal_stats
+from sqlib.core.errors import ModelSpecificationError
+from sqlib.sem.ordinal import bivariate_cdf, ordinal_stats
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 

@@ -11,58 +11,65 @@ import importlib
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it (None: the name is itself a module, listed in _MODULES)
 _EXPORTS = {
-    "Codebook": "codebook",
-    "load_codebook": "codebook",
-    "read_survey": "io",
-    "load_sample": "io",
-    "screening_summary": "screening",
-    "mardia": "screening",
-    "fit": "sem",
-    "SEMResult": "sem",
-    "release_tests": "invariance",
-    "bootstrap": None,
-    "gaps": None,
-    "ipa": None,
-    "waves": None,
-    "ordinal": None,
-    "engines": None,
-    "diagnostics": None,
-    "effects": None,
-    "models": None,
-    "tables": None,
-    "semplots": None,
-    "outputs": None,
-    "reliability": None,
-    "plots": None,
-    "report": None,
-    "config": None,
-    "instrument": None,
-    "errors": None,
-    "design": None,
-    "screening": None,
-    "alternatives": None,
-    "candidates": None,
-    "narratives": None,
-    "presentation": None,
+    "Codebook": "survey.codebook",
+    "load_codebook": "survey.codebook",
+    "read_survey": "survey.io",
+    "load_sample": "survey.io",
+    "screening_summary": "survey.screening",
+    "mardia": "survey.screening",
+    "fit": "sem.pipeline",
+    "SEMResult": "sem.result",
+    "compare": "sem.compare",
+    "invariance": "analysis.invariance",
+    "release_tests": "analysis.invariance",
+    "simulate": "survey.simulate",
+    "power": "analysis.power",
 }
 
-# Functions that share their module's name are bound eagerly: otherwise importing the
-# submodule (``from sqlib.invariance import ...``) would replace the function on the package.
-from .compare import compare  # noqa: E402
-from .invariance import invariance  # noqa: E402
-from .simulate import simulate  # noqa: E402
-from .power import power  # noqa: E402
+# short module names kept from the flat layout -> their place in the layers
+_MODULES = {
+    "config": "core.config",
+    "cli": "report.cli",
+    "io": "survey.io",
+    "codebook": "survey.codebook",
+    "params": "report.params",
+    "runner": "report.runner",
+    "errors": "core.errors",
+    "engines": "core.engines",
+    "instrument": "survey.instrument",
+    "screening": "survey.screening",
+    "models": "survey.model_builders",
+    "bootstrap": "sem.bootstrap",
+    "ordinal": "sem.ordinal",
+    "effects": "sem.effects",
+    "tables": "sem.tables",
+    "diagnostics": "analysis.diagnostics",
+    "reliability": "analysis.reliability",
+    "gaps": "analysis.gaps",
+    "ipa": "analysis.ipa",
+    "waves": "analysis.waves",
+    "design": "analysis.design",
+    "alternatives": "analysis.alternatives",
+    "candidates": "analysis.candidates",
+    "efa": "analysis.efa",
+    "narratives": "report.narratives",
+    "presentation": "report.presentation",
+    "outputs": "report.outputs",
+    "plots": "report.figures",
+    "semplots": "report.path_diagrams",
+}
 
-__all__ = sorted(set(_EXPORTS) | {"compare", "invariance", "simulate", "power"})
+__all__ = sorted(set(_EXPORTS) | set(_MODULES))
 
 
 def __getattr__(name: str):
-    if name not in _EXPORTS:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
+    else:
         raise AttributeError(f"module 'sqlib' has no attribute {name!r}")
-    module_name = _EXPORTS[name] or name
-    module = importlib.import_module(f".{module_name}", __name__)
-    value = module if _EXPORTS[name] is None else getattr(module, name)
     globals()[name] = value
     return value

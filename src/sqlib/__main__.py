@@ -1,5 +1,5 @@
 """``python -m sqlib ...`` runs the command line (same as the ``sqlib`` command)."""
 
-from .cli import main
+from sqlib.report.cli import main
 
 raise SystemExit(main())

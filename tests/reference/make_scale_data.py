@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sqlib.simulate import PopulationModel, simulate
+from sqlib.survey.simulate import PopulationModel, simulate
 
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "data"
 ITEM_PREFIXES = ("tan", "rel", "res", "ass", "emp", "sat", "loy")

@@ -1,0 +1,284 @@
+"""WLSMV: diagonally weighted least squares on thresholds and polychoric correlations.
+
+The objective has the interface of every sqlib estimator (``value``,
+``value_and_gradient``, ``information``) on the one parameter vector of the model
+(thresholds are entries of it like loadings). With sample statistics s (thresholds,
+then correlations), their model-implied values sigma(theta) and the weights
+W = diag(1 / diag(Gamma)):
+
+* value  F = (s - sigma)' W (s - sigma)       (lavaan's 2 * fmin); chisq = (N - 1) F
+  (lavaan's DWLS statistic counts N - 1)
+* information  E = Delta' W Delta               (Delta = d sigma / d theta)
+* robust covariance (lavaan's ``se = "robust.sem"``):
+  E^-1 Delta' W Gamma W Delta E^-1 / N
+* scaled-shifted test (Asparouhov & Muthen 2010, lavaan's ``test = "scaled.shifted"``):
+  with U = W - W Delta E^-1 Delta' W, a = sqrt(df / tr((U Gamma)^2)),
+  T = a chisq + df - a tr(U Gamma); ``chisq_scaling_factor`` = 1 / a.
+
+The delta parameterization is used: latent responses have unit variance, so the
+residual variances of the ordered items are 1 minus their explained variance
+(computed, not estimated), scaling factors are 1 and intercepts 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sqlib.core.errors import ModelSpecificationError
+
+from .data import prepare_data
+from .estimation import GroupStats, start_values
+from .fitchecks import check_linear_dependence, warn_continuous_ordered
+from .information import invert_information
+from .ordinal import OrdinalStats, one_category_message, ordinal_stats
+from .partable import build_spec, check_counts, check_group_modifiers
+from .stages import Estimation
+from .fitmeasures import incremental_indices, rmsea_interval, robust_fit_measures
+from .ram import RAMModel
+
+
+class DWLSObjective:
+    """Diagonally weighted least squares for one group of ordinal items."""
+
+    name = "DWLS"
+
+    def __init__(self, model: RAMModel, ost: OrdinalStats, threshold_free: np.ndarray):
+        self.model = model
+        self.ordinal = ost
+        self.threshold_free = np.asarray(threshold_free, dtype=int)
+        p = len(ost.names)
+        self.stats = [GroupStats(ost.n, ost.cor, np.zeros(p), float(np.linalg.slogdet(ost.cor)[1]))]
+        self.ntotal = ost.n
+        self.weights = [1.0]
+        self.meanstructure = True
+        self.rows, self.cols = ost.pairs
+        self.n_th = self.threshold_free.size
+        self.s = np.concatenate([ost.threshold_vector, ost.cor_vector])
+        self.w = 1.0 / np.diag(ost.gamma)
+        self.score_scale = (ost.n - 1) / ost.n   # lavaan's statistic counts N - 1
+
+    def implied(self, theta: np.ndarray) -> np.ndarray:
+        sigma = self.model.moments(theta, 1)["sigma"]
+        return np.concatenate([theta[self.threshold_free], sigma[self.rows, self.cols]])
+
+    def value(self, theta: np.ndarray) -> float:
+        r = self.s - self.implied(theta)
+        return float(np.sum(self.w * r * r))
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        mom = self.model.moments(theta, 1)
+        implied = np.concatenate([theta[self.threshold_free], mom["sigma"][self.rows, self.cols]])
+        r = self.s - implied
+        wr = self.w * r
+        p = self.model.p
+        omega = np.zeros((p, p))
+        omega[self.rows, self.cols] = omega[self.cols, self.rows] = -wr[self.n_th:]
+        grad = self.model.gradient(1, mom, omega, None)
+        np.add.at(grad, self.threshold_free, -2.0 * wr[: self.n_th])
+        return float(np.sum(wr * r)), grad
+
+    def delta(self, theta: np.ndarray) -> np.ndarray:
+        """d sigma / d theta: (number of statistics x number of parameters)."""
+        d_sigma, _ = self.model.jacobian(theta, 1)
+        out = np.zeros((self.s.size, theta.size))
+        out[np.arange(self.n_th), self.threshold_free] = 1.0
+        out[self.n_th:] = d_sigma[self.rows, self.cols, :]
+        return out
+
+    def information(self, theta: np.ndarray) -> np.ndarray:
+        d = self.delta(theta)
+        return d.T @ (self.w[:, None] * d)
+
+
+def _scaled_shifted(chisq: float, df: int, ug_trace: float, ug2_trace: float) -> tuple[float, float, float]:
+    """Scaled-shifted statistic, its scaling factor (1/a) and shift parameter."""
+    if df <= 0:  # a saturated model: lavaan reports the statistic 0 and no scaling factor
+        return chisq, np.nan, np.nan
+    a = np.sqrt(df / ug2_trace)
+    shift = df - a * ug_trace
+    return a * chisq + shift, 1.0 / a, shift
+
+
+def robust_dwls(objective: DWLSObjective, theta: np.ndarray, info_inv: np.ndarray, df: int) -> dict:
+    """Sandwich covariance of the estimates and the scaled-shifted test ingredients.
+
+    ``info_inv`` is the inverse of ``Delta' W Delta``.
+    """
+    d = objective.delta(theta)
+    gamma = objective.ordinal.gamma
+    wd = objective.w[:, None] * d
+    meat = wd.T @ gamma @ wd
+    vcov = info_inv @ meat @ info_inv / objective.ntotal
+    u = np.diag(objective.w) - wd @ info_inv @ wd.T
+    ug = u @ gamma
+    return {"vcov": vcov, "ug_trace": float(np.trace(ug)), "ug2_trace": float(np.sum(ug * ug.T)),
+            "delta": d, "info_inv": info_inv}
+
+
+def _rmsea(x2, df, n) -> dict:
+    value = np.sqrt(max(x2 / (n * df) - 1 / n, 0.0)) if df > 0 else 0.0
+    lo, hi = rmsea_interval(x2, df, n)
+    return {"rmsea": value, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
+            "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan}
+
+
+def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: dict) -> dict:
+    """Robust CFI/TLI/RMSEA for WLSMV as lavaan computes them (Savalei 2021).
+
+    The model is evaluated by normal-theory ML on the polychoric correlations at the
+    DWLS estimates (lavaan's "catML"), and that statistic is corrected with
+    c = tr(U' V U Gamma) / df, where U = I - Delta E^-1 Delta' W on the correlations and V
+    is the ML weight of the correlation structure at the implied correlations. Nothing is
+    reported when the polychoric matrix is not positive definite (as lavaan).
+    """
+    ost = objective.ordinal
+    cor = ost.cor
+    if np.linalg.eigvalsh(cor)[0] < np.sqrt(np.finfo(float).eps):
+        return {}
+    n, p, n_th = objective.ntotal, cor.shape[0], objective.n_th
+    sigma = objective.model.moments(theta, 1)["sigma"]
+    inv = np.linalg.inv(sigma)
+    i, j = objective.rows, objective.cols
+    v = inv[np.ix_(i, i)] * inv[np.ix_(j, j)] + inv[np.ix_(i, j)] * inv[np.ix_(j, i)]
+    d, e_inv = robust["delta"], robust["info_inv"]
+    d_r, w_r = d[n_th:], objective.w[n_th:]
+    u = np.eye(w_r.size) - (d_r @ e_inv @ d_r.T) * w_r[None, :]
+    g_rr = ost.gamma[n_th:, n_th:]
+    c_hat = float(np.trace(u.T @ v @ u @ g_rr)) / df if df > 0 else 1.0  # saturated: no correction needed
+    f_ml = np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(cor)[1] + np.sum(cor * inv) - p
+    x3, x3_null = n * f_ml, -n * np.linalg.slogdet(cor)[1]
+    c_null = float(np.trace(g_rr)) / w_r.size
+    # lavaan's RMSEA for these counts N - 1, like its DWLS statistic
+    out = robust_fit_measures(chisq=x3, df=df, baseline_chisq=x3_null, baseline_df=w_r.size, scaling=c_hat,
+                              baseline_scaling=c_null, ntotal=n - 1, groups=1)
+    keep = {k: out[k] for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
+                                "rmsea_ci_upper_robust")}
+    keep["nnfi_robust"] = keep["tli_robust"]
+    keep["rni_robust"] = 1 - (x3 - c_hat * df) / (x3_null - c_null * w_r.size)
+    return keep
+
+
+def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, df: int, robust: dict) -> pd.Series:
+    """lavaan's fit measures for WLSMV (standard and scaled-shifted versions)."""
+    n = objective.ntotal
+    ost = objective.ordinal
+    fmin = objective.value(theta)
+    x2 = (n - 1) * fmin
+    x2s, scaling, shift = _scaled_shifted(x2, df, robust["ug_trace"], robust["ug2_trace"])
+    # independence baseline: thresholds saturated, correlations zero
+    n_th = objective.n_th
+    w_r = objective.w[n_th:]
+    g_rr = ost.gamma[n_th:, n_th:]
+    dfb = g_rr.shape[0]
+    x2b = (n - 1) * float(np.sum(w_r * ost.cor_vector ** 2))
+    ug_b = w_r[:, None] * g_rr
+    x2bs, scaling_b, _ = _scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
+    out = {"npar": npar, "fmin": fmin / 2, "chisq": x2, "df": df,
+           "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
+           "chisq_scaled": x2s, "df_scaled": df,
+           "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
+           "chisq_scaling_factor": scaling, "chisq_shift_parameter": shift,
+           "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": stats.chi2.sf(x2b, dfb),
+           "baseline_chisq_scaled": x2bs, "baseline_df_scaled": dfb,
+           "baseline_pvalue_scaled": stats.chi2.sf(x2bs, dfb),
+           "baseline_chisq_scaling_factor": scaling_b}
+    out.update(incremental_indices(x2, df, x2b, dfb))
+    out.update({f"{k}_scaled": v for k, v in incremental_indices(x2s, df, x2bs, dfb).items()})
+    # like the statistic, lavaan's RMSEA for DWLS counts N - 1 observations
+    out.update(_rmsea(x2, df, n - 1))
+    out.update({f"{k}_scaled": v for k, v in _rmsea(x2s, df, n - 1).items()})
+    out["rmsea_ci_level"] = 0.90
+    sigma = objective.model.moments(theta, 1)["sigma"]
+    resid = ost.cor - sigma
+    np.fill_diagonal(resid, 0.0)
+    # residual correlations (thresholds are saturated: their residuals are zero but
+    # lavaan's "with mean" versions count them)
+    squares = resid[np.tril_indices_from(resid)] ** 2
+    off = resid[objective.rows, objective.cols] ** 2
+    n_th = objective.n_th
+    out["srmr"] = out["srmr_bentler_nomean"] = out["rmr_nomean"] = float(np.sqrt(np.mean(squares)))
+    out["srmr_bentler"] = out["rmr"] = float(np.sqrt(squares.sum() / (squares.size + n_th)))
+    out["crmr_nomean"] = float(np.sqrt(np.mean(off)))
+    out["crmr"] = float(np.sqrt(off.sum() / (off.size + n_th)))
+    out["wrmr"] = float(np.sqrt(x2 / objective.s.size))
+    # GFI with the DWLS weights over all statistics (thresholds and correlations), as lavaan
+    e = objective.s - objective.implied(theta)
+    nel = objective.s.size
+    out["gfi"] = 1 - float(np.sum(objective.w * e * e) / np.sum(objective.w * objective.s ** 2))
+    out["agfi"] = 1 - nel / df * (1 - out["gfi"]) if df > 0 else 1.0
+    out["pgfi"] = df / nel * out["gfi"]
+    out.update(catml_robust(objective, theta, df, robust))
+    out["ntotal"] = n
+    return pd.Series(out, dtype=float)
+
+
+def _check_predictors(spec, ordered):
+    used = sorted({r.rhs for r in spec.rows if r.op == "~" and r.rhs in ordered})
+    if used:
+        raise ModelSpecificationError(
+            f"Ordered item(s) {', '.join(used)} are used as predictors; with WLSMV an ordinal item can only be "
+            "an indicator or an outcome. Use a factor measured by the item, or treat it as continuous (MLR).")
+
+
+# ------------------------------------------------------------------ WLSMV steps of the recipe registry
+def ordinal_data(est: Estimation) -> None:
+    """Listwise deletion; thresholds, polychoric correlations and their asymptotic covariance (Gamma)."""
+    opts = est.options
+    ov = opts.probe.ov_names
+    for v in opts.ordered:
+        observed = est.data[v].dropna().unique()
+        if len(observed) == 1:
+            raise ModelSpecificationError(one_category_message(v, observed[0]))
+    est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, None)
+    warn_continuous_ordered(pd.DataFrame(est.blocks[0], columns=ov), list(opts.ordered))
+    check_linear_dependence(np.cov(est.blocks[0].T), ov)
+    est.ordinal = ordinal_stats(est.blocks[0], ov)
+
+
+def ordinal_model(est: Estimation) -> None:
+    """Parameter table with thresholds; latent responses of unit variance (delta parameterization)."""
+    opts = est.options
+    check_group_modifiers(opts.model, 1)
+    ov = opts.probe.ov_names
+    n_thresholds = {v: t.size for v, t in zip(ov, est.ordinal.thresholds)}
+    spec = build_spec(opts.model, list(opts.columns), meanstructure=True, std_lv=opts.std_lv,
+                      orthogonal=opts.orthogonal, ordered=n_thresholds)
+    _check_predictors(spec, set(opts.ordered))
+    p = len(ov)
+    est.n_moments = sum(n_thresholds.values()) + p * (p - 1) // 2
+    check_counts(spec, est.n_moments)
+    est.model = RAMModel(spec)
+    est.model.unit_variance = np.arange(p)
+
+
+def dwls_objective(est: Estimation) -> None:
+    threshold_free = np.array([r.free for r in est.spec.rows if r.op == "|"], dtype=int)
+    est.objective = DWLSObjective(est.model, est.ordinal, threshold_free)
+    est.stats = est.objective.stats
+
+
+def threshold_start(est: Estimation) -> None:
+    """Start values of the model, with the sample thresholds as those of the thresholds."""
+    est.theta0 = start_values(est.model, est.objective.stats, est.options.std_lv)
+    est.theta0[est.objective.threshold_free] = est.ordinal.threshold_vector
+
+
+def robust_sem_vcov(est: Estimation) -> None:
+    """lavaan's ``se = "robust.sem"``: the DWLS sandwich with the full Gamma."""
+    info_inv = invert_information(est.objective.information(est.optimum.theta), 1, est.spec, est.optimum)
+    est.robust = robust_dwls(est.objective, est.optimum.theta, info_inv, est.df)
+    est.vcov = est.robust["vcov"]
+
+
+def delta_residuals(est: Estimation) -> None:
+    """Residual variances of the ordered items are 1 minus their explained variance (not estimated)."""
+    residual = est.model.moments(est.optimum.theta, 1)["S"]
+    for r in est.spec.rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in est.options.ordered and r.free < 0:
+            r.value = float(residual[est.model.index[r.lhs], est.model.index[r.lhs]])
+
+
+def wlsmv_measures(est: Estimation) -> None:
+    est.fit_measures = wlsmv_fit_measures(est.objective, est.optimum.theta, est.spec.n_free, est.df, est.robust)
