@@ -47,7 +47,6 @@ def test_options_are_refused_before_the_data_are_read(unreadable, options, messa
     ({"missing": "pairwise"}, "use missing='fiml'"),
     ({"ordered": ["x1", "x2"]}, "x3 are not in `ordered`"),
     ({"ordered": True, "group": "g"}, "Multi-group WLSMV is not available yet"),
-    ({"ordered": True, "se": "bootstrap"}, "se='bootstrap' is not available"),
 ])
 def test_unsupported_combinations_name_the_closest_supported_one(unreadable, options, closest):
     with pytest.raises(ModelSpecificationError, match=closest):

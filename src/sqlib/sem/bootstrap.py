@@ -1,7 +1,8 @@
 """Nonparametric bootstrap of a fitted model (lavaan's ``se = "bootstrap"``).
 
-Rows are resampled with replacement within each group; every draw is refitted
-starting from the full-sample solution. Each draw has its own random stream
+Rows are resampled with replacement within each group; every draw is refitted by the
+objective of the fitted model (ML, FIML or DWLS: ``objective.resampled``) starting from
+the full-sample solution. Each draw has its own random stream
 spawned from one ``numpy.random.SeedSequence(seed)``, so results are identical
 for the same seed whatever ``n_jobs`` or the engine is. Draws run in chunks on
 joblib worker processes or a Dask cluster (:mod:`sqlib.engines`), with a tqdm
@@ -17,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sqlib.core import engines
-from .estimation import GroupStats, MLObjective, bfgs, lean_bfgs
+from .estimation import bfgs, lean_bfgs
 
 
 @dataclass
@@ -57,17 +58,12 @@ def _draw_values(result, theta: np.ndarray) -> np.ndarray:
 
 def _run_chunk(result, blocks, seeds, hess_inv0) -> list[np.ndarray | None]:
     out = []
-    meanstructure = result.objective.meanstructure
     for seq in seeds:
         rng = np.random.default_rng(seq)
-        stats_ = []
-        for x in blocks:
-            idx = rng.integers(0, x.shape[0], size=x.shape[0])
-            stats_.append(GroupStats.from_array(x[idx]))
-        if any(not np.isfinite(st.logdet) for st in stats_):
+        objective = result.objective.resampled([x[rng.integers(0, x.shape[0], size=x.shape[0])] for x in blocks])
+        if objective is None:
             out.append(None)
             continue
-        objective = MLObjective(result.model, stats_, meanstructure)
         opt = lean_bfgs(objective, result.theta, hess_inv0)
         if not opt.converged:
             opt = bfgs(objective, result.theta, hess_inv0=hess_inv0, gtol=1e-7)
@@ -96,11 +92,10 @@ def _bca(draws: np.ndarray, estimate: float, jack: np.ndarray, level: float) -> 
 
 def _jackknife(result, blocks, hess_inv0) -> np.ndarray:
     rows = []
-    meanstructure = result.objective.meanstructure
     for g, x in enumerate(blocks):
         for i in range(x.shape[0]):
-            stats_ = [GroupStats.from_array(np.delete(b, i, axis=0) if h == g else b) for h, b in enumerate(blocks)]
-            objective = MLObjective(result.model, stats_, meanstructure)
+            objective = result.objective.resampled([np.delete(b, i, axis=0) if h == g else b
+                                                    for h, b in enumerate(blocks)])
             opt = lean_bfgs(objective, result.theta, hess_inv0)
             rows.append(_draw_values(result, opt.theta))
     return np.array(rows)

@@ -59,6 +59,17 @@ class DWLSObjective:
         self.w = 1.0 / np.diag(ost.gamma)
         self.score_scale = (ost.n - 1) / ost.n   # lavaan's statistic counts N - 1
 
+    def resampled(self, blocks: list[np.ndarray]) -> "DWLSObjective | None":
+        """The same objective on other data (a bootstrap draw); None when a draw lacks a category of an item
+        (its thresholds would differ) or its polychorics cannot be computed."""
+        try:
+            ost = ordinal_stats(blocks[0], self.ordinal.names)
+        except (ModelSpecificationError, np.linalg.LinAlgError, ValueError):
+            return None
+        if [t.size for t in ost.thresholds] != [t.size for t in self.ordinal.thresholds]:
+            return None
+        return DWLSObjective(self.model, ost, self.threshold_free)
+
     def implied(self, theta: np.ndarray) -> np.ndarray:
         sigma = self.model.moments(theta, 1)["sigma"]
         return np.concatenate([theta[self.threshold_free], sigma[self.rows, self.cols]])

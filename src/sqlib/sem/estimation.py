@@ -52,6 +52,13 @@ class MLObjective:
         self.ntotal = sum(s.n for s in stats)
         self.weights = [s.n / self.ntotal for s in stats]
 
+    def resampled(self, blocks: list[np.ndarray]) -> "MLObjective | None":
+        """The same objective on other data (a bootstrap draw); None when a covariance matrix is singular."""
+        stats = [GroupStats.from_array(x) for x in blocks]
+        if any(not np.isfinite(st.logdet) for st in stats):
+            return None
+        return MLObjective(self.model, stats, self.meanstructure)
+
     # discrepancy of one group given its implied moments
     def _group_value(self, st: GroupStats, sigma: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray | None]:
         try:

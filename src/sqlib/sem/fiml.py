@@ -86,6 +86,10 @@ class FIMLObjective:
         self.ntotal = sum(p.n for group in patterns for p in group)
         self.weights = [sum(p.n for p in group) / self.ntotal for group in patterns]
 
+    def resampled(self, blocks: list[np.ndarray]) -> "FIMLObjective":
+        """The same objective on other data (a bootstrap draw); the saturated moments are kept for start values."""
+        return FIMLObjective(self.model, [patterns_of(x) for x in blocks], self.stats)
+
     def _group_terms(self, theta, g, gradient: bool):
         mom = self.model.moments(theta, g)
         sigma, mu = mom["sigma"], mom["mu"]
