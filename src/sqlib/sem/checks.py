@@ -219,8 +219,8 @@ def has_severe(table: pd.DataFrame) -> bool:
 def condensed(table: pd.DataFrame) -> pd.DataFrame:
     """Severe problems and warnings row by row, then one row per kind of note.
 
-    ``"ceiling effect"`` notes on 17 items become one row whose ``where`` lists the
-    items and whose message counts them, so notes never bury the problems.
+    ``"ceiling effect"`` notes on 17 items become one row ("Ceiling effects in 17 items:
+    a01, a02, ..."), so notes never bury the problems.
     """
     problems = table[table["severity"] != "note"]
     notes = []
@@ -228,6 +228,7 @@ def condensed(table: pd.DataFrame) -> pd.DataFrame:
         if len(rows) == 1:
             notes.append(rows.iloc[0].to_dict())
             continue
-        notes.append(check_row(check, "note", ", ".join(rows["where"]),
-                          f"{len(rows)} items, e.g. {rows['message'].iloc[0]}", rows["suggestion"].iloc[0]))
+        notes.append(check_row(check, "note", f"{len(rows)} items",
+                               f"{check[0].upper() + check[1:]}s in {len(rows)} items: {', '.join(rows['where'])}. "
+                               f"For example: {rows['message'].iloc[0]}", rows["suggestion"].iloc[0]))
     return pd.concat([problems, pd.DataFrame(notes, columns=COLUMNS)], ignore_index=True)

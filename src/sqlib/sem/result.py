@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sqlib.core.formatting import format_number, format_p
 
 from .partable import ModelSpec
 from .ram import RAMModel
@@ -51,6 +54,14 @@ class SEMResult:
     fit_measures: pd.Series = field(repr=False)
     r2: pd.Series = field(repr=False)
     boot: object = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return "\n".join(brief(self))
+
+    def _repr_html_(self) -> str:
+        first, *rest = brief(self)
+        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in rest)
+        return f"<div class='sqlib-result'><b>{html.escape(first)}</b><ul>{items}</ul></div>"
 
     @property
     def nobs(self) -> list[int]:
@@ -155,3 +166,34 @@ class SEMResult:
         variances = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & (est["est"] < 0)]
         big = est[(est["op"].isin(["=~", "~~"])) & (est["lhs"] != est["rhs"]) & (est["std_all"].abs() > 1)]
         return pd.concat([variances, big]).drop_duplicates()
+
+
+def brief(result: SEMResult) -> list[str]:
+    """A few lines on a fit: model, estimator, respondents, the test, fit indices, diagnostics."""
+    from .tables import model_label
+
+    fm = result.fit_measures
+    dropped = f" ({result.n_dropped} dropped)" if result.n_dropped else ""
+    lines = [f"SEMResult: {model_label(result)}, {result.estimator}"
+             + (", FIML" if result.missing == "fiml" else "") + f", {result.ntotal} respondents{dropped}"]
+    if not result.converged:
+        lines.append("  NOT CONVERGED: estimates and fit measures are not trustworthy")
+    test = f"  chi-square({format_number(fm['df'], 'count')}) = {format_number(fm['chisq'])}, {format_p(fm['pvalue'])}"
+    if "chisq_scaled" in fm.index:
+        test += f"; scaled {format_number(fm['chisq_scaled'])}, {format_p(fm['pvalue_scaled'])}"
+    lines.append(test)
+    indices = [f"{name.upper()} {format_number(fm[name], 'fit')}" for name in ("cfi", "tli") if name in fm.index]
+    if "rmsea" in fm.index:
+        indices.append(f"RMSEA {format_number(fm['rmsea'], 'fit')} [{format_number(fm['rmsea_ci_lower'], 'fit')}, "
+                       f"{format_number(fm['rmsea_ci_upper'], 'fit')}]")
+    if "srmr" in fm.index:
+        indices.append(f"SRMR {format_number(fm['srmr'], 'fit')}")
+    lines.append("  " + ", ".join(indices))
+    robust = {"MLR": "robust", "WLSMV": "scaled"}.get(result.estimator)
+    if robust and f"cfi_{robust}" in fm.index:
+        lines.append(f"  {robust}: " + ", ".join(f"{name.upper()} {format_number(fm[f'{name}_{robust}'], 'fit')}"
+                                                 for name in ("cfi", "tli", "rmsea") if f"{name}_{robust}" in fm.index))
+    counts = result.diagnostics["severity"].value_counts()
+    lines.append(f"  diagnostics: {counts.get('severe', 0)} severe, {counts.get('warning', 0)} warning(s), "
+                 f"{counts.get('note', 0)} note(s); .summary() shows everything")
+    return lines
