@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sqlib.core.formatting import brief_html
+
 from .design import StudyDesign, study_design
 from sqlib.core.errors import ModelSpecificationError
 from .diagnostics import diagnose
@@ -62,6 +64,17 @@ class Alternatives:
     criterion: str
     reason: str
     collinear: list = field(default_factory=list)
+
+    def _lines(self) -> list[str]:
+        chosen = self.recommended or "none"
+        return [f"Alternative models: {len(self.table)} compared by {self.criterion.upper()}; recommended: {chosen}",
+                self.reason]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        return brief_html(self._lines(), self.table.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
 def collinear_sets(diagnostics: pd.DataFrame, constructs: list[str]) -> list[list[str]]:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sqlib.core.formatting import brief_html
+
 
 Seed = "int | np.random.Generator"
 
@@ -96,6 +98,17 @@ class EFAResult:
     factor_correlations: pd.DataFrame
     communalities: pd.Series
     rotation: str
+
+    def _lines(self) -> list[str]:
+        table = self.loading_table()
+        return [f"EFA: {self.loadings.shape[1]} factors, {self.rotation} rotation, {len(self.loadings)} items",
+                f"{int(table['cross_loading'].sum())} cross-loading item(s); .loading_table() shows them"]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        return brief_html(self._lines(), self.loading_table().to_html(float_format=lambda x: f"{x:.3f}"))
 
     def loading_table(self, salient: float = 0.30) -> pd.DataFrame:
         """Loadings with the primary factor, and a flag for cross-loading items."""

@@ -53,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from sqlib.core import engines
+from sqlib.core.formatting import brief_html
 from sqlib.sem.partable import parameter_name
 from sqlib.survey.simulate import PopulationModel, allocate, simulate
 
@@ -872,6 +873,22 @@ class PowerResult:
     def replication_data(self, n: int, rep: int) -> pd.DataFrame:
         """The data set of one replication, regenerated from its seed (to inspect a failed fit)."""
         return self._design.draw(n, rep)
+
+    def _lines(self) -> list[str]:
+        sizes = sorted(self.replications["n"].unique()) if len(self.replications) else []
+        reps = self.replications.groupby("n")["rep"].nunique() if len(self.replications) else pd.Series(dtype=int)
+        lines = [f"Monte Carlo power: n = {', '.join(str(int(n)) for n in sizes)}; "
+                 f"{int(reps.min()) if len(reps) else 0} replications per size, alpha = {self.alpha:g}",
+                 self.describe()]
+        if not self.complete:
+            lines.append("incomplete: run power() again with the same run folder to finish")
+        return lines + [".power, .fit and .required_n() hold the tables"]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        return brief_html(self._lines(), self.power.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
 
     def describe(self) -> str:
         """One sentence: how many replications, how long, on which engine."""

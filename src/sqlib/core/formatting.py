@@ -119,3 +119,17 @@ def _drop_leading_zero(text: str) -> str:
     if text.startswith("-0."):
         return "-" + text[2:]
     return text
+
+
+def brief_html(lines: list[str], table_html: str = "") -> str:
+    """A result's short description as HTML: the first line bold, the others as a list, then a table.
+
+    >>> brief_html(["Bootstrap: 200 draws", "3 failed"])
+    "<div class='sqlib-result'><b>Bootstrap: 200 draws</b><ul><li>3 failed</li></ul></div>"
+    """
+    import html
+
+    first, *rest = lines
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in rest)
+    return (f"<div class='sqlib-result'><b>{html.escape(first)}</b>" + (f"<ul>{items}</ul>" if items else "")
+            + table_html + "</div>")

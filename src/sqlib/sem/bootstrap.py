@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sqlib.core import engines
+from sqlib.core.formatting import brief_html
 from .estimation import bfgs, lean_bfgs
 
 
@@ -42,6 +43,17 @@ class BootstrapResult:
     seed: int
     table: pd.DataFrame
     ci_type: str
+
+    def _lines(self) -> list[str]:
+        level = "BCa" if self.ci_type == "bca" else "percentile"
+        return [f"Bootstrap: {self.n_requested - self.n_failed} of {self.n_requested} draws converged (seed {self.seed})",
+                f"{len(self.table)} parameters with bootstrap SEs and {level} intervals in .table"]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        return brief_html(self._lines(), self.table.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
 def _draw_values(result, theta: np.ndarray) -> np.ndarray:

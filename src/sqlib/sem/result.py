@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqlib.core.formatting import format_number, format_p
+from sqlib.core.formatting import brief_html, format_number, format_p
 
 from .partable import ModelSpec
 from .ram import RAMModel
@@ -59,9 +58,7 @@ class SEMResult:
         return "\n".join(brief(self))
 
     def _repr_html_(self) -> str:
-        first, *rest = brief(self)
-        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in rest)
-        return f"<div class='sqlib-result'><b>{html.escape(first)}</b><ul>{items}</ul></div>"
+        return brief_html(brief(self))
 
     @property
     def nobs(self) -> list[int]:
