@@ -14,15 +14,24 @@ Timed per fit (median of --reps after one warm-up):
 "est. gap" is the largest relative difference between semopy's estimates with its default
 settings and sqlib's. Prints the ratios sqlib/semopy (matched precision) and sqlib/lavaan.
 
+BLAS runs single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: R's
+lavaan uses the reference BLAS (one thread), and on a loaded 2-core machine a second OpenBLAS
+thread makes these small-matrix fits several times slower (measured 2026-11-29, load
+average 5: sqlib's SERVQUAL CFA 0.82 s with 2 threads, 0.068 s with 1).
+
 Usage: python benchmarks/bench_semopy.py [--reps 5]
 """
 
 from __future__ import annotations
 
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy is imported
+
 import argparse
 import datetime
 import logging
-import os
 import re
 import statistics
 import sys
@@ -89,7 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # semopy's convergence notes go to the root logger
     print(f"{datetime.date.today()}  sqlib {sqlib.__version__}, semopy {semopy.__version__}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, median of {args.reps}")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, median of {args.reps}")
     header = (f"{'model':<14}{'n':>5}{'vars':>5}{'npar':>5}{'sqlib (s)':>11}{'semopy (s)':>12}"
               f"{'est. gap':>10}{'semopy 1e-12 (s)':>18}{'lavaan (s)':>12}{'sqlib/semopy':>14}{'sqlib/lavaan':>14}")
     print(header)
