@@ -200,7 +200,8 @@ def fiml_corrected(objective, theta: np.ndarray, h1, df: int, baseline_df: int, 
         at += d.shape[0]
     delta_base = np.zeros((offset, len(base_cols)))
     delta_base[base_cols, np.arange(len(base_cols))] = 1.0
-    return {"xx3": xx3, "c_hat3": k_value(delta_all) / df, "xx3_null": xx3_null,
+    # a saturated model (df = 0) has no scaling (lavaan: NA)
+    return {"xx3": xx3, "c_hat3": k_value(delta_all) / df if df > 0 else np.nan, "xx3_null": xx3_null,
             "c_hat3_null": k_value(delta_base) / baseline_df}
 
 
