@@ -37,6 +37,10 @@ def test_fiml_uses_incomplete_rows_and_drops_empty_ones():
     assert (se_fiml < se_list).all()
 
 
-def test_fiml_with_robust_estimator_is_refused_with_the_alternative():
-    with pytest.raises(sqlib.errors.ModelSpecificationError, match="estimator='ML'"):
-        sqlib.fit(MODEL, one_factor_data(), missing="fiml", estimator="MLR")
+def test_fiml_with_robust_estimator_is_fitted():
+    """MLR with FIML (lavaan's estimator = "MLR", missing = "ml"); its numbers are checked against
+    lavaan in test_mlr_fiml.py."""
+    data = one_factor_data(n=300).mask(np.random.default_rng(5).random((300, 4)) < 0.1)
+    result = sqlib.fit(MODEL, data, missing="fiml", estimator="MLR")
+    assert result.estimator == "MLR" and result.missing == "fiml"
+    assert {"chisq_scaled", "cfi_robust", "rmsea_robust"} <= set(result.fit_measures.index)

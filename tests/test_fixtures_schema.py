@@ -22,7 +22,8 @@ FIT_CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path",
              "hs_cfa_mlr", "servqual_cfa_mlr", "servqual_cfa_fiml", "hs_configural", "hs_metric", "hs_scalar",
              "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial", "fail_heywood", "fail_npd",
              "hs_cfa_wlsmv", "servqual_cfa_wlsmv", "servqual_sem_wlsmv",
-             "servqual_second_order_0_100", "servqual_sem_mixed_scale"]
+             "servqual_second_order_0_100", "servqual_sem_mixed_scale", "servqual_cfa_mlr_fiml", "servqual_sem_mlr_fiml",
+             "servqual_groups_mlr_fiml"]
 OTHER_CASES = ["servqual_descriptives", "hs_wlsmv_difftest"]
 
 FIT_KEYS = {"case", "lavaan_version", "semtools_version", "r_version", "data", "data_sha256", "model",

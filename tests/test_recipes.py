@@ -39,7 +39,6 @@ def test_options_are_refused_before_the_data_are_read(unreadable, options, messa
 
 
 @pytest.mark.parametrize("options, closest", [
-    ({"estimator": "MLR", "missing": "fiml"}, "estimator='ML', missing='fiml'"),
     ({"ordered": True, "missing": "fiml"}, "WLSMV with missing='listwise'"),
     ({"ordered": True, "missing": "pairwise"}, "use missing='listwise'"),
     ({"ordered": True, "estimator": "ML"}, "need estimator='WLSMV'"),

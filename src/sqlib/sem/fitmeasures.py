@@ -214,3 +214,47 @@ def robust_fit_measures(*, chisq: float, df: int, baseline_chisq: float, baselin
         "rmsea_ci_lower_robust": lo * np.sqrt(scaling),
         "rmsea_ci_upper_robust": hi * np.sqrt(scaling),
     }
+
+
+def fiml_robust_fit_measures(*, chisq: float, df: int, baseline_chisq: float, baseline_df: int, scaling: float,
+                             baseline_scaling: float, corrected: dict, ntotal: int, groups: int) -> dict:
+    """MLR with FIML as lavaan 0.6 reports it: the scaled test from the Yuan-Bentler factors, and the
+    robust CFI/TLI/RMSEA from the FIML-corrected chi-squares and scalings of
+    :func:`sqlib.robust.fiml_corrected` (Zhang & Savalei, 2022)."""
+    scaled = robust_fit_measures(chisq=chisq, df=df, baseline_chisq=baseline_chisq, baseline_df=baseline_df,
+                                 scaling=scaling, baseline_scaling=baseline_scaling, ntotal=ntotal, groups=groups)
+    out = {name: value for name, value in scaled.items() if not name.endswith("_robust")}
+    out.update(scaled_extras(out["chisq_scaled"], df, out["baseline_chisq_scaled"], baseline_df, ntotal, groups))
+    out.update(fiml_corrected_fit_measures(corrected, df, baseline_df, ntotal, groups))
+    return out
+
+
+def fiml_corrected_fit_measures(corrected: dict, df: int, baseline_df: int, ntotal: int, groups: int) -> dict:
+    """lavaan's ``*.robust`` CFI/TLI/RNI/RMSEA after FIML, with or without MLR (see
+    :func:`sqlib.robust.fiml_corrected`)."""
+    xx3, c3 = corrected["xx3"], corrected["c_hat3"]
+    xx3_null, c3_null = corrected["xx3_null"], corrected["c_hat3_null"]
+    names = ["cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust",
+             "nnfi_robust", "rni_robust", "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust"]
+    if not np.all(np.isfinite([xx3, c3, xx3_null, c3_null])):
+        return dict.fromkeys(names, np.nan)
+    robust = robust_fit_measures(chisq=xx3, df=df, baseline_chisq=xx3_null, baseline_df=baseline_df, scaling=c3,
+                                 baseline_scaling=c3_null, ntotal=ntotal, groups=groups)
+    out = {name: value for name, value in robust.items() if name.endswith("_robust")}
+    out["nnfi_robust"] = out["tli_robust"]
+    out["rni_robust"] = 1 - (xx3 - c3 * df) / (xx3_null - c3_null * baseline_df)
+    ncp = ntotal * df / c3 * 0.05**2 / groups
+    out["rmsea_pvalue_robust"] = stats.ncx2.sf(xx3 / c3, df, ncp) if df > 0 else np.nan
+    out["rmsea_notclose_pvalue_robust"] = (stats.ncx2.cdf(xx3 / c3, df, ntotal * df / c3 * 0.08**2 / groups)
+                                           if df > 0 else np.nan)
+    return out
+
+
+def scaled_extras(x2s: float, df: int, x2b_scaled: float, baseline_df: int, ntotal: int, groups: int) -> dict:
+    """The incremental indices and RMSEA of a scaled chi-square (lavaan's ``*.scaled`` measures)."""
+    out = {f"{name}_scaled": value for name, value in incremental_indices(x2s, df, x2b_scaled, baseline_df).items()}
+    out["baseline_pvalue_scaled"] = stats.chi2.sf(x2b_scaled, baseline_df)
+    out["rmsea_scaled"] = np.sqrt(max(x2s / (ntotal * df) - 1 / ntotal, 0.0)) * np.sqrt(groups) if df > 0 else 0.0
+    out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = rmsea_interval(x2s, df, ntotal, groups)
+    out["rmsea_pvalue_scaled"] = stats.ncx2.sf(x2s, df, ntotal * df * 0.05**2 / groups) if df > 0 else np.nan
+    return out

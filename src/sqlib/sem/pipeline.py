@@ -112,8 +112,7 @@ def fit(
                               bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
     recipe = recipe_for(options)
     estimation = Estimation(options, data)
-    for step in recipe.steps:
-        step(estimation)
+    recipe.run(estimation)
     result = build_result(estimation, recipe)
     if options.se == "bootstrap":
         boot = result.bootstrap(options.bootstrap, seed=options.seed, n_jobs=options.n_jobs, progress=options.progress)

@@ -241,3 +241,33 @@ class RAMModel:
         if mk.size:
             self._scatter(d_mu, G[:, mi], pos[mk], gm.m_map)
         return d_sigma.reshape(p, p, used.size), d_mu, used
+
+    def project_jacobian(self, g: int, mom: dict, roots: np.ndarray) -> np.ndarray:
+        """``L' dSigma/dtheta_k L`` for a stack of ``p x r`` matrices ``L``: (P, r, r, K_g).
+
+        Columns as in :meth:`jacobian_compact`. A path entry (i, j) has
+        ``dSigma = g_i h_j' + h_j g_i'`` (``g_i`` column i of G = F B, ``h_j`` row j of
+        H = B S B' F'), a covariance entry ``g_i g_j' + g_j g_i'``, so only the
+        r-vectors ``L' g_i`` and ``L' h_j`` are needed: FIML uses this for the few
+        missing answers of each pattern and for casewise scores (r = 1).
+        """
+        gm = self.groups[g - 1]
+        p = self.p
+        G = mom["B"][:p, :]
+        H = mom["cov_all"][:, :p]
+        lg = np.swapaxes(roots, 1, 2) @ G                      # (P, r, n)
+        lh = np.swapaxes(H @ roots, 1, 2)                      # (P, r, n)
+        count, r = roots.shape[0], roots.shape[2]
+        out = np.zeros((count * r * r, gm.used.size))
+        ai, aj, ak = gm.a_idx
+        if ak.size:
+            c = lg[:, :, None, ai] * lh[:, None, :, aj]
+            c = c + np.swapaxes(c, 1, 2)
+            self._scatter(out, c.reshape(count * r * r, -1), gm.position[ak], gm.a_map)
+        si, sj, sk = gm.s_idx
+        if sk.size:
+            c = lg[:, :, None, si] * lg[:, None, :, sj]
+            off = si != sj
+            c[..., off] += np.swapaxes(c[..., off], 1, 2)
+            self._scatter(out, c.reshape(count * r * r, -1), gm.position[sk], gm.s_map)
+        return out.reshape(count, r, r, -1)

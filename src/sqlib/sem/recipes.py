@@ -11,7 +11,8 @@ estimator  missing   items       steps that differ
 =========  ========  ==========  =====================================================
 ML         listwise  continuous  expected information; chi-square
 MLR        listwise  continuous  Huber-White sandwich; Yuan-Bentler scaled chi-square
-ML         fiml      continuous  casewise likelihood; observed information
+ML         fiml      continuous  casewise likelihood; observed information; FIML-corrected robust CFI/TLI/RMSEA
+MLR        fiml      continuous  sandwich from casewise scores; Yuan-Bentler from the EM saturated model
 WLSMV      listwise  ordinal     thresholds + polychorics; DWLS; robust.sem; scaled-shifted
 =========  ========  ==========  =====================================================
 """
@@ -30,13 +31,13 @@ from sqlib.core.errors import ConvergenceWarning, EstimationError, ModelSpecific
 from . import dwls, fitchecks
 from .data import check_complete_rows_dependence, prepare_data
 from .estimation import GroupStats, MLObjective, optimize, parameter_scales, start_values
-from .fiml import FIMLObjective, baseline_loglik, em_saturated, patterns_of
+from .fiml import FIMLObjective, baseline_loglik, em_saturated, patterns_of, single_blas_thread
 from .fitmeasures import ml_fit_measures, robust_fit_measures
 from .information import invert_information
 from .options import FitOptions
 from .partable import build_spec, check_counts, check_group_modifiers
 from .ram import RAMModel
-from .robust import mlr, observed_information
+from .robust import fiml_fit_measures, mlr, observed_information
 from .stages import Estimation
 
 Step = Callable[[Estimation], None]
@@ -44,12 +45,22 @@ Step = Callable[[Estimation], None]
 
 @dataclass(frozen=True)
 class Recipe:
-    """One supported combination of options: its name and its steps, run in order."""
+    """One supported combination of options: its name and its steps, run in order.
+
+    ``single_blas``: run the steps with single-threaded BLAS (FIML: tall, thin matrix products and
+    many tiny factorisations, where BLAS threads cost more than they save).
+    """
 
     name: str
     steps: tuple[Step, ...]
     groups: bool = True
     bootstrap: bool = True
+    single_blas: bool = False
+
+    def run(self, est: Estimation) -> None:
+        with single_blas_thread(self.single_blas):
+            for step in self.steps:
+                step(est)
 
 
 # ------------------------------------------------------------------ data and sample statistics
@@ -68,7 +79,7 @@ def incomplete_data(est: Estimation) -> None:
     est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, opts.group, fiml=True)
     check_complete_rows_dependence(est.blocks, ov, est.levels, opts.group)
     est.patterns = [patterns_of(x) for x in est.blocks]
-    est.saturated = [em_saturated(pats, x.shape[1]) for pats, x in zip(est.patterns, est.blocks)]
+    est.saturated = [em_saturated(pats) for pats in est.patterns]
     est.stats = [GroupStats(x.shape[0], cov, mean, np.linalg.slogdet(cov)[1])
                  for x, (mean, cov, _) in zip(est.blocks, est.saturated)]
     _check_sample_covariances(est)
@@ -149,6 +160,15 @@ def observed_vcov(est: Estimation) -> None:
     est.vcov = invert_information(info, est.objective.ntotal, est.spec, est.optimum)
 
 
+def fiml_sandwich_vcov(est: Estimation) -> None:
+    """MLR with FIML: sandwich from the respondents' scores and the observed information; Yuan-Bentler
+    scaling from the saturated model's missing-data information at the EM estimates."""
+    observed_vcov(est)  # refuses a singular information with the reason
+    saturated = [(mean, cov) for mean, cov, _ in est.saturated]
+    est.robust = mlr(est.objective, est.optimum.theta, est.blocks, est.df, h1=saturated)
+    est.vcov = est.robust["vcov"]
+
+
 def sandwich_vcov(est: Estimation) -> None:
     """Huber-White sandwich and the Yuan-Bentler scaling (lavaan's MLR)."""
     expected_vcov(est)  # refuses a singular information with the reason
@@ -168,10 +188,19 @@ def fiml_measures(est: Estimation) -> None:
     p, ngroups = len(est.spec.ov_names), len(est.levels)
     logl_h0 = obj.loglik(theta)
     logl_h1 = sum(ll for _, _, ll in est.saturated)
-    logl_base = sum(baseline_loglik(pats, p) for pats in est.patterns)
+    logl_base = sum(baseline_loglik(pats) for pats in est.patterns)
     est.fit_measures = ml_fit_measures(
         fmin=2 * (logl_h1 - logl_h0) / obj.ntotal, baseline=(2 * (logl_h1 - logl_base), ngroups * (p * (p + 1) // 2 - p)),
         logliks=(logl_h0, logl_h1), **_ml_measure_arguments(est))
+
+
+def fiml_robust_measures(est: Estimation) -> None:
+    """lavaan's robust measures after FIML: FIML-corrected CFI/TLI/RMSEA (Zhang & Savalei), and with
+    MLR the scaled test and its indices."""
+    fm = est.fit_measures
+    saturated = [(mean, cov) for mean, cov, _ in est.saturated]
+    robust = fiml_fit_measures(est.objective, est.optimum.theta, saturated, fm, est.robust)
+    est.fit_measures = pd.concat([fm, pd.Series(robust, dtype=float)])
 
 
 def _ml_measure_arguments(est: Estimation) -> dict:
@@ -217,7 +246,10 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
                 scaled_measures)),
     ("ML", "fiml", "continuous"): Recipe(
         "ML", (incomplete_data, continuous_model, fiml_objective, default_start, *COMMON, observed_vcov,
-               fiml_measures)),
+               fiml_measures, fiml_robust_measures), single_blas=True),
+    ("MLR", "fiml", "continuous"): Recipe(
+        "MLR", (incomplete_data, continuous_model, fiml_objective, default_start, *COMMON, fiml_sandwich_vcov,
+                fiml_measures, fiml_robust_measures), single_blas=True),
     ("WLSMV", "listwise", "ordinal"): Recipe(
         "WLSMV", (dwls.ordinal_data, dwls.ordinal_model, dwls.dwls_objective, dwls.threshold_start, *COMMON,
                   dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures),
@@ -226,9 +258,6 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
 
 #: Why a combination without a recipe is refused, and the closest one that exists.
 REFUSALS: dict[tuple[str, str, str], str] = {
-    ("MLR", "fiml", "continuous"): "missing='fiml' is available with estimator='ML'; robust FIML (MLR) is not "
-                                   "implemented yet. Use estimator='ML', missing='fiml', or estimator='MLR' with "
-                                   "missing='listwise'.",
     ("WLSMV", "fiml", "ordinal"): "Full-information ML (missing='fiml') is not available for ordered items. Use WLSMV "
                                   "with missing='listwise', or treat the items as continuous: estimator='ML', "
                                   "missing='fiml'.",

@@ -132,7 +132,7 @@ def header_block(result) -> Block:
     else:
         rows.append(("Number of observations", str(result.ntotal)))
     if result.missing == "fiml":
-        rows.append(("Number of missing patterns", str(sum(len(p) for p in result.objective.patterns))))
+        rows.append(("Number of missing patterns", str(sum(p.n_patterns for p in result.objective.patterns))))
     elif result.n_dropped:
         rows.append(("Rows dropped (listwise)", str(result.n_dropped)))
     return Block("Model", (), tuple(rows))

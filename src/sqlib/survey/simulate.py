@@ -567,6 +567,24 @@ def simulate(population: PopulationModel | None = None, n: int = 900, seed: int 
     return SimulatedSurvey(data=data, truth=pop.truth(), population=pop)
 
 
+
+def delete_at_random(data: pd.DataFrame, columns: list[str], share: float, seed: int) -> pd.DataFrame:
+    """A copy of ``data`` with each answer in ``columns`` deleted independently with probability
+    ``share`` (missing completely at random, scattered: most respondents get their own pattern).
+
+    >>> from sqlib.survey.simulate import simulate, delete_at_random
+    >>> survey = simulate(n=200, seed=1).data
+    >>> holes = delete_at_random(survey, ["tan1", "tan2"], 0.5, seed=2)
+    >>> bool(holes[["tan1", "tan2"]].isna().any().all())
+    True
+    """
+    rng = np.random.default_rng(seed)
+    out = data.copy()
+    values = np.array(out[columns], dtype=float)
+    values[rng.random(values.shape) < share] = np.nan
+    out[columns] = values
+    return out
+
 # --------------------------------------------------------------------------- bundled sample
 SAMPLE_N = 900
 
