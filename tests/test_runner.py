@@ -761,11 +761,20 @@ def test_params_unknown_missing_value_is_named_with_the_allowed_ones(tmp_path):
     assert "'missing'" in message and "'pairwise'" in message and "use one of listwise, fiml" in message
 
 
-def test_params_fiml_without_estimator_ml_is_an_error_naming_the_fix(tmp_path):
+def test_params_fiml_with_wlsmv_is_an_error_naming_the_fix(tmp_path):
     message = load_error(tmp_path, "notebooks: [02_measurement_model]\n"
-                                   "notebook_parameters: {02_measurement_model: {missing: FIML}}\n")
+                                   "notebook_parameters: {02_measurement_model: {missing: FIML, estimator: WLSMV}}\n")
     assert "notebook_parameters.02_measurement_model" in message and "missing: fiml" in message
-    assert "add 'estimator: ML'" in message
+    assert "use estimator: MLR (or ML) with missing: fiml" in message
+
+
+def test_params_fiml_with_mlr_or_auto_is_accepted(tmp_path):
+    for estimator in ("MLR", "auto", "ML"):
+        path = tmp_path / f"{estimator}.yaml"
+        path.write_text(f"data: {config.DATA_DIR / 'servqual_sample.csv'}\ncodebook: {config.DATA_DIR / 'servqual_codebook.yaml'}\n"
+                        "notebooks: [02_measurement_model]\n"
+                        f"notebook_parameters: {{02_measurement_model: {{missing: fiml, estimator: {estimator}}}}}\n")
+        assert report.load_params(path)["notebook_parameters"]["02_measurement_model"]["missing"].lower() == "fiml"
 
 
 def test_params_language_without_item_wordings_is_refused(tmp_path):

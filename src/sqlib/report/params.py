@@ -337,12 +337,12 @@ def _value_problems(notebook: str, name: str, value, key: str) -> list[str]:
 
 
 def _combination_problems(notebook: str, values: dict, key: str) -> list[str]:
-    """Full-information ML (missing: fiml) is fitted with estimator ML only; 'auto' may pick MLR."""
+    """Full-information ML (missing: fiml) is fitted with estimator ML or MLR (and 'auto', which picks one of them)."""
     missing, estimator = str(values.get("missing", "")).lower(), str(values.get("estimator", "auto")).upper()
-    if missing == "fiml" and estimator != "ML":
-        return [f"key '{key}': notebook {notebook!r} has missing: fiml with estimator: {values.get('estimator', 'auto')}"
-                "; full-information ML is only fitted with estimator ML (robust FIML is not implemented, and "
-                f"'auto' may pick MLR): add 'estimator: ML' under {key!r} or use missing: listwise"]
+    if missing == "fiml" and estimator == "WLSMV":
+        return [f"key '{key}': notebook {notebook!r} has missing: fiml with estimator: WLSMV; full-information ML "
+                "is not available for ordered items: use estimator: MLR (or ML) with missing: fiml, or WLSMV with "
+                f"missing: listwise, under {key!r}"]
     return []
 
 
