@@ -46,6 +46,8 @@ refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-
 	$(BIN)/python tests/reference/make_failing_data.py
 	$(BIN)/python tests/reference/make_scale_data.py
 	Rscript tests/reference/make_refs.R
+	$(BIN)/python tests/reference/make_wlsmv_mixed_data.py
+	Rscript tests/reference/make_refs_wlsmv_mixed.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
 	$(BIN)/python benchmarks/bench_fit.py
