@@ -23,7 +23,8 @@ from sqlib import config
 from sqlib.core.errors import ModelSpecificationError
 from sqlib.sem.estimation import variable_scales
 
-CASES = ["wlsmv_pairwise_cfa", "wlsmv_pairwise_sem", "wlsmv_mixed_cfa", "wlsmv_mixed_sem", "wlsmv_mixed_pairwise"]
+CASES = ["wlsmv_pairwise_cfa", "wlsmv_pairwise_sem", "wlsmv_mixed_cfa", "wlsmv_mixed_sem", "wlsmv_mixed_predictor",
+         "wlsmv_mixed_pairwise"]
 # measures whose size grows with N / chi-square: relative tolerance like the chi-square
 RELATIVE = ("chisq", "chisq_scaled", "baseline_chisq", "baseline_chisq_scaled", "cn_05", "cn_01")
 

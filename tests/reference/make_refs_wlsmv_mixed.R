@@ -68,6 +68,8 @@ PAIRWISE_MODEL <- "service =~ serv1 + serv2 + serv3 + serv4\nvalue =~ val1 + val
 LIKERT <- paste0("q", 1:6)
 MIXED_CFA <- "sat =~ q1 + q2 + q3 + q4 + q5 + q6 + slider + overall"
 MIXED_SEM <- "sat =~ q1 + q2 + q3 + q4 + q5 + q6 + slider\noverall ~ sat"
+# a continuous predictor measured by a single-indicator factor (endogenous, so no conditional.x)
+MIXED_PREDICTOR <- "sat =~ q1 + q2 + q3 + q4 + q5 + q6\nfs =~ slider\nsat ~ fs"
 
 CASES <- list(
   wlsmv_pairwise_cfa = function() run_wlsmv_case(
@@ -80,6 +82,8 @@ CASES <- list(
     "wlsmv_mixed_cfa", "cfa", MIXED_CFA, file.path(DATA_DIR, "likert_mixed.csv"), LIKERT),
   wlsmv_mixed_sem = function() run_wlsmv_case(
     "wlsmv_mixed_sem", "sem", MIXED_SEM, file.path(DATA_DIR, "likert_mixed.csv"), LIKERT),
+  wlsmv_mixed_predictor = function() run_wlsmv_case(
+    "wlsmv_mixed_predictor", "sem", MIXED_PREDICTOR, file.path(DATA_DIR, "likert_mixed.csv"), LIKERT),
   wlsmv_mixed_pairwise = function() run_wlsmv_case(
     "wlsmv_mixed_pairwise", "cfa", MIXED_CFA, file.path(DATA_DIR, "likert_mixed_pairwise.csv"),
     LIKERT, missing = "pairwise"),
