@@ -24,7 +24,10 @@ FIT_CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path",
              "hs_cfa_wlsmv", "servqual_cfa_wlsmv", "servqual_sem_wlsmv",
              "servqual_second_order_0_100", "servqual_sem_mixed_scale", "servqual_cfa_mlr_fiml", "servqual_sem_mlr_fiml",
              "servqual_groups_mlr_fiml"]
-OTHER_CASES = ["servqual_descriptives", "hs_wlsmv_difftest"]
+# WLSMV with missing="pairwise" and mixed ordinal/continuous items (make_refs_wlsmv_mixed.R)
+FIT_CASES += ["wlsmv_pairwise_cfa", "wlsmv_pairwise_sem", "wlsmv_mixed_cfa", "wlsmv_mixed_sem",
+              "wlsmv_mixed_predictor", "wlsmv_mixed_pairwise"]
+OTHER_CASES = ["servqual_descriptives", "hs_wlsmv_difftest", "wlsmv_pairwise_difftest", "wlsmv_mixed_difftest"]
 
 FIT_KEYS = {"case", "lavaan_version", "semtools_version", "r_version", "data", "data_sha256", "model",
             "options", "nobs", "converged", "estimates", "fit_measures", "r2", "modindices",

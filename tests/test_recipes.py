@@ -39,12 +39,12 @@ def test_options_are_refused_before_the_data_are_read(unreadable, options, messa
 
 
 @pytest.mark.parametrize("options, closest", [
-    ({"ordered": True, "missing": "fiml"}, "WLSMV with missing='listwise'"),
-    ({"ordered": True, "missing": "pairwise"}, "use missing='listwise'"),
+    ({"ordered": True, "missing": "fiml"}, "WLSMV with missing='pairwise'"),
+    ({"ordered": ["x1"], "missing": "fiml"}, "WLSMV with missing='pairwise'"),
+    ({"ordered": ["x1"], "estimator": "MLR"}, "need estimator='WLSMV'"),
     ({"ordered": True, "estimator": "ML"}, "need estimator='WLSMV'"),
     ({"estimator": "WLSMV"}, "pass ordered=True"),
     ({"missing": "pairwise"}, "use missing='fiml'"),
-    ({"ordered": ["x1", "x2"]}, "x3 are not in `ordered`"),
     ({"ordered": True, "group": "g"}, "Multi-group WLSMV is not available yet"),
 ])
 def test_unsupported_combinations_name_the_closest_supported_one(unreadable, options, closest):
@@ -55,9 +55,9 @@ def test_unsupported_combinations_name_the_closest_supported_one(unreadable, opt
 def test_every_supported_combination_has_a_recipe_and_fits():
     data = sqlib.load_sample()
     for (estimator, missing, kind), recipe in recipes.RECIPES.items():
-        ordered = True if kind == "ordinal" else None
+        ordered = {"ordinal": True, "mixed": ["sat1"]}.get(kind)
         frame = data.copy()
-        if missing == "fiml":
+        if missing in ("fiml", "pairwise"):
             frame.loc[frame.index[::7], "sat1"] = np.nan
         res = sqlib.fit("s =~ sat1 + sat2 + sat3", frame, estimator=estimator, missing=missing, ordered=ordered)
         assert res.estimator == recipe.name and res.converged

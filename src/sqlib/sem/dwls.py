@@ -10,7 +10,7 @@ W = diag(1 / diag(Gamma)):
   (lavaan's DWLS statistic counts N - 1)
 * information  E = Delta' W Delta               (Delta = d sigma / d theta)
 * robust covariance (lavaan's ``se = "robust.sem"``):
-  E^-1 Delta' W Gamma W Delta E^-1 / N
+  E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)
 * scaled-shifted test (Asparouhov & Muthen 2010, lavaan's ``test = "scaled.shifted"``):
   with U = W - W Delta E^-1 Delta' W, a = sqrt(df / tr((U Gamma)^2)),
   T = a chisq + df - a tr(U Gamma); ``chisq_scaling_factor`` = 1 / a.
@@ -18,6 +18,11 @@ W = diag(1 / diag(Gamma)):
 The delta parameterization is used: latent responses have unit variance, so the
 residual variances of the ordered items are 1 minus their explained variance
 (computed, not estimated), scaling factors are 1 and intercepts 0.
+
+Continuous items among the ordinal ones (lavaan's ``ordered = c(...)``) keep their own
+scale: their statistics are minus the mean (in the threshold block, as lavaan), the variance
+and covariances, fitted by the implied means and covariances (free intercepts and residual
+variances). With ``missing = "pairwise"`` only the statistics change (see ``ordinal``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqlib.core.errors import ModelSpecificationError
+from sqlib.core.errors import EstimationError, ModelSpecificationError
 
 from .data import prepare_data
 from .estimation import GroupStats, start_values
@@ -40,7 +45,13 @@ from .ram import RAMModel
 
 
 class DWLSObjective:
-    """Diagonally weighted least squares for one group of ordinal items."""
+    """Diagonally weighted least squares for one group of ordinal (and continuous) items.
+
+    The statistics are lavaan's: thresholds (a continuous item contributes minus its mean in
+    their place, a threshold at 0), the variances of continuous items, then the covariances
+    (correlations between latent responses). ``n_head`` counts the statistics before the
+    covariances.
+    """
 
     name = "DWLS"
 
@@ -49,30 +60,44 @@ class DWLSObjective:
         self.ordinal = ost
         self.threshold_free = np.asarray(threshold_free, dtype=int)
         p = len(ost.names)
-        self.stats = [GroupStats(ost.n, ost.cor, np.zeros(p), float(np.linalg.slogdet(ost.cor)[1]))]
+        cov = ost.cov
+        self.stats = [GroupStats(ost.n, cov, ost.means.copy(), float(np.linalg.slogdet(cov)[1]))]
         self.ntotal = ost.n
         self.weights = [1.0]
         self.meanstructure = True
         self.rows, self.cols = ost.pairs
-        self.n_th = self.threshold_free.size
-        self.s = np.concatenate([ost.threshold_vector, ost.cor_vector])
+        self.numeric = np.flatnonzero(ost.numeric)
+        width = np.array([1 if num else t.size for t, num in zip(ost.thresholds, ost.numeric)])
+        start = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(int)
+        self.mean_pos = start[self.numeric]                 # where each continuous item's -mean sits
+        self.threshold_pos = np.setdiff1d(np.arange(int(width.sum())), self.mean_pos)
+        self.n_th = int(width.sum())
+        self.n_head = self.n_th + self.numeric.size
+        self.s = ost.sample_vector
         self.w = 1.0 / np.diag(ost.gamma)
         self.score_scale = (ost.n - 1) / ost.n   # lavaan's statistic counts N - 1
+        assert p == model.p
 
     def resampled(self, blocks: list[np.ndarray]) -> "DWLSObjective | None":
         """The same objective on other data (a bootstrap draw); None when a draw lacks a category of an item
         (its thresholds would differ) or its polychorics cannot be computed."""
         try:
-            ost = ordinal_stats(blocks[0], self.ordinal.names)
-        except (ModelSpecificationError, np.linalg.LinAlgError, ValueError):
+            ost = ordinal_stats(blocks[0], self.ordinal.names, self.ordinal.numeric)
+        except (ModelSpecificationError, EstimationError, np.linalg.LinAlgError, ValueError):
             return None
         if [t.size for t in ost.thresholds] != [t.size for t in self.ordinal.thresholds]:
             return None
         return DWLSObjective(self.model, ost, self.threshold_free)
 
+    def _implied(self, theta: np.ndarray, mom: dict) -> np.ndarray:
+        head = np.empty(self.n_th)
+        head[self.threshold_pos] = theta[self.threshold_free]
+        head[self.mean_pos] = -mom["mu"][self.numeric]
+        sigma = mom["sigma"]
+        return np.concatenate([head, sigma[self.numeric, self.numeric], sigma[self.rows, self.cols]])
+
     def implied(self, theta: np.ndarray) -> np.ndarray:
-        sigma = self.model.moments(theta, 1)["sigma"]
-        return np.concatenate([theta[self.threshold_free], sigma[self.rows, self.cols]])
+        return self._implied(theta, self.model.moments(theta, 1))
 
     def value(self, theta: np.ndarray) -> float:
         r = self.s - self.implied(theta)
@@ -80,22 +105,28 @@ class DWLSObjective:
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         mom = self.model.moments(theta, 1)
-        implied = np.concatenate([theta[self.threshold_free], mom["sigma"][self.rows, self.cols]])
-        r = self.s - implied
+        r = self.s - self._implied(theta, mom)
         wr = self.w * r
         p = self.model.p
         omega = np.zeros((p, p))
-        omega[self.rows, self.cols] = omega[self.cols, self.rows] = -wr[self.n_th:]
-        grad = self.model.gradient(1, mom, omega, None)
-        np.add.at(grad, self.threshold_free, -2.0 * wr[: self.n_th])
+        omega[self.rows, self.cols] = omega[self.cols, self.rows] = -wr[self.n_head:]
+        omega[self.numeric, self.numeric] = -2.0 * wr[self.n_th:self.n_head]
+        omega_mu = None
+        if self.numeric.size:
+            omega_mu = np.zeros(p)
+            omega_mu[self.numeric] = 2.0 * wr[self.mean_pos]
+        grad = self.model.gradient(1, mom, omega, omega_mu)
+        np.add.at(grad, self.threshold_free, -2.0 * wr[self.threshold_pos])
         return float(np.sum(wr * r)), grad
 
     def delta(self, theta: np.ndarray) -> np.ndarray:
         """d sigma / d theta: (number of statistics x number of parameters)."""
-        d_sigma, _ = self.model.jacobian(theta, 1)
+        d_sigma, d_mu = self.model.jacobian(theta, 1)
         out = np.zeros((self.s.size, theta.size))
-        out[np.arange(self.n_th), self.threshold_free] = 1.0
-        out[self.n_th:] = d_sigma[self.rows, self.cols, :]
+        out[self.threshold_pos, self.threshold_free] = 1.0
+        out[self.mean_pos] = -d_mu[self.numeric]
+        out[self.n_th:self.n_head] = d_sigma[self.numeric, self.numeric, :]
+        out[self.n_head:] = d_sigma[self.rows, self.cols, :]
         return out
 
     def information(self, theta: np.ndarray) -> np.ndarray:
@@ -121,7 +152,7 @@ def robust_dwls(objective: DWLSObjective, theta: np.ndarray, info_inv: np.ndarra
     gamma = objective.ordinal.gamma
     wd = objective.w[:, None] * d
     meat = wd.T @ gamma @ wd
-    vcov = info_inv @ meat @ info_inv / objective.ntotal
+    vcov = info_inv @ meat @ info_inv / (objective.ntotal - 1)   # lavaan: N - (number of groups)
     u = np.diag(objective.w) - wd @ info_inv @ wd.T
     ug = u @ gamma
     return {"vcov": vcov, "ug_trace": float(np.trace(ug)), "ug2_trace": float(np.sum(ug * ug.T)),
@@ -129,10 +160,19 @@ def robust_dwls(objective: DWLSObjective, theta: np.ndarray, info_inv: np.ndarra
 
 
 def _rmsea(x2, df, n) -> dict:
+    """RMSEA, its 90% interval, and lavaan's tests of close (0.05) and not-close (0.08) fit."""
     value = np.sqrt(max(x2 / (n * df) - 1 / n, 0.0)) if df > 0 else 0.0
     lo, hi = rmsea_interval(x2, df, n)
     return {"rmsea": value, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
-            "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan}
+            "rmsea_pvalue": stats.ncx2.sf(x2, df, n * df * 0.05**2) if df > 0 else np.nan,
+            "rmsea_notclose_pvalue": stats.ncx2.cdf(x2, df, n * df * 0.08**2) if df > 0 else np.nan}
+
+
+def _hoelter_and_mfi(x2, df, n) -> dict:
+    """Hoelter's critical N (alpha 0.05 and 0.01) and McDonald's fit index, on N - 1 like the statistic."""
+    cn = {f"cn_{tag}": stats.chi2.ppf(1 - alpha, df) / (x2 / n) + 1 if df > 0 and x2 > 0 else np.nan
+          for tag, alpha in (("05", 0.05), ("01", 0.01))}
+    return {**cn, "mfi": float(np.exp(-0.5 * (x2 - df) / n))}
 
 
 def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: dict) -> dict:
@@ -142,13 +182,14 @@ def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: d
     DWLS estimates (lavaan's "catML"), and that statistic is corrected with
     c = tr(U' V U Gamma) / df, where U = I - Delta E^-1 Delta' W on the correlations and V
     is the ML weight of the correlation structure at the implied correlations. Nothing is
-    reported when the polychoric matrix is not positive definite (as lavaan).
+    reported when the polychoric matrix is not positive definite, nor for models with
+    continuous items (as lavaan).
     """
     ost = objective.ordinal
     cor = ost.cor
-    if np.linalg.eigvalsh(cor)[0] < np.sqrt(np.finfo(float).eps):
+    if ost.numeric.any() or np.linalg.eigvalsh(cor)[0] < np.sqrt(np.finfo(float).eps):
         return {}
-    n, p, n_th = objective.ntotal, cor.shape[0], objective.n_th
+    n, p, n_th = objective.ntotal, cor.shape[0], objective.n_head
     sigma = objective.model.moments(theta, 1)["sigma"]
     inv = np.linalg.inv(sigma)
     i, j = objective.rows, objective.cols
@@ -167,8 +208,37 @@ def catml_robust(objective: DWLSObjective, theta: np.ndarray, df: int, robust: d
     keep = {k: out[k] for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
                                 "rmsea_ci_upper_robust")}
     keep["nnfi_robust"] = keep["tli_robust"]
+    if df > 0:  # close-fit tests of the robust RMSEA: the catML statistic over c, on N - 1
+        ncp = (n - 1) * df / c_hat
+        keep["rmsea_pvalue_robust"] = stats.ncx2.sf(x3 / c_hat, df, ncp * 0.05**2)
+        keep["rmsea_notclose_pvalue_robust"] = stats.ncx2.cdf(x3 / c_hat, df, ncp * 0.08**2)
     keep["rni_robust"] = 1 - (x3 - c_hat * df) / (x3_null - c_null * w_r.size)
     return keep
+
+
+def residual_sizes(objective: DWLSObjective, theta: np.ndarray) -> dict:
+    """RMR (covariance residuals), SRMR (residuals over the sample SDs) and CRMR (correlation
+    residuals, off the diagonal), with and without lavaan's "mean" part: thresholds are saturated,
+    so their residuals are zero, but the "with mean" versions count them."""
+    sample = objective.ordinal.cov
+    sigma = objective.model.moments(theta, 1)["sigma"]
+    sd, implied_sd = np.sqrt(np.diag(sample)), np.sqrt(np.diag(sigma))
+    raw = sample - sigma
+    standardized = raw / np.outer(sd, sd)
+    correlation = sample / np.outer(sd, sd) - sigma / np.outer(implied_sd, implied_sd)
+    lower = np.tril_indices_from(raw)
+    n_th = objective.threshold_pos.size
+
+    def size(resid, index):
+        squares = resid[index] ** 2
+        return float(np.sqrt(np.mean(squares))), float(np.sqrt(squares.sum() / (squares.size + n_th)))
+
+    out = {}
+    out["rmr_nomean"], out["rmr"] = size(raw, lower)
+    out["srmr_bentler_nomean"], out["srmr_bentler"] = size(standardized, lower)
+    out["srmr"] = out["srmr_bentler_nomean"]
+    out["crmr_nomean"], out["crmr"] = size(correlation, (objective.rows, objective.cols))
+    return out
 
 
 def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, df: int, robust: dict) -> pd.Series:
@@ -178,12 +248,12 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     fmin = objective.value(theta)
     x2 = (n - 1) * fmin
     x2s, scaling, shift = _scaled_shifted(x2, df, robust["ug_trace"], robust["ug2_trace"])
-    # independence baseline: thresholds saturated, correlations zero
-    n_th = objective.n_th
-    w_r = objective.w[n_th:]
-    g_rr = ost.gamma[n_th:, n_th:]
+    # independence baseline: thresholds, means and variances saturated, covariances zero
+    n_head = objective.n_head
+    w_r = objective.w[n_head:]
+    g_rr = ost.gamma[n_head:, n_head:]
     dfb = g_rr.shape[0]
-    x2b = (n - 1) * float(np.sum(w_r * ost.cor_vector ** 2))
+    x2b = (n - 1) * float(np.sum(w_r * ost.cov_vector ** 2))
     ug_b = w_r[:, None] * g_rr
     x2bs, scaling_b, _ = _scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
     out = {"npar": npar, "fmin": fmin / 2, "chisq": x2, "df": df,
@@ -201,18 +271,9 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     out.update(_rmsea(x2, df, n - 1))
     out.update({f"{k}_scaled": v for k, v in _rmsea(x2s, df, n - 1).items()})
     out["rmsea_ci_level"] = 0.90
-    sigma = objective.model.moments(theta, 1)["sigma"]
-    resid = ost.cor - sigma
-    np.fill_diagonal(resid, 0.0)
-    # residual correlations (thresholds are saturated: their residuals are zero but
-    # lavaan's "with mean" versions count them)
-    squares = resid[np.tril_indices_from(resid)] ** 2
-    off = resid[objective.rows, objective.cols] ** 2
-    n_th = objective.n_th
-    out["srmr"] = out["srmr_bentler_nomean"] = out["rmr_nomean"] = float(np.sqrt(np.mean(squares)))
-    out["srmr_bentler"] = out["rmr"] = float(np.sqrt(squares.sum() / (squares.size + n_th)))
-    out["crmr_nomean"] = float(np.sqrt(np.mean(off)))
-    out["crmr"] = float(np.sqrt(off.sum() / (off.size + n_th)))
+    out["rmsea_close_h0"], out["rmsea_notclose_h0"] = 0.05, 0.08
+    out.update(_hoelter_and_mfi(x2, df, n - 1))
+    out.update(residual_sizes(objective, theta))
     out["wrmr"] = float(np.sqrt(x2 / objective.s.size))
     # GFI with the DWLS weights over all statistics (thresholds and correlations), as lavaan
     e = objective.s - objective.implied(theta)
@@ -231,37 +292,48 @@ def _check_predictors(spec, ordered):
         raise ModelSpecificationError(
             f"Ordered item(s) {', '.join(used)} are used as predictors; with WLSMV an ordinal item can only be "
             "an indicator or an outcome. Use a factor measured by the item, or treat it as continuous (MLR).")
+    if spec.ov_x:
+        raise ModelSpecificationError(
+            f"Continuous item(s) {', '.join(spec.ov_x)} are exogenous predictors; lavaan then conditions the "
+            "ordinal statistics on them (conditional.x), which sqlib's WLSMV does not do yet. Let a factor "
+            "measured by the item be the predictor (f =~ item), or fit the items as continuous (MLR).")
 
 
 # ------------------------------------------------------------------ WLSMV steps of the recipe registry
 def ordinal_data(est: Estimation) -> None:
-    """Listwise deletion; thresholds, polychoric correlations and their asymptotic covariance (Gamma)."""
+    """Thresholds (and means and variances of continuous items), polychoric, polyserial and Pearson
+    correlations and their asymptotic covariance (Gamma). Listwise deletion, or with
+    ``missing = "pairwise"`` every respondent with an answer: each statistic then uses the
+    respondents who answered its items (lavaan's pairwise WLSMV)."""
     opts = est.options
     ov = opts.probe.ov_names
     for v in opts.ordered:
         observed = est.data[v].dropna().unique()
         if len(observed) == 1:
             raise ModelSpecificationError(one_category_message(v, observed[0]))
-    est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, None)
-    warn_continuous_ordered(pd.DataFrame(est.blocks[0], columns=ov), list(opts.ordered))
-    check_linear_dependence(np.cov(est.blocks[0].T), ov)
-    est.ordinal = ordinal_stats(est.blocks[0], ov)
+    pairwise = opts.missing == "pairwise"
+    est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, None, fiml=pairwise)
+    frame = pd.DataFrame(est.blocks[0], columns=ov)
+    warn_continuous_ordered(frame, list(opts.ordered))
+    est.ordinal = ordinal_stats(est.blocks[0], ov, [v not in opts.ordered for v in ov])
+    check_linear_dependence(frame.cov().to_numpy(), ov)   # pairwise-complete covariances
 
 
 def ordinal_model(est: Estimation) -> None:
-    """Parameter table with thresholds; latent responses of unit variance (delta parameterization)."""
+    """Parameter table with thresholds; latent responses of unit variance (delta parameterization);
+    continuous items keep free intercepts and residual variances."""
     opts = est.options
     check_group_modifiers(opts.model, 1)
     ov = opts.probe.ov_names
-    n_thresholds = {v: t.size for v, t in zip(ov, est.ordinal.thresholds)}
+    ost = est.ordinal
+    n_thresholds = {v: t.size for v, t, num in zip(ov, ost.thresholds, ost.numeric) if not num}
     spec = build_spec(opts.model, list(opts.columns), meanstructure=True, std_lv=opts.std_lv,
                       orthogonal=opts.orthogonal, ordered=n_thresholds)
     _check_predictors(spec, set(opts.ordered))
-    p = len(ov)
-    est.n_moments = sum(n_thresholds.values()) + p * (p - 1) // 2
+    est.n_moments = ost.sample_vector.size
     check_counts(spec, est.n_moments)
     est.model = RAMModel(spec)
-    est.model.unit_variance = np.arange(p)
+    est.model.unit_variance = np.flatnonzero(~ost.numeric)
 
 
 def dwls_objective(est: Estimation) -> None:

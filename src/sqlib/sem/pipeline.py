@@ -63,7 +63,9 @@ def fit(
         scaled-shifted chi-square (lavaan's ``estimator = "WLSMV"``, delta parameterization).
     ordered : list of str or True, optional
         Items to treat as ordinal (Likert answers as coarse views of continuous
-        responses); ``True`` means every observed variable of the model.
+        responses); ``True`` means every observed variable of the model. Model variables
+        left out are continuous (a 0-100 slider, an overall rating): WLSMV then fits their
+        means and variances, polyserial and Pearson correlations (lavaan's ``ordered = c(...)``).
     group : str, optional
         Column defining groups: one joint model with a mean structure, parameters
         free in each group unless they share a label.
@@ -82,10 +84,12 @@ def fit(
         "lv.variances", "lv.covariances", "regressions".
     group_partial : list of str
         Parameters freed from those constraints, e.g. ``["res3~1"]``.
-    missing : {"listwise", "fiml"}
+    missing : {"listwise", "fiml", "pairwise"}
         "listwise" drops incomplete rows (counted in ``n_dropped``); "fiml" (alias "ml")
         uses every answer by full-information ML with a mean structure, as lavaan's
         ``missing = "ml"`` (rows without any answer on the model variables are dropped).
+        "pairwise" (WLSMV, as lavaan's ``missing = "pairwise"``): thresholds from each
+        item's answers, correlations from the respondents who answered both items.
         The combinations of estimator, missing and ordered items that can be estimated
         are listed in :mod:`sqlib.sem.recipes`; others are refused before the data are read.
     se : {"standard", "bootstrap"}

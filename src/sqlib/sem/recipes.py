@@ -14,6 +14,9 @@ MLR        listwise  continuous  Huber-White sandwich; Yuan-Bentler scaled chi-s
 ML         fiml      continuous  casewise likelihood; observed information; FIML-corrected robust CFI/TLI/RMSEA
 MLR        fiml      continuous  sandwich from casewise scores; Yuan-Bentler from the EM saturated model
 WLSMV      listwise  ordinal     thresholds + polychorics; DWLS; robust.sem; scaled-shifted
+WLSMV      pairwise  ordinal     thresholds per item, polychorics per pair of answers
+WLSMV      listwise  mixed       + means, variances, polyserial and Pearson correlations
+WLSMV      pairwise  mixed       both
 =========  ========  ==========  =====================================================
 """
 
@@ -250,20 +253,18 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
     ("MLR", "fiml", "continuous"): Recipe(
         "MLR", (incomplete_data, continuous_model, fiml_objective, default_start, *COMMON, fiml_sandwich_vcov,
                 fiml_measures, fiml_robust_measures), single_blas=True),
-    ("WLSMV", "listwise", "ordinal"): Recipe(
-        "WLSMV", (dwls.ordinal_data, dwls.ordinal_model, dwls.dwls_objective, dwls.threshold_start, *COMMON,
-                  dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures),
-        groups=False),
 }
+# WLSMV: the missing-data treatment and the kind of items only change the sample statistics
+WLSMV_STEPS = (dwls.ordinal_data, dwls.ordinal_model, dwls.dwls_objective, dwls.threshold_start, *COMMON,
+               dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures)
+RECIPES.update({("WLSMV", missing, kind): Recipe("WLSMV", WLSMV_STEPS, groups=False)
+                for missing in ("listwise", "pairwise") for kind in ("ordinal", "mixed")})
 
 #: Why a combination without a recipe is refused, and the closest one that exists.
 REFUSALS: dict[tuple[str, str, str], str] = {
-    ("WLSMV", "fiml", "ordinal"): "Full-information ML (missing='fiml') is not available for ordered items. Use WLSMV "
-                                  "with missing='listwise', or treat the items as continuous: estimator='ML', "
-                                  "missing='fiml'.",
-    ("WLSMV", "pairwise", "ordinal"): "WLSMV with missing='pairwise' is not available yet; use missing='listwise' "
-                                      "(rows with a missing answer are dropped and counted), or treat the items as "
-                                      "continuous: estimator='ML', missing='fiml'.",
+    **{("WLSMV", "fiml", kind): "Full-information ML (missing='fiml') is not available for ordered items. Use "
+                                "WLSMV with missing='pairwise' (as lavaan) or 'listwise', or treat the items as "
+                                "continuous: estimator='ML', missing='fiml'." for kind in ("ordinal", "mixed")},
 }
 
 
@@ -285,17 +286,12 @@ def recipe_for(options: FitOptions) -> Recipe:
 
 def _refusal(options: FitOptions) -> str:
     estimator, missing, kind = options.estimator, options.missing, options.kind
-    if kind == "ordinal" and estimator != "WLSMV":
+    if kind in ("ordinal", "mixed") and estimator != "WLSMV":
         return (f"Ordered items need estimator='WLSMV' (lavaan's default for ordinal data), not {estimator!r}; "
                 "or drop `ordered` to treat the answers as continuous with 'ML' or 'MLR'.")
     if kind == "continuous" and estimator == "WLSMV":
         return ("estimator='WLSMV' is for ordinal items: pass ordered=True (every model variable) or "
                 "ordered=[item names]. For continuous or many-point answers use estimator='MLR'.")
-    if kind == "mixed":
-        continuous = ", ".join(v for v in options.probe.ov_names if v not in options.ordered)
-        return (f"WLSMV here needs every model variable ordinal; {continuous} are not in `ordered` (mixing "
-                "ordinal and continuous items is not available yet). Add them to `ordered`, or fit all items as "
-                "continuous with estimator='MLR'.")
     if missing == "pairwise":
         return (f"missing='pairwise' is for WLSMV with ordered items; with estimator={estimator!r} use "
                 "missing='fiml' (full-information ML) or 'listwise'.")

@@ -172,7 +172,8 @@ def brief(result: SEMResult) -> list[str]:
     fm = result.fit_measures
     dropped = f" ({result.n_dropped} dropped)" if result.n_dropped else ""
     lines = [f"SEMResult: {model_label(result)}, {result.estimator}"
-             + (", FIML" if result.missing == "fiml" else "") + f", {result.ntotal} respondents{dropped}"]
+             + {"fiml": ", FIML", "pairwise": ", pairwise"}.get(result.missing, "")
+             + f", {result.ntotal} respondents{dropped}"]
     if not result.converged:
         lines.append("  NOT CONVERGED: estimates and fit measures are not trustworthy")
     test = f"  chi-square({format_number(fm['df'], 'count')}) = {format_number(fm['chisq'])}, {format_p(fm['pvalue'])}"

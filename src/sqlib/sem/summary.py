@@ -133,6 +133,10 @@ def header_block(result) -> Block:
         rows.append(("Number of observations", str(result.ntotal)))
     if result.missing == "fiml":
         rows.append(("Number of missing patterns", str(sum(p.n_patterns for p in result.objective.patterns))))
+    elif result.missing == "pairwise":
+        rows.append(("Missing answers", "pairwise"))
+        if result.n_dropped:
+            rows.append(("Rows without any answer", str(result.n_dropped)))
     elif result.n_dropped:
         rows.append(("Rows dropped (listwise)", str(result.n_dropped)))
     return Block("Model", (), tuple(rows))
