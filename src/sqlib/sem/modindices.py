@@ -18,7 +18,7 @@ import copy
 import numpy as np
 import pandas as pd
 
-from .dwls import DWLSObjective
+from .dwls import DWLSObjective, delta_parameterization
 from .estimation import MLObjective
 from .fiml import FIMLObjective
 from .ram import RAMModel
@@ -70,8 +70,8 @@ def _same_objective(objective, model):
     if isinstance(objective, FIMLObjective):
         return FIMLObjective(model, objective.patterns, objective.stats)
     if isinstance(objective, DWLSObjective):
-        model.unit_variance = objective.model.unit_variance
-        return DWLSObjective(model, objective.ordinal, objective.threshold_free)
+        delta_parameterization(model)
+        return DWLSObjective(model, objective.ordinal_groups)
     return MLObjective(model, objective.stats, objective.meanstructure)
 
 
@@ -116,7 +116,9 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
     info_orig = lift.T @ info @ lift
     i21 = (info @ lift)[k0:, :]
     # lavaan's DWLS gradient carries the (N - 1)/N of its test statistic; its information does not
-    score = -0.5 * grad[k0:] * getattr(result.objective, "score_scale", 1.0)
+    if hasattr(objective, "score_gradient"):
+        grad = objective.score_gradient(theta)
+    score = -0.5 * grad[k0:]
     diag = np.diag(info[k0:, k0:])
     v = diag - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
     n = result.ntotal

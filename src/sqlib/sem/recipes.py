@@ -252,8 +252,7 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
                 fiml_measures, fiml_robust_measures), single_blas=True),
     ("WLSMV", "listwise", "ordinal"): Recipe(
         "WLSMV", (dwls.ordinal_data, dwls.ordinal_model, dwls.dwls_objective, dwls.threshold_start, *COMMON,
-                  dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures),
-        groups=False),
+                  dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures)),
 }
 
 #: Why a combination without a recipe is refused, and the closest one that exists.
