@@ -45,7 +45,6 @@ def test_options_are_refused_before_the_data_are_read(unreadable, options, messa
     ({"estimator": "WLSMV"}, "pass ordered=True"),
     ({"missing": "pairwise"}, "use missing='fiml'"),
     ({"ordered": ["x1", "x2"]}, "x3 are not in `ordered`"),
-    ({"ordered": True, "group": "g"}, "Multi-group WLSMV is not available yet"),
 ])
 def test_unsupported_combinations_name_the_closest_supported_one(unreadable, options, closest):
     with pytest.raises(ModelSpecificationError, match=closest):
