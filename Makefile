@@ -50,6 +50,8 @@ refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-
 	Rscript tests/reference/make_refs_fiml.R
 	$(BIN)/python tests/reference/make_wlsmv_mixed_data.py
 	Rscript tests/reference/make_refs_wlsmv_mixed.R
+	$(BIN)/python tests/reference/make_ordinal_group_data.py
+	Rscript tests/reference/make_refs_ordinal_groups.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
 	$(BIN)/python benchmarks/bench_fit.py

@@ -45,7 +45,7 @@ def test_options_are_refused_before_the_data_are_read(unreadable, options, messa
     ({"ordered": True, "estimator": "ML"}, "need estimator='WLSMV'"),
     ({"estimator": "WLSMV"}, "pass ordered=True"),
     ({"missing": "pairwise"}, "use missing='fiml'"),
-    ({"ordered": True, "group": "g"}, "Multi-group WLSMV is not available yet"),
+    ({"ordered": True, "group": "g", "missing": "pairwise"}, "Multi-group WLSMV is available for ordinal items with missing='listwise'"),
 ])
 def test_unsupported_combinations_name_the_closest_supported_one(unreadable, options, closest):
     with pytest.raises(ModelSpecificationError, match=closest):

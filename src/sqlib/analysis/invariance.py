@@ -17,7 +17,8 @@ from scipy import stats
 
 from sqlib.sem.compare import difference_test
 from sqlib.sem.modindices import score_tests
-from sqlib.sem.pipeline import fit
+from sqlib.sem.options import resolve_options
+from sqlib.sem.pipeline import fit, fit_resolved
 from sqlib.sem.result import SEMResult
 
 LEVELS = {
@@ -27,7 +28,27 @@ LEVELS = {
     "strict": ["loadings", "intercepts", "residuals"],
     "means": ["loadings", "intercepts", "residuals", "means"],
 }
+# ordered items: the Wu & Estabrook (2016) sequence (semTools' measEq.syntax group.equal)
+ORDINAL_LEVELS = {
+    "configural": [],
+    "thresholds": ["thresholds"],
+    "loadings": ["thresholds", "loadings"],
+    "intercepts": ["thresholds", "loadings", "intercepts"],
+}
 CHEN_2007 = {"delta_cfi": -0.010, "delta_rmsea": 0.015}
+
+
+def fit_level(model: str, data: pd.DataFrame, group: str, level: str, *, estimator: str = "ML",
+              ordered=None, group_partial=()) -> SEMResult:
+    """One model of the invariance sequence; with ``ordered`` the WLSMV model identified as
+    ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", parameterization = "delta")``."""
+    if not ordered:
+        return fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level],
+                   group_partial=group_partial, meanstructure=True)
+    options = resolve_options(model, data, ordered=ordered, group=group, std_lv=True,
+                              group_equal=ORDINAL_LEVELS[level], group_partial=group_partial,
+                              identification="wu.estabrook.2016")
+    return fit_resolved(options, data)
 
 
 @dataclass
@@ -37,6 +58,7 @@ class InvarianceResult:
     table: pd.DataFrame
     fits: dict[str, SEMResult] = field(repr=False)
     cutoffs: dict
+    notes: list = field(default_factory=list)
 
     @property
     def highest_level(self) -> str:
@@ -52,8 +74,8 @@ class InvarianceResult:
         return self.table.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
 
 
-def invariance(model: str, data: pd.DataFrame, *, group: str,
-               levels=("configural", "metric", "scalar", "strict"), estimator: str = "ML",
+def invariance(model: str, data: pd.DataFrame, *, group: str, levels=None, estimator: str = "ML",
+               ordered=None, collapse_categories: bool = False,
                group_partial=(), cutoffs: dict | None = None) -> InvarianceResult:
     """Fit the invariance sequence and test each step against the previous one.
 
@@ -65,49 +87,71 @@ def invariance(model: str, data: pd.DataFrame, *, group: str,
     group : str
         Column with the groups (segment, country, wave...).
     levels : sequence of str
-        Any of "configural", "metric", "scalar", "strict", "means", in that order.
+        Continuous items: any of "configural", "metric", "scalar", "strict", "means" (default
+        the first four). Ordered items: any of "configural", "thresholds", "loadings",
+        "intercepts" (default all four), identified as Wu & Estabrook (2016).
     estimator : {"ML", "MLR"}
-        With MLR the differences are Satorra-Bentler scaled.
+        With MLR the differences are Satorra-Bentler scaled; ordered items always use WLSMV
+        and the DIFFTEST (scaled-shifted) difference.
+    ordered : True or list of str, optional
+        Treat the items as ordinal (WLSMV, delta parameterization).
+    collapse_categories : bool
+        Ordered items only: merge a category that is empty in some group with its neighbour
+        in every group (the merges are listed in ``result.notes``); without it such an item
+        raises :class:`ModelSpecificationError`, as lavaan refuses it.
     group_partial : sequence of str
         Parameters freed in every constrained model (partial invariance), e.g. ``["res3~1"]``.
     cutoffs : dict
         ``delta_cfi`` and ``delta_rmsea``; a step is "not supported" when
-        delta CFI <= delta_cfi and delta RMSEA >= delta_rmsea (Chen 2007 default).
+        delta CFI <= delta_cfi and delta RMSEA >= delta_rmsea (Chen 2007 default). For
+        ordered items the scaled CFI and RMSEA are used.
 
     Returns
     -------
     InvarianceResult
         ``table`` columns: ``level, npar, chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower,
         rmsea_ci_upper, srmr, aic, bic, delta_chisq, delta_df, delta_pvalue, delta_cfi,
-        delta_rmsea, delta_srmr, verdict``.
+        delta_rmsea, delta_srmr, verdict``; with ordered items ``chisq`` ... ``rmsea`` are
+        lavaan's scaled(-shifted) versions.
 
     Examples
     --------
     The R equivalent is a sequence of ``cfa(model, data, group = "country",
-    group.equal = ...)`` fits compared with ``lavTestLRT`` (or semTools::compareFit).
+    group.equal = ...)`` fits compared with ``lavTestLRT`` (or semTools::compareFit); for
+    ordered items the models of ``semTools::measEq.syntax(..., ID.cat = "Wu.Estabrook.2016")``.
     """
     cutoffs = {**CHEN_2007, **(cutoffs or {})}
-    unknown = [lev for lev in levels if lev not in LEVELS]
+    known = ORDINAL_LEVELS if ordered else LEVELS
+    levels = tuple(levels or (tuple(ORDINAL_LEVELS) if ordered else ("configural", "metric", "scalar", "strict")))
+    unknown = [lev for lev in levels if lev not in known]
     if unknown:
-        raise ValueError(f"Unknown invariance level(s) {unknown}; use {', '.join(LEVELS)}.")
+        raise ValueError(f"Unknown invariance level(s) {unknown}; use {', '.join(known)}.")
+    notes: list[str] = []
+    if ordered and collapse_categories:
+        from sqlib.sem.dwls_groups import collapse_categories as collapse
+        from sqlib.sem.partable import build_spec
+
+        items = build_spec(model, list(data.columns)).ov_names if ordered is True else list(ordered)
+        data, notes = collapse(data, items, group)
+    suffix = "_scaled" if ordered else ""
     fits: dict[str, SEMResult] = {}
     rows = []
     previous = None
     for level in levels:
         partial = group_partial if level != "configural" else ()
-        res = fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level],
-                  group_partial=partial, meanstructure=True)
+        res = fit_level(model, data, group, level, estimator=estimator, ordered=ordered, group_partial=partial)
         fits[level] = res
         fm = res.fit_measures
         row = {"level": level}
         for key in ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
                     "rmsea_ci_upper", "srmr", "aic", "bic"):
-            row[key] = fm[key]
+            scaled = f"{key}{suffix}" if key not in ("npar", "df", "srmr", "aic", "bic") else key
+            row[key] = fm.get(scaled, np.nan)
         if previous is not None:
             pf = previous.fit_measures
             row.update({k: v for k, v in difference_test(res, previous).items() if k != "method"})
-            row["delta_cfi"] = fm["cfi"] - pf["cfi"]
-            row["delta_rmsea"] = fm["rmsea"] - pf["rmsea"]
+            row["delta_cfi"] = row["cfi"] - rows[-1]["cfi"]
+            row["delta_rmsea"] = row["rmsea"] - rows[-1]["rmsea"]
             row["delta_srmr"] = fm["srmr"] - pf["srmr"]
             bad = row["delta_cfi"] <= cutoffs["delta_cfi"] and row["delta_rmsea"] >= cutoffs["delta_rmsea"]
             row["verdict"] = "not supported" if bad else "supported"
@@ -115,7 +159,7 @@ def invariance(model: str, data: pd.DataFrame, *, group: str,
             row["verdict"] = "baseline"
         rows.append(row)
         previous = res
-    return InvarianceResult(pd.DataFrame(rows), fits, cutoffs)
+    return InvarianceResult(pd.DataFrame(rows), fits, cutoffs, notes)
 
 
 def release_tests(result: SEMResult) -> pd.DataFrame:
@@ -131,6 +175,7 @@ def release_tests(result: SEMResult) -> pd.DataFrame:
     """
     spec = result.spec
     tied = [i for i, r in enumerate(spec.rows) if r.group > 1 and r.label.startswith(".") and r.free >= 0]
+    tied += fixed_ordinal_intercepts(spec)
     if not tied:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "group_label", "x2", "df", "pvalue", "epc"])
     x2, epc = score_tests(result, [], tied)
@@ -143,12 +188,24 @@ def release_tests(result: SEMResult) -> pd.DataFrame:
     return table.sort_values("x2", ascending=False, kind="mergesort").reset_index(drop=True)
 
 
+def fixed_ordinal_intercepts(spec) -> list[int]:
+    """Rows of ordered items' intercepts held at 0 in groups 2, 3, ... although their thresholds
+    are equal across groups (the Wu & Estabrook intercepts step): freeing one is testable."""
+    ordered = {r.lhs for r in spec.rows if r.op == "|"}
+    equal_thresholds = any(r.op == "|" and r.group > 1 and r.label.startswith(".") for r in spec.rows)
+    scaled = any(r.op == "~*~" and r.group > 1 and r.free >= 0 for r in spec.rows)
+    if not (equal_thresholds and scaled):
+        return []
+    return [i for i, r in enumerate(spec.rows)
+            if r.op == "~1" and r.group > 1 and r.lhs in ordered and r.free < 0]
+
+
 def _partial_name(row) -> str:
     return f"{row['lhs']}{row['op']}{row['rhs']}"
 
 
-def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: str = "scalar",
-                         alpha: float = 0.05, max_free: int = 10, estimator: str = "ML") -> dict:
+def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: str | None = None,
+                         alpha: float = 0.05, max_free: int = 10, estimator: str = "ML", ordered=None) -> dict:
     """Find non-invariant parameters by freeing the worst constraint one at a time.
 
     Starting from the ``level`` model, the equality constraint with the largest
@@ -156,6 +213,9 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
     Bonferroni correction for the number of constraints tested; the model is refitted
     after each release. For every released parameter, the group whose estimate lies
     farthest from the median of the groups is named as the deviating group.
+
+    With ``ordered`` items the models are the Wu & Estabrook (2016) sequence (``level``
+    default "intercepts"), so thresholds, loadings and intercepts are searched.
 
     Returns
     -------
@@ -168,7 +228,8 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
     partial: list[str] = []
     steps = []
     freed_rows = []
-    result = fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level], meanstructure=True)
+    level = level or ("intercepts" if ordered else "scalar")
+    result = fit_level(model, data, group, level, estimator=estimator, ordered=ordered)
     for _ in range(max_free):
         tests = release_tests(result)
         steps.append(tests)
@@ -180,8 +241,8 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
         name = _partial_name(top)
         partial.append(name)
         freed_rows.append({"parameter": name, "x2": top["x2"], "pvalue": top["pvalue"]})
-        result = fit(model, data, group=group, estimator=estimator, group_equal=LEVELS[level],
-                     group_partial=partial, meanstructure=True)
+        result = fit_level(model, data, group, level, estimator=estimator, ordered=ordered,
+                           group_partial=partial)
     est = result.estimates
     records = []
     for row in freed_rows:
@@ -194,7 +255,7 @@ def locate_noninvariance(model: str, data: pd.DataFrame, *, group: str, level: s
 
 
 def split_parameter(name: str) -> tuple[str, str, str]:
-    for op in ("=~", "~~", "~1", "~"):
+    for op in ("=~", "~~", "~1", "~", "|"):
         if op in name:
             lhs, rhs = name.split(op, 1)
             return lhs, op, rhs

@@ -55,11 +55,13 @@ def _difftest(restricted, free, raw_difference: float, d_df: int) -> float:
     if o1.s.shape != o0.s.shape or not np.allclose(o1.s, o0.s):
         raise ValueError("The WLSMV models were not fitted to the same items and rows; they cannot be compared.")
     d1, d0 = o1.delta(free.theta), o0.delta(restricted.theta)
-    a = linalg.null_space((np.linalg.pinv(d1) @ d0).T).T
-    p_inv = np.linalg.inv(d1.T @ (o1.w[:, None] * d1))
+    # ginv(Delta1) Delta0 by least squares (Delta1 has full column rank in an identified model)
+    a = linalg.null_space(np.linalg.lstsq(d1, d0, rcond=None)[0].T).T
+    # groups stacked with weights n_g / N on W and N / n_g on Gamma (one group: unchanged)
+    p_inv = np.linalg.inv(d1.T @ (o1.v[:, None] * d1))
     middle = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
-    wd = o1.w[:, None] * d1
-    ug = wd @ middle @ wd.T @ o1.ordinal.gamma
+    wd = o1.v[:, None] * d1
+    ug = wd @ middle @ wd.T @ o1.gamma_all
     scale = np.sqrt(d_df / np.sum(ug * ug.T))
     return float(scale * raw_difference + d_df - scale * np.trace(ug))
 

@@ -89,6 +89,24 @@ class DWLSObjective:
             return None
         return DWLSObjective(self.model, ost, self.threshold_free)
 
+    @property
+    def ordinal_groups(self) -> list[OrdinalStats]:
+        return [self.ordinal]
+
+    @property
+    def v(self) -> np.ndarray:
+        """The weights of the stacked statistics (one group: W)."""
+        return self.w
+
+    @property
+    def gamma_all(self) -> np.ndarray:
+        """Gamma of the stacked statistics (one group: Gamma)."""
+        return self.ordinal.gamma
+
+    def score_gradient(self, theta: np.ndarray) -> np.ndarray:
+        """The gradient as lavaan's score tests use it: times (N - 1) / N, like its test statistic."""
+        return self.value_and_gradient(theta)[1] * self.score_scale
+
     def _implied(self, theta: np.ndarray, mom: dict) -> np.ndarray:
         head = np.empty(self.n_th)
         head[self.threshold_pos] = theta[self.threshold_free]
@@ -134,8 +152,8 @@ class DWLSObjective:
         return d.T @ (self.w[:, None] * d)
 
 
-def _scaled_shifted(chisq: float, df: int, ug_trace: float, ug2_trace: float) -> tuple[float, float, float]:
-    """Scaled-shifted statistic, its scaling factor (1/a) and shift parameter."""
+def scaled_shifted(chisq: float, df: int, ug_trace: float, ug2_trace: float) -> tuple[float, float, float]:
+    """Scaled-shifted statistic, its scaling factor (1/a) and shift parameter (Asparouhov & Muthen 2010)."""
     if df <= 0:  # a saturated model: lavaan reports the statistic 0 and no scaling factor
         return chisq, np.nan, np.nan
     a = np.sqrt(df / ug2_trace)
@@ -247,7 +265,7 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     ost = objective.ordinal
     fmin = objective.value(theta)
     x2 = (n - 1) * fmin
-    x2s, scaling, shift = _scaled_shifted(x2, df, robust["ug_trace"], robust["ug2_trace"])
+    x2s, scaling, shift = scaled_shifted(x2, df, robust["ug_trace"], robust["ug2_trace"])
     # independence baseline: thresholds, means and variances saturated, covariances zero
     n_head = objective.n_head
     w_r = objective.w[n_head:]
@@ -255,7 +273,7 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     dfb = g_rr.shape[0]
     x2b = (n - 1) * float(np.sum(w_r * ost.cov_vector ** 2))
     ug_b = w_r[:, None] * g_rr
-    x2bs, scaling_b, _ = _scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
+    x2bs, scaling_b, _ = scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
     out = {"npar": npar, "fmin": fmin / 2, "chisq": x2, "df": df,
            "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
            "chisq_scaled": x2s, "df_scaled": df,
@@ -286,7 +304,8 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     return pd.Series(out, dtype=float)
 
 
-def _check_predictors(spec, ordered):
+def check_predictors(spec, ordered):
+    """Refuse ordered items as predictors, and continuous exogenous predictors (lavaan's conditional.x)."""
     used = sorted({r.rhs for r in spec.rows if r.op == "~" and r.rhs in ordered})
     if used:
         raise ModelSpecificationError(
@@ -329,7 +348,7 @@ def ordinal_model(est: Estimation) -> None:
     n_thresholds = {v: t.size for v, t, num in zip(ov, ost.thresholds, ost.numeric) if not num}
     spec = build_spec(opts.model, list(opts.columns), meanstructure=True, std_lv=opts.std_lv,
                       orthogonal=opts.orthogonal, ordered=n_thresholds)
-    _check_predictors(spec, set(opts.ordered))
+    check_predictors(spec, set(opts.ordered))
     est.n_moments = ost.sample_vector.size
     check_counts(spec, est.n_moments)
     est.model = RAMModel(spec)

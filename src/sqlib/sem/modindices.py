@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .dwls import DWLSObjective
+from .dwls_groups import GroupedDWLSObjective, delta_parameterization
 from .estimation import MLObjective
 from .fiml import FIMLObjective
 from .ram import RAMModel
@@ -66,9 +67,12 @@ def _candidates(result) -> list[Row]:
 
 
 def _same_objective(objective, model):
-    """The fitted objective's kind (ML or FIML) for an extended model."""
+    """The fitted objective's kind (ML, FIML, DWLS or grouped DWLS) for an extended model."""
     if isinstance(objective, FIMLObjective):
         return FIMLObjective(model, objective.patterns, objective.stats)
+    if isinstance(objective, GroupedDWLSObjective):
+        delta_parameterization(model)
+        return GroupedDWLSObjective(model, objective.ordinal_groups)
     if isinstance(objective, DWLSObjective):
         model.unit_variance = objective.model.unit_variance
         return DWLSObjective(model, objective.ordinal, objective.threshold_free)
@@ -116,7 +120,9 @@ def score_tests(result, extra_rows: list[Row], freed_rows: list[int]) -> tuple[n
     info_orig = lift.T @ info @ lift
     i21 = (info @ lift)[k0:, :]
     # lavaan's DWLS gradient carries the (N - 1)/N of its test statistic; its information does not
-    score = -0.5 * grad[k0:] * getattr(result.objective, "score_scale", 1.0)
+    if hasattr(objective, "score_gradient"):
+        grad = objective.score_gradient(theta)
+    score = -0.5 * grad[k0:]
     diag = np.diag(info[k0:, k0:])
     v = diag - np.einsum("jk,jk->j", i21 @ np.linalg.inv(info_orig), i21)
     n = result.ntotal

@@ -45,6 +45,9 @@ class FitOptions:
     n_jobs: int
     progress: bool
     probe: ModelSpec
+    # ordered items in several groups: "lavaan" (cfa's defaults) or "wu.estabrook.2016" (semTools'
+    # measEq.syntax with ID.cat = "Wu.Estabrook.2016", as sqlib.invariance uses it)
+    identification: str = "lavaan"
 
     def spec_arguments(self) -> dict:
         """Keyword arguments of :func:`~sqlib.sem.partable.build_spec` shared by every recipe."""
@@ -55,7 +58,7 @@ class FitOptions:
 def resolve_options(model: str, data, *, estimator=None, ordered=None, group=None, meanstructure=None,
                     std_lv=False, fixed_x=True, orthogonal=False, group_equal=(), group_partial=(),
                     missing="listwise", se="standard", bootstrap=1000, seed=0, n_jobs=1,
-                    progress=True) -> FitOptions:
+                    progress=True, identification="lavaan") -> FitOptions:
     """Check every option of :func:`sqlib.fit` and fill in the defaults; raises ModelSpecificationError."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame with one column per observed variable.")
@@ -74,7 +77,7 @@ def resolve_options(model: str, data, *, estimator=None, ordered=None, group=Non
     kind = "continuous" if not names else "ordinal" if len(names) == len(probe.ov_names) else "mixed"
     return FitOptions(model, columns, estimator, kind, names, group,
                       meanstructure, std_lv, fixed_x, orthogonal, tuple(group_equal), tuple(group_partial),
-                      missing, se, int(bootstrap), int(seed), int(n_jobs), bool(progress), probe)
+                      missing, se, int(bootstrap), int(seed), int(n_jobs), bool(progress), probe, identification)
 
 
 def _estimator(estimator, ordered) -> str:

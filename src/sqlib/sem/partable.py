@@ -136,6 +136,7 @@ def build_spec(
     group_equal: list[str] | tuple[str, ...] = (),
     group_partial: list[str] | tuple[str, ...] = (),
     ordered: dict[str, int] | None = None,
+    identification: str = "lavaan",
 ) -> ModelSpec:
     """Parse ``model`` and complete it with lavaan's ``sem()``/``cfa()`` defaults.
 
@@ -229,16 +230,26 @@ def build_spec(
     spec = ModelSpec(rows, definitions, ov, lv, ov_x, ngroups, meanstructure)
     if ngroups > 1 and group_equal:
         _apply_group_equal(spec, list(group_equal), list(group_partial))
+    if ngroups > 1 and ordered:
+        if identification == "wu.estabrook.2016":
+            _identify_wu_estabrook(spec, set(group_equal), set(ordered), std_lv, _parse_partial(list(group_partial)))
+        elif identification == "lavaan":
+            _identify_ordinal_lavaan(spec, set(group_equal), set(ordered))
+        else:
+            raise ModelSpecificationError(
+                f"identification={identification!r} is unknown; use 'lavaan' or 'wu.estabrook.2016'.")
     _assign_free_indices(spec)
     _check_definitions(spec)
     return spec
 
 
-GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+GROUP_EQUAL_TYPES = ("thresholds", "loadings", "intercepts", "means", "residuals", "residual.covariances",
                      "lv.variances", "lv.covariances", "regressions")
 
 
 def _equality_type(row: Row, lv: set[str]) -> str | None:
+    if row.op == "|":
+        return "thresholds"
     if row.op == "=~":
         return "loadings"
     if row.op == "~":
@@ -256,7 +267,7 @@ def _parse_partial(items: list[str]) -> set[tuple[str, str, str]]:
     out = set()
     for item in items:
         text = item.replace(" ", "")
-        for op in ("=~", "~~", "~1", "~"):
+        for op in ("=~", "~~", "~1", "~", "|"):
             if op in text:
                 lhs, rhs = text.split(op, 1)
                 out.add((lhs, op, rhs))
@@ -265,7 +276,7 @@ def _parse_partial(items: list[str]) -> set[tuple[str, str, str]]:
                 break
         else:
             raise ModelSpecificationError(
-                f"group_partial entry {item!r} is not a parameter like 'x3~1', 'visual=~x2' or 'x1~~x1'."
+                f"group_partial entry {item!r} is not a parameter like 'x3~1', 'visual=~x2', 'x1~~x1' or 'q1|t2'."
             )
     return out
 
@@ -296,6 +307,48 @@ def _apply_group_equal(spec: ModelSpec, group_equal: list[str], group_partial: l
         for row in spec.rows:
             if row.op == "~1" and row.lhs in lv and row.group > 1 and row.user is False:
                 row.is_free = True
+
+
+def _identify_ordinal_lavaan(spec: ModelSpec, group_equal: set[str], ordered: set[str]) -> None:
+    """lavaan's multi-group defaults for ordered items (delta parameterization): once thresholds
+    or intercepts are equal, the scaling factors and the latent means of groups 2, 3, ... are free."""
+    if not group_equal & {"thresholds", "intercepts"}:
+        return
+    lv = set(spec.lv_names)
+    for row in spec.rows:
+        if row.group > 1 and not row.user and (
+                (row.op == "~*~" and row.lhs in ordered) or (row.op == "~1" and row.lhs in lv)):
+            row.is_free = True
+
+
+def _identify_wu_estabrook(spec: ModelSpec, group_equal: set[str], ordered: set[str], std_lv: bool,
+                           partial: set = frozenset()) -> None:
+    """Wu & Estabrook (2016) identification as semTools' ``measEq.syntax(ID.fac = "std.lv",
+    ID.cat = "Wu.Estabrook.2016", parameterization = "delta")`` writes it.
+
+    Factor variances 1 and means 0 in the first group; in the others the variances are
+    free once loadings are equal and the means once intercepts are equal. The ordered
+    items' intercepts and scaling factors are 0 and 1 in the first group and free in the
+    others once thresholds are equal; equal intercepts fix them at 0 in every group.
+    """
+    if not std_lv:
+        raise ModelSpecificationError(
+            "The Wu & Estabrook (2016) identification fixes the factor variances (std_lv=True).")
+    lv = set(spec.lv_names)
+    for row in spec.rows:
+        if row.group == 1 or row.user:
+            continue
+        if row.op == "~~" and row.lhs == row.rhs and row.lhs in lv:
+            row.is_free = "loadings" in group_equal
+        elif row.op == "~1" and row.lhs in lv:
+            row.is_free = "intercepts" in group_equal
+        elif row.op == "~1" and row.lhs in ordered:
+            released = (row.lhs, row.op, row.rhs) in partial
+            row.is_free = "thresholds" in group_equal and ("intercepts" not in group_equal or released)
+            row.value = 0.0
+        elif row.op == "~*~" and row.lhs in ordered:
+            row.is_free = "thresholds" in group_equal
+            row.value = 1.0
 
 
 def _assign_free_indices(spec: ModelSpec) -> None:

@@ -81,7 +81,8 @@ def fit(
     group_equal : list of str
         Parameter types held equal across groups (lavaan's ``group.equal``):
         "loadings", "intercepts", "means", "residuals", "residual.covariances",
-        "lv.variances", "lv.covariances", "regressions".
+        "lv.variances", "lv.covariances", "regressions", and for ordered items "thresholds"
+        (then, as lavaan, the scaling factors and latent means of groups 2, 3, ... are free).
     group_partial : list of str
         Parameters freed from those constraints, e.g. ``["res3~1"]``.
     missing : {"listwise", "fiml", "pairwise"}
@@ -114,14 +115,19 @@ def fit(
                               meanstructure=meanstructure, std_lv=std_lv, fixed_x=fixed_x, orthogonal=orthogonal,
                               group_equal=group_equal, group_partial=group_partial, missing=missing, se=se,
                               bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
-    recipe = recipe_for(options)
-    estimation = Estimation(options, data)
-    recipe.run(estimation)
-    result = build_result(estimation, recipe)
+    result = fit_resolved(options, data)
     if options.se == "bootstrap":
         boot = result.bootstrap(options.bootstrap, seed=options.seed, n_jobs=options.n_jobs, progress=options.progress)
         return result.use_bootstrap(boot)
     return result
+
+
+def fit_resolved(options, data: pd.DataFrame) -> SEMResult:
+    """Run the recipe of already resolved options (:func:`~sqlib.sem.options.resolve_options`)."""
+    recipe = recipe_for(options)
+    estimation = Estimation(options, data)
+    recipe.run(estimation)
+    return build_result(estimation, recipe)
 
 
 def build_result(est: Estimation, recipe: Recipe) -> SEMResult:

@@ -58,6 +58,16 @@ class RAMModel:
         # delta parameterization (ordinal items): these observed variables' residual
         # variances are 1 minus their explained variance, so their total variance is 1
         self.unit_variance: np.ndarray | None = None
+        # their scaling factors (lavaan's ``~*~``, one per unit-variance item and group):
+        # the latent responses then have variance 1 / delta^2; None means delta = 1
+        self.scales: list | None = None
+
+    def scale_factors(self, theta: np.ndarray, g: int) -> np.ndarray:
+        """Scaling factors delta of the unit-variance (ordinal) items in group ``g``."""
+        if self.scales is None:
+            return np.ones(0 if self.unit_variance is None else self.unit_variance.size)
+        free, fixed = self.scales[g - 1]
+        return np.where(free >= 0, theta[np.maximum(free, 0)], fixed)
 
     # ----------------------------------------------------------- construction
     def entry(self, row) -> tuple[str, int, int]:
@@ -161,7 +171,8 @@ class RAMModel:
             d = self.unit_variance
             S[d, d] = 0.0
             explained = np.einsum("ij,jk,ik->i", B[d], S, B[d])
-            S[d, d] = 1.0 - explained
+            target = 1.0 if self.scales is None else 1.0 / self.scale_factors(theta, g) ** 2
+            S[d, d] = target - explained
         cov_all = B @ S @ B.T
         mean_all = B @ M
         p = self.p

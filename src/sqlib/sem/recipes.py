@@ -31,7 +31,7 @@ import pandas as pd
 
 from sqlib.core.errors import ConvergenceWarning, EstimationError, ModelSpecificationError
 
-from . import dwls, fitchecks
+from . import dwls, dwls_groups, fitchecks
 from .data import check_complete_rows_dependence, prepare_data
 from .estimation import GroupStats, MLObjective, optimize, parameter_scales, start_values
 from .fiml import FIMLObjective, baseline_loglik, em_saturated, patterns_of, single_blas_thread
@@ -259,6 +259,12 @@ WLSMV_STEPS = (dwls.ordinal_data, dwls.ordinal_model, dwls.dwls_objective, dwls.
                dwls.robust_sem_vcov, dwls.delta_residuals, dwls.wlsmv_measures)
 RECIPES.update({("WLSMV", missing, kind): Recipe("WLSMV", WLSMV_STEPS, groups=False)
                 for missing in ("listwise", "pairwise") for kind in ("ordinal", "mixed")})
+#: Ordinal items in several groups, or identified as Wu & Estabrook (2016): statistics stacked by group
+#: and scaling factors (delta parameterization with free ~*~ in groups 2, 3, ...)
+GROUPED_WLSMV = Recipe(
+    "WLSMV", (dwls_groups.grouped_ordinal_data, dwls_groups.grouped_ordinal_model, dwls_groups.grouped_dwls_objective,
+              dwls_groups.grouped_threshold_start, *COMMON, dwls_groups.grouped_robust_sem_vcov,
+              dwls_groups.grouped_delta_residuals, dwls_groups.grouped_wlsmv_measures))
 
 #: Why a combination without a recipe is refused, and the closest one that exists.
 REFUSALS: dict[tuple[str, str, str], str] = {
@@ -271,13 +277,19 @@ REFUSALS: dict[tuple[str, str, str], str] = {
 def recipe_for(options: FitOptions) -> Recipe:
     """The recipe of these options, or a ModelSpecificationError naming the closest supported combination."""
     key = (options.estimator, options.missing, options.kind)
+    if key == ("WLSMV", "listwise", "ordinal") and (options.group is not None or options.identification != "lavaan"):
+        return _checked(GROUPED_WLSMV, options)
     if key not in RECIPES:
         raise ModelSpecificationError(REFUSALS.get(key) or _refusal(options))
-    recipe = RECIPES[key]
+    return _checked(RECIPES[key], options)
+
+
+def _checked(recipe: Recipe, options: FitOptions) -> Recipe:
     if options.group is not None and not recipe.groups:
         raise ModelSpecificationError(
-            f"Multi-group {recipe.name} is not available yet; fit each group separately, or use estimator='MLR' "
-            "with group= for invariance tests on the items treated as continuous.")
+            f"Multi-group {recipe.name} is available for ordinal items with missing='listwise'; with "
+            f"missing={options.missing!r} or continuous items among them, fit each group separately, or use "
+            "ordered=True with missing='listwise', or estimator='MLR' with group= (items treated as continuous).")
     if options.se == "bootstrap" and not recipe.bootstrap:
         raise ModelSpecificationError(
             f"{recipe.name} reports robust standard errors; se='bootstrap' is not available with it.")

@@ -28,7 +28,7 @@ class Estimation:
     stats: list = field(default_factory=list)        # GroupStats per group (ML) or of the latent responses
     patterns: list | None = None                      # FIML missing-data patterns per group
     saturated: list | None = None                     # FIML: (mean, cov, loglik) of the saturated model
-    ordinal: object = None                            # WLSMV: OrdinalStats
+    ordinal: object = None                            # WLSMV: OrdinalStats per group
     model: object = None                              # RAMModel (its .spec is the parameter table)
     n_moments: int = 0
     objective: object = None

@@ -51,8 +51,8 @@ def standardize(op, lhs, rhs, value, sd, sd_resid, latent_only=False, latent=())
         return value / denom if denom > 0 else np.nan
     if op in ("~1", "|"):
         return value / sd[lhs]
-    if op == "~*~":
-        return value
+    if op == "~*~":  # a scaling factor times the SD of its latent response (1 / delta): 1 standardized
+        return value * sd[lhs]
     return np.nan
 
 
