@@ -141,3 +141,22 @@ def test_power_result_repr():
     text = repr(run)
     assert text.startswith("Monte Carlo power: n = 100, 150; 4 replications per size, alpha = 0.05")
     assert "8 replications in" in text and "<table" in run._repr_html_()
+
+
+def test_compare_names_models_by_what_they_are():
+    data = sqlib.load_sample()
+    free = sqlib.fit(models.cfa_syntax(), data, group="country")
+    metric = sqlib.fit(models.cfa_syntax(), data, group="country", group_equal=["loadings"])
+    structural = sqlib.fit(models.structural_syntax(), data)
+    names = list(sqlib.compare(free, metric)["model"])
+    assert names == [f"7-factor CFA ({int(r.fit_measures['npar'])} parameters)" for r in (free, metric)]
+    assert list(sqlib.compare(structural)["model"]) == ["structural model (7 latent variables, 6 paths)"]
+    assert list(sqlib.compare(free, metric, names=["configural", "metric"])["model"]) == ["configural", "metric"]
+
+
+def test_invariance_result_repr_states_the_highest_level():
+    run = sqlib.invariance(models.cfa_syntax(), sqlib.load_sample(), group="country", levels=["configural", "metric"])
+    text = repr(run)
+    assert text.startswith(f"Measurement invariance across 3 groups of 'country': highest level supported: "
+                           f"{run.highest_level}")
+    assert "configural baseline" in text and "<table" in run._repr_html_()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from sqlib.core.formatting import brief_html
 from scipy import stats
 
 from sqlib.sem.compare import difference_test
@@ -70,8 +72,19 @@ class InvarianceResult:
             held = level
         return held
 
+    def _lines(self) -> list[str]:
+        first = next(iter(self.fits.values()), None)
+        groups = f" across {len(first.group_levels)} groups of {first.group!r}" if first is not None else ""
+        steps = ", ".join(f"{level} {verdict}" for level, verdict in zip(self.table["level"], self.table["verdict"]))
+        return [f"Measurement invariance{groups}: highest level supported: {self.highest_level}",
+                steps, *self.notes]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self._lines())
+
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
+        return brief_html(self._lines(), self.table.to_html(index=False, float_format=lambda x: f"{x:.3f}",
+                                                             na_rep=""))
 
 
 def invariance(model: str, data: pd.DataFrame, *, group: str, levels=None, estimator: str = "ML",

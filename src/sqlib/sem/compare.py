@@ -75,6 +75,8 @@ def compare(*results, names: list[str] | None = None) -> pd.DataFrame:
         Models ordered from least to most restricted (or the reverse); each row's
         difference test compares it with the previous row.
     names : list of str, optional
+        Row labels; by default each model's description (``"7-factor CFA"``), with its number of
+        free parameters when two descriptions are the same.
 
     Returns
     -------
@@ -86,7 +88,7 @@ def compare(*results, names: list[str] | None = None) -> pd.DataFrame:
     --------
     The R equivalent is ``lavTestLRT(fit0, fit1)``.
     """
-    names = names or [f"model {i + 1}" for i in range(len(results))]
+    names = names or default_names(results)
     rows = []
     for i, (name, res) in enumerate(zip(names, results)):
         fm = res.fit_measures
@@ -101,3 +103,13 @@ def compare(*results, names: list[str] | None = None) -> pd.DataFrame:
             row.update({k: v for k, v in difference_test(*pair).items() if k != "method"})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def default_names(results) -> list[str]:
+    """Each model's description, told apart by its free parameters (and position) when they repeat."""
+    from .tables import model_label
+
+    labels = [model_label(res) for res in results]
+    names = [f"{label} ({int(res.fit_measures['npar'])} parameters)" if labels.count(label) > 1 else label
+             for label, res in zip(labels, results)]
+    return [f"{name} #{i + 1}" if names.count(name) > 1 else name for i, name in enumerate(names)]
