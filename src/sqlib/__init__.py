@@ -21,6 +21,8 @@ _EXPORTS = {
     "mardia": "survey.screening",
     "fit": "sem.pipeline",
     "SEMResult": "sem.result",
+    "fit_pls": "sem.pls_result",
+    "PLSResult": "sem.pls_result",
     "compare": "sem.compare",
     "invariance": "analysis.invariance",
     "release_tests": "analysis.invariance",

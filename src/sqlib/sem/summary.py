@@ -284,3 +284,21 @@ def _latex_table(block: Block) -> str:
         lines.append(indent + _latex_escape(shown.strip()) + "".join(f" & {_latex_escape(v)}" for v in values) + r" \\")
     lines.append(r"\end{tabular}")
     return "\n".join(lines)
+
+
+def blocks_as_text(blocks: list[Block]) -> list[str]:
+    """Text lines of summary blocks (titles and aligned rows), as ``Summary.as_text`` draws them."""
+    lines: list[str] = []
+    for block in blocks:
+        lines += ["", f"{block.title}:"] + _text_rows(block)
+    return lines
+
+
+def blocks_as_html(blocks: list[Block]) -> str:
+    """HTML tables of summary blocks, as ``Summary._repr_html_`` draws them."""
+    return "\n".join(f"<h5>{html.escape(block.title)}</h5>" + _html_table(block) for block in blocks)
+
+
+def blocks_as_latex(blocks: list[Block]) -> str:
+    """LaTeX tabulars of summary blocks, as ``Summary.as_latex`` draws them."""
+    return "\n\n".join(_latex_table(block) for block in blocks)

