@@ -55,6 +55,7 @@ refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
 	$(BIN)/python benchmarks/bench_fit.py
+	$(BIN)/python benchmarks/bench_pls.py
 
 clean: ## Remove the virtual environment and caches (never reports/)
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
