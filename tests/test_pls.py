@@ -256,3 +256,93 @@ def test_summary_and_repr_say_what_was_estimated(mobi):
     assert "<table" in res.summary()._repr_html_() and r"\begin{tabular}" in res.summary().as_latex()
     assert repr(res).startswith("PLSResult: 7 constructs, 24 indicators, 12 paths")
     assert {"se", "t", "pvalue", "ci_lower", "ci_upper"} <= set(res.estimates.columns)
+
+
+# ------------------------------------------------------------------ IPMA and group comparisons
+def test_ipma_importance_is_the_ols_total_effect_on_rescaled_scores(mobi):
+    import statsmodels.api as sm
+
+    from sqlib.analysis.ipma import ipma
+
+    res = sqlib.fit_pls(FOUR, mobi)
+    table = ipma(res, "Satisfaction", scales=(1, 10)).set_index("dimension")
+    x100 = (mobi[list(res.layout.items)] - 1) / 9 * 100
+    raw = res.weights.sum(axis=1) / mobi[list(res.layout.items)].std()
+    scores = pd.DataFrame({c: x100[list(res.spec.blocks[c])] @ (raw[list(res.spec.blocks[c])]
+                                                                / raw[list(res.spec.blocks[c])].sum())
+                           for c in res.constructs})
+    ols = sm.OLS(scores["Satisfaction"], sm.add_constant(scores[["Image", "Expectation", "Value"]])).fit()
+    for c in ("Image", "Expectation", "Value"):
+        assert table.loc[c, "importance"] == pytest.approx(ols.params[c], abs=1e-10)
+        assert table.loc[c, "performance"] == pytest.approx(scores[c].mean(), abs=1e-10)
+    items = ipma(res, "Satisfaction", scales=(1, 10), level="indicator").set_index("dimension")
+    assert items.loc["IMAG1", "performance"] == pytest.approx(x100["IMAG1"].mean())
+    image_items = items[items["construct"] == "Image"]["importance"].sum()
+    assert image_items == pytest.approx(table.loc["Image", "importance"])  # rescaled weights sum to one
+    assert table.attrs["standardized"] is False and set(table["priority"]) <= {
+        "concentrate here", "keep up the good work", "low priority", "possible overkill"}
+
+
+def test_ipma_bootstrap_intervals_bracket_importance(mobi):
+    from sqlib.analysis.ipma import ipma
+
+    table = ipma(sqlib.fit_pls(ECSI, mobi).bootstrap(100, seed=2), "Loyalty", scales=(1, 10))
+    assert ((table["importance_ci_lower"] <= table["importance"])
+            & (table["importance"] <= table["importance_ci_upper"])).all()
+    assert set(table["dimension"]) == {"Image", "Expectation", "Quality", "Value", "Satisfaction", "Complaints"}
+
+
+@pytest.fixture(scope="module")
+def grouped(mobi):
+    out = mobi.copy()
+    out["group"] = np.where(out["CUEX1"] < 8, "low", "high")  # seminr's MGA example split
+    return out
+
+
+def test_permutation_test_differences_are_those_of_separate_group_fits(grouped):
+    from sqlib.analysis.pls_groups import permutation_test
+
+    table = permutation_test(FOUR, grouped, "group", n=200, seed=5)
+    low = sqlib.fit_pls(FOUR, grouped[grouped["group"] == "low"]).paths
+    high = sqlib.fit_pls(FOUR, grouped[grouped["group"] == "high"]).paths
+    for row in table.itertuples():
+        assert row.est_low == pytest.approx(low.loc[row.rhs, row.lhs], abs=1e-10)
+        assert row.diff == pytest.approx(low.loc[row.rhs, row.lhs] - high.loc[row.rhs, row.lhs], abs=1e-10)
+    assert table["pvalue"].between(1 / 201, 1).all()
+    again = permutation_test(FOUR, grouped, "group", n=200, seed=5)
+    pd.testing.assert_frame_equal(table, again)
+    same = grouped.assign(group=np.where(np.arange(len(grouped)) % 2, "a", "b"))
+    assert permutation_test(FOUR, same, "group", n=200, seed=5)["pvalue"].min() > 0.01
+
+
+def test_micom_compositional_correlation_and_mean_differences(grouped):
+    from sqlib.analysis.pls_groups import micom
+
+    table = micom(FOUR, grouped, "group", n=200, seed=1)
+    low = grouped["group"] == "low"
+    pooled = sqlib.fit_pls(FOUR, grouped)
+    z = (pooled.data - pooled.data.mean()) / pooled.data.std()
+    w_low = sqlib.fit_pls(FOUR, grouped[low]).weights.sum(axis=1)
+    w_high = sqlib.fit_pls(FOUR, grouped[~low]).weights.sum(axis=1)
+    for c in pooled.constructs:
+        items = list(pooled.spec.blocks[c])
+        expected_c = np.corrcoef(z[items] @ w_low[items], z[items] @ w_high[items])[0, 1]
+        assert table.loc[c, "c"] == pytest.approx(expected_c, abs=1e-10)
+    scores = pooled.scores
+    assert table.loc["Expectation", "mean_diff"] == pytest.approx(
+        scores.loc[low.to_numpy(), "Expectation"].mean() - scores.loc[~low.to_numpy(), "Expectation"].mean())
+    # the split is on CUEX1, so Expectation's mean differs by design
+    assert not table.loc["Expectation", "equal_means"]
+    assert table["compositional_invariance"].dtype == bool
+
+
+def test_path_comparison_and_design_pls_syntax():
+    from sqlib.analysis.design import study_design
+    from sqlib.sem.pls_result import path_comparison
+
+    design = study_design(None)
+    data = design.model_data(sqlib.load_sample())
+    pls_fit = sqlib.fit_pls(design.pls_syntax(), data)
+    table = path_comparison(sqlib.fit(design.sem_syntax(), data), pls_fit)
+    assert len(table) == len(design.regressions) and table[["cbsem", "pls"]].notna().all().all()
+    assert "*" not in design.pls_syntax() and ":=" not in design.pls_syntax()

@@ -48,6 +48,8 @@ SECTION_NEEDS = {
     "06_wave_tracking": "a wave column (codebook key wave) with at least two waves",
     "07_power_and_sample_size": "a structural model: the params key structural_model, or a codebook with "
                                 "dimension and outcome constructs",
+    "08_pls_sem": "a structural model: the params key structural_model, or a codebook with dimension and "
+                  "outcome constructs",
 }
 
 
@@ -252,6 +254,19 @@ class StudyDesign:
         lines = [f"{n} =~ " + " + ".join(self.codebook.items_of(n)) for n in factors]
         return "\n".join(lines + [structural])
 
+    def pls_syntax(self) -> str:
+        """The model for PLS-SEM (:func:`sqlib.fit_pls`): every multi-item construct of the structural
+        model as a mode A block, single-item constructs as their observed column (fit on
+        :meth:`model_data`), and the structural paths without labels or defined parameters."""
+        if not self.has_structural_model:
+            self.sem_syntax()  # raises the error that says what is missing
+        used = {name for pair in self.regressions for name in pair}
+        lines = [f"{n} =~ " + " + ".join(self.codebook.items_of(n)) for n in self.constructs
+                 if n in used and n in self.multi_item]
+        targets = list(dict.fromkeys(lhs for lhs, _ in self.regressions))
+        lines += [f"{t} ~ " + " + ".join(rhs for lhs, rhs in self.regressions if lhs == t) for t in targets]
+        return "\n".join(lines)
+
     def with_direct_paths(self) -> "StudyDesign | None":
         """The design plus direct paths from every exogenous construct to every final outcome.
 
@@ -444,7 +459,7 @@ def skip_reason(notebook: str, design: StudyDesign, data: pd.DataFrame) -> str |
     needs = SECTION_NEEDS.get(notebook)
     if notebook == "02_measurement_model" and not design.multi_item:
         return f"Every construct has a single item, so there is no measurement model to test. Needs {needs}."
-    if notebook in ("03_structural_model", "07_power_and_sample_size") and not design.has_structural_model:
+    if notebook in ("03_structural_model", "07_power_and_sample_size", "08_pls_sem") and not design.has_structural_model:
         return f"There is no structural model ({design.structural_source}). Needs {needs}."
     if notebook == "04_measurement_invariance":
         return _invariance_skip(design, data, needs)

@@ -386,3 +386,23 @@ def summary_blocks(result: PLSResult) -> list[Block]:
                         tuple((f"  {c}",) + _cells([("number", v) for v in row[1:]])
                               for c, row in list(ht.iterrows())[:-1])))
     return blocks
+
+
+def path_comparison(sem_result, pls_result: PLSResult) -> pd.DataFrame:
+    """CB-SEM (standardized, ``std_all``) and PLS-SEM path coefficients side by side.
+
+    Returns
+    -------
+    DataFrame
+        ``lhs, op, rhs, cbsem, pls, difference`` (pls - cbsem); with a bootstrapped PLS
+        result also ``pls_ci_lower, pls_ci_upper``.
+    """
+    cb = sem_result.estimates
+    cb = cb[cb["op"] == "~"][["lhs", "op", "rhs", "std_all"]].rename(columns={"std_all": "cbsem"})
+    pls_paths = pls_result.estimates
+    pls_paths = pls_paths[pls_paths["op"] == "~"]
+    keep = ["lhs", "op", "rhs", "est"] + (["ci_lower", "ci_upper"] if "ci_lower" in pls_paths else [])
+    pls_paths = pls_paths[keep].rename(columns={"est": "pls", "ci_lower": "pls_ci_lower", "ci_upper": "pls_ci_upper"})
+    table = cb.merge(pls_paths, on=["lhs", "op", "rhs"], how="outer")
+    table.insert(5, "difference", table["pls"] - table["cbsem"])
+    return table.reset_index(drop=True)

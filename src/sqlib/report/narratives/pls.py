@@ -1,0 +1,125 @@
+"""Text for the PLS-SEM section (notebook 08).
+
+Every sentence reports numbers of the table it sits beside: significant paths by their
+bootstrap interval, reliability and HTMT against the usual thresholds (rhoA/rhoC .70,
+AVE .50, HTMT .85/.90 with the upper bound of its bootstrap interval), the IPMA
+priorities, and why CB-SEM and PLS-SEM paths differ.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sqlib.report.presentation import format_number
+
+
+def settings_sentence(result) -> str:
+    """How the PLS model was estimated."""
+    kind = "consistent PLS (PLSc)" if result.consistent else "PLS"
+    boot = (f"; {result.boot.n_draws} bootstrap draws give {result.boot.ci_type} {result.boot.level:.0%} intervals"
+            if result.boot is not None else "; no bootstrap (bootstrap_draws is 0), so no intervals")
+    miss = {"mean": "mean replacement", "listwise": "listwise deletion"}[result.missing]
+    return (f"The model was estimated by {kind} with the {result.scheme} weighting scheme on {result.nobs} "
+            f"respondents ({result.n_missing_cells} missing answers, {miss}); it converged after "
+            f"{result.iterations} iterations{boot}." if result.converged else
+            f"The PLS algorithm did not converge in {result.max_iter} iterations; the estimates are not trustworthy.")
+
+
+def paths_text(result) -> str:
+    """Which paths the bootstrap interval separates from zero, strongest first."""
+    est = result.estimates
+    paths = est[est["op"] == "~"]
+    if "ci_lower" not in paths:
+        return "Without bootstrap intervals no path is called significant."
+    sig = paths[(paths["ci_lower"] > 0) | (paths["ci_upper"] < 0)].sort_values("est", key=abs, ascending=False)
+    if sig.empty:
+        return "No path's bootstrap interval excludes zero."
+    listed = ", ".join(f"{r.rhs} -> {r.lhs} ({format_number(r.est)})" for r in sig.itertuples())
+    rest = len(paths) - len(sig)
+    return (f"{len(sig)} of {len(paths)} paths have a bootstrap interval that excludes zero: {listed}."
+            + (f" The other {rest} cannot be told apart from zero." if rest else ""))
+
+
+def reliability_text(table: pd.DataFrame) -> str:
+    """Constructs below rhoA/rhoC .70 or AVE .50 (single items excluded)."""
+    multi = table[~((table["alpha"] == 1) & (table["rhoC"] == 1))]
+    weak = [f"{c} (rhoA {format_number(r.rhoA)}, rhoC {format_number(r.rhoC)}, AVE {format_number(r.AVE)})"
+            for c, r in multi.iterrows() if r.rhoA < 0.7 or r.rhoC < 0.7 or r.AVE < 0.5]
+    if not weak:
+        return f"All {len(multi)} multi-item constructs reach rhoA and rhoC .70 and AVE .50."
+    return (f"{len(weak)} of {len(multi)} multi-item constructs fall short of rhoA/rhoC .70 or AVE .50: "
+            + "; ".join(weak) + ".")
+
+
+def htmt_text(boot_table: pd.DataFrame | None, htmt: pd.DataFrame) -> str:
+    """Discriminant validity: pairs whose HTMT (or its bootstrap upper bound) reaches .85 or .90."""
+    if boot_table is not None:
+        rows = boot_table[boot_table["kind"] == "htmt"]
+        problems = rows[rows["ci_upper"] >= 0.90]
+        borderline = rows[(rows["ci_upper"] >= 0.85) & (rows["ci_upper"] < 0.90)]
+        bound = "the upper bound of the bootstrap interval"
+    else:
+        long = htmt.stack().rename("est").reset_index()
+        long.columns = ["lhs", "rhs", "est"]
+        rows = long.assign(ci_upper=long["est"])
+        problems, borderline = rows[rows["est"] >= 0.90], rows[(rows["est"] >= 0.85) & (rows["est"] < 0.90)]
+        bound = "the HTMT itself (no bootstrap)"
+    if problems.empty and borderline.empty:
+        return f"Discriminant validity holds for every pair: {bound} stays below .85."
+    parts = []
+    if len(problems):
+        parts.append("reaches .90 for " + ", ".join(f"{r.lhs}-{r.rhs} ({format_number(r.ci_upper)})"
+                                                     for r in problems.itertuples()))
+    if len(borderline):
+        parts.append("lies between .85 and .90 for " + ", ".join(f"{r.lhs}-{r.rhs} ({format_number(r.ci_upper)})"
+                                                                  for r in borderline.itertuples()))
+    return (f"Judged by {bound}, discriminant validity is in doubt: it " + "; it ".join(parts)
+            + ". Such constructs are hard to tell apart, so paths between them deserve caution.")
+
+
+def ipma_text(table: pd.DataFrame | None, reason: str = "") -> str:
+    """The IPMA priorities: what to fix first (high importance, low performance)."""
+    if table is None:
+        return reason
+    target = table.attrs.get("outcome", "the target")
+    first = table[table["priority"] == "concentrate here"]
+    top = table.sort_values("importance", ascending=False).iloc[0]
+    text = (f"For {target}, the most important driver is {top['dimension']} (a 1-point gain in its 0-100 "
+            f"performance raises {target} by {format_number(top['importance'])} points; performance "
+            f"{format_number(top['performance'])}).")
+    if first.empty:
+        return text + " No driver combines above-average importance with below-average performance."
+    return text + " Improve first: " + ", ".join(
+        f"{r.dimension} (importance {format_number(r.importance)}, performance {format_number(r.performance)})"
+        for r in first.itertuples()) + ", important but below-average performers."
+
+
+def comparison_text(table: pd.DataFrame) -> str:
+    """Why CB-SEM and PLS-SEM paths differ, and when a reviewer expects which."""
+    both = table.dropna(subset=["cbsem", "pls"])
+    largest = both.reindex(both["difference"].abs().sort_values(ascending=False).index).head(1)
+    where = ""
+    if len(largest):
+        r = largest.iloc[0]
+        where = (f" Here the largest gap is {r['rhs']} -> {r['lhs']} ({format_number(r['cbsem'])} in CB-SEM, "
+                 f"{format_number(r['pls'])} in PLS; mean absolute difference "
+                 f"{format_number(both['difference'].abs().mean())}).")
+    return ("CB-SEM treats each construct as a common factor and removes the measurement error of its items; PLS "
+            "builds each construct as a weighted sum of its items, error included, so its paths between "
+            "multi-item constructs are usually smaller (attenuated) and its loadings larger than the factor "
+            "model's." + where + " A reviewer expects CB-SEM when the study tests a theory of reflective "
+            "constructs and reports model fit; PLS-SEM when the aim is prediction or a driver analysis on "
+            "composite scores (indices such as ECSI, IPMA), with formative blocks, or with small samples. "
+            "Consistent PLS (PLSc) corrects the attenuation when the blocks are meant as common factors.")
+
+
+def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparison: str) -> str:
+    """The section's executive summary."""
+    r2 = result.r2["r2"]
+    r2_text = "R-squared: " + ", ".join(f"{c} {format_number(v)}" for c, v in r2.items()) + "."
+    return " ".join(p for p in [settings_sentence(result), paths, r2_text, reliability, htmt, ipma,
+                                comparison.split(". ")[0] + "."] if p)
+
+
+__all__ = ["settings_sentence", "paths_text", "reliability_text", "htmt_text", "ipma_text", "comparison_text",
+           "summary"]
