@@ -346,3 +346,43 @@ def test_path_comparison_and_design_pls_syntax():
     table = path_comparison(sqlib.fit(design.sem_syntax(), data), pls_fit)
     assert len(table) == len(design.regressions) and table[["cbsem", "pls"]].notna().all().all()
     assert "*" not in design.pls_syntax() and ":=" not in design.pls_syntax()
+
+
+# ------------------------------------------------------------------ report: notebook 08 on the real surveys
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_ecsi_example_design_reproduces_seminr_full_ecsi():
+    """The report's own path (codebook, read_survey, design.pls_syntax) on mobi gives seminr's M2."""
+    from sqlib.analysis.design import study_design
+
+    params = yaml_load(EXAMPLES / "ecsi_mobi" / "params.yaml")
+    design = study_design(str(EXAMPLES / "ecsi_mobi" / params["codebook"]), params["structural_model"])
+    data = design.model_data(sqlib.read_survey(str(MOBI), design.codebook))
+    res = sqlib.fit_pls(design.pls_syntax(), data)
+    ref = matrix(expected("M2_full_ecsi")["pathCoef"])
+    ref.index = ref.columns = [c.lower() for c in ref.columns]
+    assert_close(res.paths, ref)
+
+
+def yaml_load(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("example", ["ecsi_mobi", "corporate_reputation"])
+def test_notebook_08_runs_on_the_real_surveys(tmp_path, example):
+    from sqlib.report.runner import run_report
+
+    params = yaml_load(EXAMPLES / example / "params.yaml")
+    params["data"] = str((EXAMPLES / example / params["data"]).resolve())
+    params["codebook"] = str((EXAMPLES / example / params["codebook"]).resolve())
+    params["notebooks"] = ["08_pls_sem"]
+    params["notebook_parameters"] = {"08_pls_sem": {"bootstrap_draws": 50}}
+    run = run_report(params, output_root=tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in manifest["notebooks"]] == ["succeeded"]
+    summary = (run / "summaries" / "08_pls_sem.md").read_text(encoding="utf-8")
+    assert "R-squared:" in summary and "bootstrap draws" in summary
+    assert list((run / "tables").glob("*pls_vs_cbsem_paths.csv"))
