@@ -225,6 +225,14 @@ def test_bootstrap_is_deterministic_and_independent_of_chunks(mobi):
     np.testing.assert_array_equal(a.indices, np.array(spawned))
 
 
+def test_dask_engine_gives_the_same_draws_as_local(mobi):
+    fit = sqlib.fit_pls(M1, mobi)
+    local = fit.bootstrap(30, seed=4).boot
+    remote = fit.bootstrap(30, seed=4, engine="dask", n_jobs=2, chunk_size=8).boot
+    np.testing.assert_array_equal(local.indices, remote.indices)
+    np.testing.assert_allclose(local.table["se"], remote.table["se"], atol=1e-12)
+
+
 def test_bias_corrected_interval_differs_from_percentile_and_brackets_estimate(mobi):
     fit = sqlib.fit_pls(M1, mobi)
     perc = fit.bootstrap(200, seed=3).boot.table

@@ -61,7 +61,7 @@ def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent:
     >>> df = pd.DataFrame(f + rng.normal(size=(200, 4)), columns=["a1", "a2", "b1", "b2"])
     >>> df[["b1", "b2"]] += f
     >>> res = sqlib.fit_pls("A =~ a1 + a2\\nB =~ b1 + b2\\nB ~ A", df)
-    >>> bool(res.converged), res.paths.loc["A", "B"] > 0
+    >>> bool(res.converged), bool(res.paths.loc["A", "B"] > 0)
     (True, True)
     """
     spec = pls.parse_pls_model(model, data.columns)
