@@ -270,7 +270,7 @@ def test_summary_and_repr_say_what_was_estimated(mobi):
 def test_ipma_importance_is_the_ols_total_effect_on_rescaled_scores(mobi):
     import statsmodels.api as sm
 
-    from sqlib.analysis.ipma import ipma
+    from sqlib.analysis.pls_ipma import ipma
 
     res = sqlib.fit_pls(FOUR, mobi)
     table = ipma(res, "Satisfaction", scales=(1, 10)).set_index("dimension")
@@ -292,7 +292,7 @@ def test_ipma_importance_is_the_ols_total_effect_on_rescaled_scores(mobi):
 
 
 def test_ipma_bootstrap_intervals_bracket_importance(mobi):
-    from sqlib.analysis.ipma import ipma
+    from sqlib.analysis.pls_ipma import ipma
 
     table = ipma(sqlib.fit_pls(ECSI, mobi).bootstrap(100, seed=2), "Loyalty", scales=(1, 10))
     assert ((table["importance_ci_lower"] <= table["importance"])
