@@ -17,7 +17,7 @@ import sqlib
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
 FAST = {"03_structural_model": {"bootstrap_draws": 50}, "08_pls_sem": {"bootstrap_draws": 50}, "07_power_and_sample_size": {"reps": 20, "n_grid": [200, 400]}}
 NOTEBOOKS = ["01_data_screening", "02_measurement_model", "03_structural_model", "04_measurement_invariance",
-             "05_gaps_and_priorities", "06_wave_tracking", "07_power_and_sample_size"]
+             "05_gaps_and_priorities", "06_wave_tracking", "07_power_and_sample_size", "08_pls_sem"]
 
 
 def _rescale(values, new_min: float, new_max: float, rng) -> np.ndarray:

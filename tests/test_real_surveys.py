@@ -70,7 +70,7 @@ def test_ecsi_runs_what_the_data_support_and_skips_the_rest(ecsi):
     for name in ("01_data_screening", "02_measurement_model", "03_structural_model", "07_power_and_sample_size"):
         assert statuses[name][0] in ("succeeded", "skipped"), (name, statuses[name])
     assert statuses["01_data_screening"][0] == statuses["02_measurement_model"][0] == "succeeded"
-    assert statuses["03_structural_model"][0] == "succeeded"
+    assert statuses["03_structural_model"][0] == statuses["08_pls_sem"][0] == "succeeded"
     assert "no group column" in statuses["04_measurement_invariance"][1]
     assert "expectation" in statuses["05_gaps_and_priorities"][1]
     assert "no wave column" in statuses["06_wave_tracking"][1]
@@ -125,9 +125,11 @@ def test_reputation_missing_codes_are_missing_not_answers(reputation):
 
 
 @pytest.mark.parametrize("shape, expected", [
-    ("single_item_0_100", {"03_structural_model": "succeeded", "04_measurement_invariance": "skipped"}),
-    ("mixed_scales", {"03_structural_model": "succeeded", "04_measurement_invariance": "succeeded"}),
-    ("no_structure", {"03_structural_model": "skipped", "07_power_and_sample_size": "skipped"}),
+    ("single_item_0_100", {"03_structural_model": "succeeded", "04_measurement_invariance": "skipped",
+                           "08_pls_sem": "succeeded"}),
+    ("mixed_scales", {"03_structural_model": "succeeded", "04_measurement_invariance": "succeeded",
+                      "08_pls_sem": "succeeded"}),
+    ("no_structure", {"03_structural_model": "skipped", "07_power_and_sample_size": "skipped", "08_pls_sem": "skipped"}),
 ])
 def test_simulated_shapes_run_or_skip_with_a_reason(tmp_path, shape, expected):
     run = _run(write_shape(shape, tmp_path / "input"), tmp_path / "reports")

@@ -21,7 +21,7 @@ def settings_sentence(result) -> str:
     miss = {"mean": "mean replacement", "listwise": "listwise deletion"}[result.missing]
     return (f"The model was estimated by {kind} with the {result.scheme} weighting scheme on {result.nobs} "
             f"respondents ({result.n_missing_cells} missing answers, {miss}); it converged after "
-            f"{result.iterations} iterations{boot}." if result.converged else
+            f"{result.iterations} iteration{'s' if result.iterations != 1 else ''}{boot}." if result.converged else
             f"The PLS algorithm did not converge in {result.max_iter} iterations; the estimates are not trustworthy.")
 
 
