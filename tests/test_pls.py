@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import sqlib
-from sqlib.core.errors import ModelSpecificationError
+from sqlib.core.errors import ModelSpecificationError, SurveyDataError
 
 FIX = Path(__file__).parent / "fixtures" / "pls"
 MOBI = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "mobi.csv"
@@ -253,6 +253,8 @@ def test_single_item_in_a_path_and_errors(mobi):
         sqlib.fit_pls("A =~ NOPE1 + IMAG1\nB =~ CUSA1\nB ~ A", mobi)
     with pytest.raises(ModelSpecificationError, match="without any structural path"):
         sqlib.fit_pls(FOUR + "Loyalty =~ CUSL1 + CUSL2\n", mobi)
+    with pytest.raises(SurveyDataError, match="non-numeric answers: CUSA2"):
+        sqlib.fit_pls(FOUR, mobi.assign(CUSA2=mobi["CUSA2"].astype(str).replace("5", "five")))
     with pytest.raises(ValueError, match="scheme"):
         sqlib.fit_pls(FOUR, mobi, scheme="pathway")
 

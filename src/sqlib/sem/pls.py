@@ -390,7 +390,8 @@ def htmt_stack(corr: np.ndarray, layout: Layout, geometric: bool = False) -> np.
 
 
 def _geometric_mean(values: np.ndarray) -> np.ndarray:
-    return np.exp(np.log(values).mean(axis=1))
+    with np.errstate(divide="ignore"):
+        return np.exp(np.log(values).mean(axis=1))
 
 
 def resample_correlations(x: np.ndarray, indices: np.ndarray, missing: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sqlib.core.errors import SurveyDataError
 from sqlib.core.formatting import brief_html, format_number
 
 from . import pls
@@ -66,7 +67,7 @@ def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent:
     """
     spec = pls.parse_pls_model(model, data.columns)
     layout = pls.make_layout(spec)
-    raw = data[list(layout.items)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    raw = numeric_indicators(data, list(layout.items))
     holes = np.isnan(raw)
     filled = pls.fill_missing(raw, missing)
     kept_rows = np.arange(raw.shape[0]) if missing == "mean" else np.flatnonzero(~holes.any(axis=1))
@@ -77,6 +78,17 @@ def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent:
                      corr=corr[0], fit=est, scheme=scheme, consistent=consistent, missing=missing,
                      n_missing_cells=int(holes.sum()), n_dropped=int(raw.shape[0] - filled.shape[0]),
                      max_iter=max_iter, tol=tol)
+
+
+def numeric_indicators(data: pd.DataFrame, items: list[str]) -> np.ndarray:
+    """The indicator columns as floats; text answers are an error, not silently missing."""
+    block = data[items]
+    numeric = block.apply(pd.to_numeric, errors="coerce")
+    bad = [c for c in items if (numeric[c].isna() & block[c].notna()).any()]
+    if bad:
+        raise SurveyDataError(f"Indicators with non-numeric answers: {', '.join(bad)}. PLS needs numbers; "
+                              "recode the answers (or declare missing-value codes in the codebook).", bad)
+    return numeric.to_numpy(float)
 
 
 @dataclass(frozen=True)
@@ -382,7 +394,7 @@ def summary_blocks(result: PLSResult) -> list[Block]:
     blocks.append(Block("Reliability", tuple(rel.columns),
                         tuple((f"  {c}",) + _cells([("number", v) for v in row]) for c, row in rel.iterrows())))
     ht = result.htmt()
-    blocks.append(Block("HTMT", tuple(ht.columns[1:]),
+    blocks.append(Block("HTMT", tuple(c[:9] for c in ht.columns[1:]),
                         tuple((f"  {c}",) + _cells([("number", v) for v in row[1:]])
                               for c, row in list(ht.iterrows())[:-1])))
     return blocks
