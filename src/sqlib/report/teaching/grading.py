@@ -1,0 +1,119 @@
+"""Comparison rules shared by the exercise checkers.
+
+A checker passes its answers through :func:`require_answers` first, then compares each
+with :func:`expect_close`, :func:`expect_equal` or :func:`expect_values`. A failed
+comparison raises :class:`WrongAnswer` naming the variable, the expected value and a
+hint about the likely mistake; a checker that passes returns a :class:`Feedback`
+whose text says what was confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sqlib.core.errors import SqlibError
+
+
+class NotAnsweredYet(SqlibError, AssertionError):
+    """An answer variable is still the ``...`` placeholder of the handout."""
+
+
+class WrongAnswer(SqlibError, AssertionError):
+    """An answer differs from the checker's own computation by more than its tolerance."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a passed check confirmed; shows as its text in a notebook."""
+
+    exercise: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"{self.exercise}: correct. {self.text}"
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self.exercise}: correct.** {self.text}"
+
+
+def require_answers(exercise: str, **answers) -> None:
+    """Raise :class:`NotAnsweredYet` naming every answer still set to ``...``.
+
+    >>> require_answers("Exercise 1", alpha=0.8)
+    >>> require_answers("Exercise 1", alpha=...)
+    Traceback (most recent call last):
+    ...
+    sqlib.report.teaching.grading.NotAnsweredYet: Exercise 1 is not answered yet: replace the ... after alpha in the answer cell with your answer.
+    """
+    missing = [name for name, value in answers.items() if value is Ellipsis]
+    if missing:
+        names = ", ".join(missing)
+        raise NotAnsweredYet(f"{exercise} is not answered yet: replace the ... after {names} in the answer cell "
+                             "with your answer.")
+
+
+def as_float(exercise: str, name: str, value) -> float:
+    """The answer as one number, or :class:`WrongAnswer` saying it is not one."""
+    try:
+        number = float(np.asarray(value, dtype=float).item())
+    except (TypeError, ValueError):
+        raise WrongAnswer(f"{exercise}: {name} should be a single number, got {type(value).__name__} "
+                          f"{str(value)[:60]!r}.") from None
+    return number
+
+
+def expect_close(exercise: str, name: str, value, expected: float, tolerance: float, hint: str = "",
+                 known_mistakes: dict | None = None) -> None:
+    """``value`` is within ``tolerance`` of ``expected``; otherwise :class:`WrongAnswer`.
+
+    ``known_mistakes`` maps a description to the value that mistake would give; when
+    the answer matches one (within ``tolerance``), the error names it instead of the
+    general ``hint``. Known mistakes are tested before the correct value, so a mistake
+    that happens to lie near the truth is still named.
+    """
+    number = as_float(exercise, name, value)
+    for mistake, wrong in (known_mistakes or {}).items():
+        if abs(wrong - expected) > tolerance / 10 and abs(number - wrong) <= min(tolerance, abs(wrong - expected) / 2):
+            raise WrongAnswer(f"{exercise}: {name} = {number:.4g} looks like {mistake}. {hint}".strip())
+    if not np.isfinite(number) or abs(number - expected) > tolerance:
+        raise WrongAnswer(f"{exercise}: {name} = {number:.4g}, but it should be {expected:.4g} "
+                          f"(within {tolerance:.2g}). {hint}".strip())
+
+
+def expect_equal(exercise: str, name: str, value, expected, hint: str = "") -> None:
+    """``value == expected`` (names, counts, yes/no answers); otherwise :class:`WrongAnswer`."""
+    if isinstance(expected, (bool, np.bool_)):
+        if not isinstance(value, (bool, np.bool_)) or bool(value) != bool(expected):
+            raise WrongAnswer(f"{exercise}: {name} = {value!r}, but it should be {bool(expected)}. {hint}".strip())
+        return
+    if value != expected:
+        raise WrongAnswer(f"{exercise}: {name} = {value!r}, but it should be {expected!r}. {hint}".strip())
+
+
+def expect_values(exercise: str, name: str, value, expected: pd.Series, tolerance: float, hint: str = "",
+                  known_mistakes: dict | None = None) -> None:
+    """A Series or dict answer with the same labels as ``expected`` and every value within ``tolerance``.
+
+    ``known_mistakes`` maps a description to the Series that mistake would give.
+    """
+    try:
+        answer = pd.Series(value, dtype=float) if isinstance(value, dict) else pd.Series(value).astype(float)
+    except (TypeError, ValueError):
+        raise WrongAnswer(f"{exercise}: {name} should be a pandas Series of numbers labelled "
+                          f"{list(expected.index)}.") from None
+    if set(answer.index) != set(expected.index):
+        raise WrongAnswer(f"{exercise}: {name} should have one value for each of {list(expected.index)}, "
+                          f"but it is labelled {list(answer.index)[:8]}. {hint}".strip())
+    answer = answer[expected.index]
+    for mistake, wrong in (known_mistakes or {}).items():
+        wrong = pd.Series(wrong).astype(float)[expected.index]
+        if (wrong - expected).abs().max() > tolerance and (answer - wrong).abs().max() <= tolerance:
+            raise WrongAnswer(f"{exercise}: {name} looks like {mistake}. {hint}".strip())
+    off = (answer - expected).abs()
+    if not np.isfinite(answer).all() or (off > tolerance).any():
+        label = off.fillna(np.inf).idxmax()
+        raise WrongAnswer(f"{exercise}: {name}[{label!r}] = {answer[label]:.4g}, but it should be "
+                          f"{expected[label]:.4g} (within {tolerance:.2g}). {hint}".strip())
