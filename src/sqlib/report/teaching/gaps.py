@@ -8,6 +8,8 @@ from scipy import stats
 from sqlib.analysis.gaps import gap_scores, gap_table
 from sqlib.survey.simulate import expectation_factor, sample_population
 
+from sqlib.core.formatting import format_p
+
 from .grading import Feedback, expect_close, expect_equal, expect_values, require_answers
 
 
@@ -71,7 +73,7 @@ def check_exercise_2(data: pd.DataFrame, codebook, *, t_statistic, p_value, n_pa
                                  "expectations minus perceptions: the sign is reversed": -test.statistic})
     expect_close(exercise, "p_value", p_value, test.pvalue, 1e-6 + 1e-3 * test.pvalue,
                  "Take the two-sided p-value of the same test.")
-    return Feedback(exercise, f"t({len(mean_p) - 1}) = {test.statistic:.2f}, p = {test.pvalue:.2g}: "
+    return Feedback(exercise, f"t({len(mean_p) - 1}) = {test.statistic:.2f}, {format_p(test.pvalue)}: "
                               "the reliability gap differs from zero.")
 
 

@@ -7,6 +7,8 @@ from scipy import stats
 
 from sqlib.survey.simulate import sample_population
 
+from sqlib.core.formatting import format_p
+
 from .grading import Feedback, expect_close, expect_equal, require_answers
 
 #: Chen's (2007) fit-change criteria as the notebook states them.
@@ -20,13 +22,13 @@ def step_text(table: pd.DataFrame, level: str) -> str:
     signals = []
     if row["delta_pvalue"] < 0.05:
         signals.append(f"the chi-square difference is significant (delta chi-square({int(row['delta_df'])}) = "
-                       f"{row['delta_chisq']:.2f}, p = {row['delta_pvalue']:.3f})")
+                       f"{row['delta_chisq']:.2f}, {format_p(row['delta_pvalue'])})")
     if -row["delta_cfi"] >= CHEN_CFI_DROP:
         signals.append(f"CFI drops by {-row['delta_cfi']:.3f} (criterion {CHEN_CFI_DROP:.3f})")
     if row["delta_rmsea"] >= CHEN_RMSEA_RISE:
         signals.append(f"RMSEA rises by {row['delta_rmsea']:.3f} (criterion {CHEN_RMSEA_RISE:.3f})")
     if not signals:
-        return (f"The {level} step shows no sign of non-invariance (delta chi-square p = {row['delta_pvalue']:.3f}, "
+        return (f"The {level} step shows no sign of non-invariance (delta chi-square {format_p(row['delta_pvalue'])}, "
                 f"delta CFI {row['delta_cfi']:+.3f}, delta RMSEA {row['delta_rmsea']:+.3f}).")
     verdict = ("The joint CFI-and-RMSEA rule is not met, so the step passes that rule, but with these signals it is "
                "contested, not clearly acceptable: inspect the constrained parameters before relying on it."

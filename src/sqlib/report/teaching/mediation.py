@@ -9,6 +9,8 @@ from sqlib.sem.effects import effects
 from sqlib.sem.result import SEMResult
 from sqlib.survey.simulate import sample_population
 
+from sqlib.core.formatting import format_p
+
 from .grading import Feedback, expect_close, expect_equal, expect_values, require_answers
 
 
@@ -51,10 +53,10 @@ def comparison_text(comparison: pd.DataFrame) -> str:
     df, chisq, p = int(test["delta_df"]), test["delta_chisq"], test["delta_pvalue"]
     if p >= 0.05:
         return (f"Freeing the {df} direct paths does not improve fit significantly (delta chi-square({df}) = "
-                f"{chisq:.2f}, p = {p:.3f}). That does not show the direct paths are zero: the test may lack power "
-                "to detect small direct effects, so the data are compatible with full mediation, and the simpler "
-                "model is preferred by parsimony, not proven.")
-    return (f"Freeing the {df} direct paths improves fit (delta chi-square({df}) = {chisq:.2f}, p = {p:.3f}): at "
+                f"{chisq:.2f}, {format_p(p)}). That does not show the direct paths are zero: the test may lack power "
+                "to detect small direct effects. The data are compatible with no direct paths (indirect-only mediation in "
+                "Zhao et al.'s terms), and the simpler model is preferred by parsimony, not proven.")
+    return (f"Freeing the {df} direct paths improves fit (delta chi-square({df}) = {chisq:.2f}, {format_p(p)}): at "
             "least one dimension affects loyalty beyond satisfaction.")
 
 

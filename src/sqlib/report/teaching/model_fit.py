@@ -12,6 +12,8 @@ from sqlib.sem.result import SEMResult
 from sqlib.sem.tables import HU_BENTLER
 from sqlib.survey.simulate import PopulationModel
 
+from sqlib.core.formatting import format_p
+
 from .grading import Feedback, expect_close, expect_equal, require_answers
 
 #: The model the analyst believes: every item on its own dimension only.
@@ -51,7 +53,7 @@ def verdict_text(row: pd.Series, cutoffs: dict | None = None) -> str:
     cutoffs = HU_BENTLER if cutoffs is None else cutoffs
     passed = [m.upper() for m in cutoffs if row[f"{m}_ok"]]
     failed = [f"{m.upper()} {row[m]:.3f} (cutoff {d} {v})" for m, (d, v) in cutoffs.items() if not row[f"{m}_ok"]]
-    text = (f"{row['model']}: chi-square({int(row['df'])}) = {row['chisq']:.1f}, p = {row['pvalue']:.3g}; RMSEA "
+    text = (f"{row['model']}: chi-square({int(row['df'])}) = {row['chisq']:.1f}, {format_p(row['pvalue'])}; RMSEA "
             f"{row['rmsea']:.3f}, 90% CI {row['rmsea_ci_lower']:.3f} to {row['rmsea_ci_upper']:.3f}. ")
     if not failed:
         return text + f"Every cutoff is met ({', '.join(passed)}); meets_cutoffs is True."
@@ -63,8 +65,8 @@ def sample_size_text(table: pd.DataFrame) -> str:
     """What the chi-square and RMSEA do as the sample grows for the same population."""
     first, last = table.iloc[0], table.iloc[-1]
     return (f"The same population and model: with n = {int(first['n'])} the chi-square is {first['chisq']:.1f} "
-            f"(p = {first['pvalue']:.3g}), with n = {int(last['n'])} it is {last['chisq']:.1f} (p = "
-            f"{last['pvalue']:.3g}). The chi-square grows with n for the same misfit, while the RMSEA goes from "
+            f"({format_p(first['pvalue'])}), with n = {int(last['n'])} it is {last['chisq']:.1f} ("
+            f"{format_p(last['pvalue'])}). The chi-square grows with n for the same misfit, while the RMSEA goes from "
             f"{first['rmsea']:.3f} to {last['rmsea']:.3f} and its interval narrows from "
             f"{first['rmsea_ci_upper'] - first['rmsea_ci_lower']:.3f} to "
             f"{last['rmsea_ci_upper'] - last['rmsea_ci_lower']:.3f} wide.")
@@ -72,8 +74,9 @@ def sample_size_text(table: pd.DataFrame) -> str:
 
 def largest_residual_text(residuals: pd.DataFrame, limit: float = 0.10) -> str:
     """Count and name the correlation residuals beyond ``limit`` in absolute value."""
-    upper = residuals.where(np.triu(np.ones(residuals.shape, dtype=bool), 1))
-    pairs = upper.stack()
+    rows, cols = np.triu_indices(len(residuals), 1)
+    pairs = pd.Series(residuals.to_numpy()[rows, cols],
+                      index=pd.MultiIndex.from_arrays([residuals.index[rows], residuals.columns[cols]]))
     large = pairs[pairs.abs() > limit].sort_values(key=np.abs, ascending=False)
     if large.empty:
         return f"No correlation residual exceeds {limit:.2f} in absolute value."
@@ -97,9 +100,9 @@ def holdout_text(comparison: pd.DataFrame) -> str:
     test = comparison.iloc[1]
     verdict = "improves" if test["delta_pvalue"] < 0.05 else "does not improve"
     return (f"On the holdout half, which played no part in finding it, the respecification {verdict} fit "
-            f"(delta chi-square({int(test['delta_df'])}) = {test['delta_chisq']:.2f}, p = {test['delta_pvalue']:.3g}; "
+            f"(delta chi-square({int(test['delta_df'])}) = {test['delta_chisq']:.2f}, {format_p(test['delta_pvalue'])}; "
             f"CFI {comparison.iloc[0]['cfi']:.3f} to {test['cfi']:.3f}). Report it as an exploratory, data-driven "
-            "modification of the pre-registered model, with both models' fit.")
+            "modification of the pre-specified model, with both models' fit.")
 
 
 def check_exercise_1(result: SEMResult, *, chisq_pvalue, rmsea_by_hand) -> Feedback:
@@ -117,7 +120,7 @@ def check_exercise_1(result: SEMResult, *, chisq_pvalue, rmsea_by_hand) -> Feedb
                  "RMSEA = sqrt(max(chisq - df, 0) / (df * n)).",
                  known_mistakes={"chisq / df, without the square root and n": chisq / df,
                                  "the formula without the square root": rmsea ** 2})
-    return Feedback(exercise, f"p = {p:.3g}, RMSEA = {measures['rmsea']:.4f} (fit_measures: {measures['rmsea']:.4f}).")
+    return Feedback(exercise, f"{format_p(p)}, RMSEA = {measures['rmsea']:.4f}.")
 
 
 def check_exercise_2(result: SEMResult, population: PopulationModel, *, suggested_parameter, suggested_sepc_all,
@@ -158,5 +161,5 @@ def check_exercise_3(holdout: pd.DataFrame, *, holdout_delta_pvalue, holdout_cro
     expect_close(exercise, "holdout_cross_loading", holdout_cross_loading, row["est_std"], 1e-6,
                  "est_std of reliability =~ res1 in the standardized solution of the model fitted on holdout.",
                  known_mistakes={"the unstandardized estimate": raw})
-    return Feedback(exercise, f"holdout delta p = {test['delta_pvalue']:.3g}; the cross-loading is "
+    return Feedback(exercise, f"holdout delta chi-square test {format_p(test['delta_pvalue'])}; the cross-loading is "
                               f"{row['est_std']:.2f} (95% CI {row['ci_lower']:.2f} to {row['ci_upper']:.2f}).")
