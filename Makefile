@@ -11,7 +11,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-package test-notebooks lab data refs bench clean
+.PHONY: help setup report test test-package test-notebooks lab handouts data refs bench clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test-package: setup ## Run only the package tests
 
 lab: setup ## Start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.
+
+handouts: setup ## Write the teaching notebooks without solutions to build/handouts (answer and check cells stay)
+	$(BIN)/python -m sqlib.report.teaching.handouts notebooks/teaching build/handouts
 
 data: setup ## Regenerate the bundled sample survey in data/ from its seed
 	$(BIN)/python -c "from sqlib.survey.simulate import main; main(['--write-sample'])"

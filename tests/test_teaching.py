@@ -1,26 +1,25 @@
-"""The teaching notebooks in notebooks/teaching/: structure, and what they compute.
+"""The teaching notebooks in notebooks/teaching/: structure, grading, handouts, and what they compute.
 
 `make test` already executes every notebook with its default parameters
-(``pytest --nbval-lax notebooks`` recurses into notebooks/teaching/), so the solution
-cells' assertions are checked there. This file adds what nbval cannot see:
+(``pytest --nbval-lax notebooks`` recurses into notebooks/teaching/). This file adds what
+nbval cannot see:
 
 * the structure the course relies on (checked on the committed files, in about a second):
-  one ``parameters`` cell with the reserved parameters, an Exercises section whose every
-  exercise has a ``solution`` cell with an ``assert``, no function definitions, outputs
-  stripped;
-* one papermill run per notebook, as the report runner does it: parameters injected
-  (``output_dir`` set, cheaper sample sizes), the notebooks run in parallel on two
-  processes (about a minute in all), and the tables they save are compared with
-  independent computations on the bundled data and with the simulation truth.
+  one typed ``parameters`` cell whose every parameter is used, an Exercises section in
+  which every exercise has an ``answer`` cell (``...`` placeholders), a ``solution`` cell
+  and a ``check`` cell that passes exactly the answer variables to a package checker, no
+  function definitions, no saved outputs or sentences built in the notebook, outputs stripped;
+* one in-process run per notebook (cheaper parameters) that keeps the variables at every
+  check cell, so that every answer variable can be perturbed and its check must fail, and
+  the specific wrong answers the course anticipates are named;
+* the handouts (solutions stripped) stop at their first check with "not answered yet";
+* the numbers the notebooks state, against independent computations and the simulation truth.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -31,55 +30,73 @@ from scipy import stats
 
 import sqlib
 from sqlib import config
+from sqlib.core.errors import ReportError
+from sqlib.report.teaching import handouts
+from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer
 from sqlib.survey.simulate import sample_population
+
+from .notebook_exec import assigned_names, read, run_cells, tags
 
 TEACHING_DIR = config.NOTEBOOKS_DIR / "teaching"
 NOTEBOOKS = sorted(TEACHING_DIR.glob("T[0-9]_*.ipynb"))
 NAMES = [path.stem for path in NOTEBOOKS]
-RESERVED = ("data_path", "codebook_path", "output_dir", "seed", "language")
-#: Cheaper values for the papermill run (the defaults already run under nbval).
+#: Cheaper values for the in-process run (the defaults already run under nbval).
 TEST_PARAMETERS = {
     "T2_simulate_and_recover": {"replications": 10},
-    "T4_structural_model_and_mediation": {"bootstrap_draws": 50},
+    "T3_reliability_and_validity": {"htmt_draws": 50},
+    "T5_structural_model_and_mediation": {"bootstrap_draws": 50},
 }
-
-
-def _read(path: Path):
-    return nbformat.read(path, as_version=4)
 
 
 def _code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
-def _tags(cell) -> list[str]:
-    return list(cell.metadata.get("tags", []))
+def _exercises(nb) -> list[dict]:
+    """Each exercise's number, its answer, solution and check cells, and its answer variables."""
+    found = []
+    for k, cell in enumerate(nb.cells):
+        match = re.search(r"^### Exercise (\d+)", cell.source, re.M) if cell.cell_type == "markdown" else None
+        if match:
+            answer, solution, check = nb.cells[k + 1:k + 4]
+            found.append({"number": int(match.group(1)), "index": k, "answer": answer, "solution": solution,
+                          "check": check, "variables": assigned_names(answer.source)})
+    return found
+
+
+ANSWER_VARIABLES = [(name, exercise["number"], variable) for path, name in zip(NOTEBOOKS, NAMES)
+                    for exercise in _exercises(read(path)) for variable in exercise["variables"]]
 
 
 # --------------------------------------------------------------------------- structure
-def test_the_sequence_has_five_ordered_notebooks_listed_in_the_readme():
-    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5"], NAMES
+def test_the_sequence_has_six_ordered_notebooks_listed_in_the_readme():
+    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5", "T6"], NAMES
+    assert NAMES[3] == "T4_model_fit_and_respecification" and NAMES[4].startswith("T5_structural")
     readme = (TEACHING_DIR / "README.md").read_text(encoding="utf-8")
     missing = [name for name in NAMES if f"({name}.ipynb)" not in readme]
     assert not missing, f"README.md does not link {missing}"
-    assert "make lab" in readme
+    assert "make lab" in readme and "make handouts" in readme
+    assert "multi-group structural equation model" not in readme, "only a multi-group CFA is fitted"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_parameters_cell_has_typed_reserved_parameters_pointing_at_bundled_data(path):
-    code = _code_cells(_read(path))
-    tagged = [cell for cell in code if "parameters" in _tags(cell)]
-    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters', expected exactly 1"
-    assert tagged[0] is code[0], f"{path.name}: the parameters cell must be the first code cell"
+def test_parameters_cell_is_typed_and_every_parameter_is_used(path):
+    nb = read(path)
+    code = _code_cells(nb)
+    tagged = [cell for cell in code if "parameters" in tags(cell)]
+    assert len(tagged) == 1 and tagged[0] is code[0], f"{path.name}: one parameters cell, the first code cell"
     tree = ast.parse(tagged[0].source)
-    assigned = {node.target.id: node for node in tree.body if isinstance(node, ast.AnnAssign)}
-    untyped = [node for node in tree.body if not isinstance(node, ast.AnnAssign)]
-    assert not untyped, f"{path.name}: every parameter needs a type annotation"
-    assert set(RESERVED) <= set(assigned), f"{path.name} lacks {set(RESERVED) - set(assigned)}"
-    assert ast.literal_eval(assigned["output_dir"].value) == ""
+    assert all(isinstance(node, ast.AnnAssign) for node in tree.body), f"{path.name}: every parameter needs a type"
+    assigned = {node.target.id: node for node in tree.body}
+    assert "output_dir" not in assigned, f"{path.name}: teaching notebooks save nothing"
+    rest = "\n".join(cell.source for cell in code[1:])
+    used = {node.id for node in ast.walk(ast.parse(rest)) if isinstance(node, ast.Name)}
+    unused = sorted(set(assigned) - used)
+    assert not unused, f"{path.name}: parameters {unused} are never used"
     for name in ("data_path", "codebook_path"):
-        target = TEACHING_DIR / ast.literal_eval(assigned[name].value)
-        assert target.is_file(), f"{path.name}: {name} points at {target}, which does not exist"
+        if name in assigned:
+            target = TEACHING_DIR / ast.literal_eval(assigned[name].value)
+            assert target.is_file(), f"{path.name}: {name} points at {target}, which does not exist"
     for line in tagged[0].source.splitlines():
         if "#" in line and not line.lstrip().startswith("#"):
             comment = line.split("#", 1)[1]
@@ -88,95 +105,194 @@ def test_parameters_cell_has_typed_reserved_parameters_pointing_at_bundled_data(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
 def test_notebook_explains_before_it_computes(path):
-    cells = _read(path).cells
+    cells = read(path).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# {path.stem[:2]} ")
     assert "Learning goals" in cells[0].source
+    assert f"part {path.stem[1]} of {len(NOTEBOOKS)}" in cells[0].source
     first_code = next(k for k, cell in enumerate(cells) if cell.cell_type == "code")
     assert all(cell.cell_type == "markdown" for cell in cells[:first_code])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_every_exercise_has_a_solution_cell_that_asserts(path):
-    cells = _read(path).cells
+def test_every_exercise_has_answer_solution_and_check_cells(path):
+    nb = read(path)
+    cells = nb.cells
     heading = [k for k, cell in enumerate(cells) if cell.cell_type == "markdown"
                and re.search(r"^## Exercises\s*$", cell.source, re.M)]
     assert len(heading) == 1, f"{path.name}: needs exactly one '## Exercises' heading"
-    solutions = [k for k, cell in enumerate(cells) if "solution" in _tags(cell)]
-    assert solutions and min(solutions) > heading[0], f"{path.name}: solution cells belong after the Exercises heading"
-    exercises = [k for k, cell in enumerate(cells) if cell.cell_type == "markdown"
-                 and re.search(r"^### Exercise \d", cell.source, re.M)]
+    exercises = _exercises(nb)
     assert 2 <= len(exercises) <= 4, f"{path.name}: {len(exercises)} exercises, expected 2 to 4"
-    assert [k + 1 for k in exercises] == solutions, f"{path.name}: each exercise must be followed by its solution"
-    for k in solutions:
-        cell = cells[k]
-        assert cell.cell_type == "code"
-        assert any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(cell.source))), (
-            f"{path.name}: solution cell {k} checks nothing with assert")
+    assert [e["number"] for e in exercises] == list(range(1, len(exercises) + 1))
+    assert min(e["index"] for e in exercises) > heading[0]
+    tagged = {tag: [k for k, cell in enumerate(cells) if tag in tags(cell)] for tag in ("answer", "solution", "check")}
+    assert tagged["answer"] == [e["index"] + 1 for e in exercises], f"{path.name}: exercise, answer, solution, check"
+    assert tagged["solution"] == [e["index"] + 2 for e in exercises]
+    assert tagged["check"] == [e["index"] + 3 for e in exercises]
+    for exercise in exercises:
+        label = f"{path.name} exercise {exercise['number']}"
+        answer = ast.parse(exercise["answer"].source)
+        assert exercise["variables"] and all(
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis for node in answer.body), (
+            f"{label}: the answer cell assigns only `name = ...` placeholders")
+        assert all("#" in line for line in exercise["answer"].source.splitlines()), f"{label}: comment each answer"
+        solved = set(assigned_names(exercise["solution"].source))
+        assert set(exercise["variables"]) <= solved, f"{label}: the solution must fill {exercise['variables']}"
+        check = ast.parse(exercise["check"].source)
+        assert len(check.body) == 1 and isinstance(check.body[0].value, ast.Call), f"{label}: one checker call"
+        call = check.body[0].value
+        assert ast.unparse(call.func) == f"checks.check_exercise_{exercise['number']}", label
+        keywords = {kw.arg: kw.value for kw in call.keywords}
+        assert list(keywords) == exercise["variables"], f"{label}: the check passes exactly the answer variables"
+        assert all(isinstance(v, ast.Name) and v.id == k for k, v in keywords.items()), label
+        # the givens are built before the exercise, so they exist in the handout
+        given = {node.id for arg in call.args for node in ast.walk(arg) if isinstance(node, ast.Name)}
+        before = "\n".join(cell.source for cell in cells[:exercise["index"]] if cell.cell_type == "code")
+        defined = set(assigned_names(before)) | {alias.asname or alias.name.split(".")[0]
+                                                 for node in ast.walk(ast.parse(before))
+                                                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        assert given <= defined, f"{label}: the check uses {given - defined}, which the handout does not define"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_code_cells_define_no_functions_or_classes(path):
-    for k, cell in enumerate(_read(path).cells):
+def test_code_cells_define_nothing_save_nothing_and_write_no_sentences(path):
+    for k, cell in enumerate(read(path).cells):
         if cell.cell_type != "code":
             continue
-        found = [type(node).__name__ for node in ast.walk(ast.parse(cell.source))
+        tree = ast.parse(cell.source)
+        found = [type(node).__name__ for node in ast.walk(tree)
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
         assert not found, f"{path.name}, cell {k}: {found}; repeated code belongs in the sqlib package"
+        assert "save_" not in cell.source and "outputs" not in cell.source, f"{path.name}, cell {k} saves output"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                assert not any(isinstance(a, (ast.JoinedStr, ast.Constant, ast.BinOp)) for a in node.args), (
+                    f"{path.name}, cell {k}: a sentence written in the notebook: {ast.unparse(node)[:80]}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
 def test_committed_notebook_has_its_outputs_stripped(path):
-    for k, cell in enumerate(_code_cells(_read(path))):
+    for k, cell in enumerate(_code_cells(read(path))):
         assert cell.execution_count is None and cell.outputs == [], (
             f"{path.name}, code cell {k} has outputs; run `jupyter nbconvert --clear-output --inplace {path}`")
 
 
 # --------------------------------------------------------------------------- execution
-def _run(path: Path, out_dir: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "papermill", "--no-progress-bar", "-k", "python3", "--cwd", str(TEACHING_DIR),
-               str(path), str(out_dir / "executed" / path.name), "-p", "output_dir", str(out_dir)]
-    for name, value in TEST_PARAMETERS.get(path.stem, {}).items():
-        command += ["-p", name, str(value)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=TEACHING_DIR, timeout=600)
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Execute every teaching notebook once (two at a time) into a temporary folder."""
-    out_dir = tmp_path_factory.mktemp("teaching_run")
-    (out_dir / "executed").mkdir()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        finished = dict(zip(NAMES, pool.map(lambda path: _run(path, out_dir), NOTEBOOKS)))
-    failed = {name: proc.stderr[-2000:] for name, proc in finished.items() if proc.returncode != 0}
-    assert not failed, f"notebooks failed under papermill: {failed}"
-    return out_dir
+def runs():
+    """Run every notebook in this process; keep its final variables and a snapshot before each check cell."""
+    out = {}
+    for path, name in zip(NOTEBOOKS, NAMES):
+        before_checks, namespace = {}, {}
+        exercises = {exercise["check"].source: exercise for exercise in _exercises(read(path))}
+        for _, cell, namespace in run_cells(read(path), TEACHING_DIR, TEST_PARAMETERS.get(name)):
+            if "check" in tags(cell):
+                before_checks[exercises[cell.source]["number"]] = dict(namespace)
+        out[name] = {"final": namespace, "checks": before_checks, "exercises": exercises}
+    return out
 
 
-def _table(run: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(run / "tables" / f"{name}.csv")
+def _check(runs, name: str, number: int, **replace):
+    """Run exercise ``number``'s check cell on the variables it saw, with some replaced."""
+    run = runs[name]
+    source = next(source for source, e in run["exercises"].items() if e["number"] == number)
+    namespace = dict(run["checks"][number], **replace)
+    exec(compile(source, f"<{name} check {number}>", "exec"), namespace)
 
 
+def _perturb(value):
+    if isinstance(value, (bool, np.bool_)):
+        return not value
+    if isinstance(value, str):
+        return value + " + something else"
+    if isinstance(value, pd.DataFrame):
+        return value.assign(est_std=value["est_std"] + 0.1)
+    if isinstance(value, (pd.Series, np.ndarray)):
+        changed = pd.Series(value, dtype=float).copy() if isinstance(value, pd.Series) else value.astype(float).copy()
+        first = changed.index[0] if isinstance(changed, pd.Series) else 0
+        changed[first] = changed[first] + max(abs(changed[first]), 1.0)
+        return changed
+    return value + max(abs(value), 1.0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_solutions_pass_their_checks(runs, name):
+    for number in runs[name]["checks"]:
+        _check(runs, name, number)
+
+
+@pytest.mark.parametrize("name, number, variable", ANSWER_VARIABLES,
+                         ids=[f"{n[:2]}-ex{k}-{v}" for n, k, v in ANSWER_VARIABLES])
+def test_a_perturbed_answer_fails_its_check(runs, name, number, variable):
+    right = runs[name]["checks"][number][variable]
+    with pytest.raises(WrongAnswer):
+        _check(runs, name, number, **{variable: _perturb(right)})
+
+
+@pytest.mark.parametrize("name, number, variable", ANSWER_VARIABLES[:1] + ANSWER_VARIABLES[-1:],
+                         ids=["first", "last"])
+def test_a_placeholder_left_in_place_says_not_answered_yet(runs, name, number, variable):
+    with pytest.raises(NotAnsweredYet, match="not answered yet"):
+        _check(runs, name, number, **{variable: ...})
+
+
+def test_t2_standard_error_check_names_the_anticipated_mistakes(runs):
+    draws = runs["T2_simulate_and_recover"]["checks"][3]["draws"]
+    spread = draws.groupby("rhs", sort=False)["est_std"].std(ddof=1)
+    claimed = draws.groupby("rhs", sort=False)["se"].mean()
+    with pytest.raises(WrongAnswer, match="variance ratio"):
+        _check(runs, "T2_simulate_and_recover", 3, se_ratio=claimed ** 2 / spread ** 2)
+    with pytest.raises(WrongAnswer, match="inverted ratio"):
+        _check(runs, "T2_simulate_and_recover", 3, se_ratio=spread / claimed)
+    z = stats.norm.ppf(0.95)
+    covered_90 = ((draws["est_std"] - z * draws["se"] <= draws["truth"])
+                  & (draws["truth"] <= draws["est_std"] + z * draws["se"])).mean()
+    covered_95 = ((draws["ci_lower"] <= draws["truth"]) & (draws["truth"] <= draws["ci_upper"])).mean()
+    assert covered_90 != covered_95, "the test needs draws in which 90% and 95% intervals differ"
+    with pytest.raises(WrongAnswer, match="90% intervals"):
+        _check(runs, "T2_simulate_and_recover", 3, coverage=covered_90)
+
+
+def test_t5_indirect_effect_check_rejects_unstandardized_effects(runs):
+    variables = runs["T5_structural_model_and_mediation"]["checks"][4]
+    partial, dimensions = variables["partial"], variables["codebook"].dimensions
+    raw = partial.estimates.set_index("label").loc[[f"ind_{d}" for d in dimensions], "est"]
+    with pytest.raises(WrongAnswer, match="unstandardized"):
+        _check(runs, "T5_structural_model_and_mediation", 4, estimated_indirect=pd.Series(raw.to_numpy(), dimensions))
+
+
+def test_handouts_keep_answers_and_checks_and_stop_at_the_first_check(tmp_path):
+    target = tmp_path / "build" / "handouts"
+    written = handouts.write_handouts(TEACHING_DIR, target)
+    assert [p.name for p in written] == [p.name for p in NOTEBOOKS]
+    with pytest.raises(ReportError, match="overwrite"):
+        handouts.write_handouts(TEACHING_DIR, TEACHING_DIR)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for source in (config.SAMPLE_DATA, config.SAMPLE_CODEBOOK):
+        (data_dir / source.name).write_bytes(source.read_bytes())
+    for path, source in zip(written, NOTEBOOKS):
+        handout, original = nbformat.read(path, as_version=4), read(source)
+        kinds = [tuple(tags(cell)) for cell in handout.cells]
+        assert ("solution",) not in kinds
+        assert kinds.count(("answer",)) == kinds.count(("check",)) == len(_exercises(original))
+        with pytest.raises(NotAnsweredYet, match="(?i)exercise 1 is not answered yet"):
+            for _, cell, _ in run_cells(handout, path.parent, TEST_PARAMETERS.get(path.stem)):
+                if "check" in tags(cell):
+                    pass
+        assert any("solution" in tags(cell) for cell in original.cells), "the sources keep their solutions"
+
+
+# --------------------------------------------------------------------------- the numbers stated
 @pytest.fixture(scope="module")
 def survey():
     codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
     return codebook, sqlib.read_survey(config.SAMPLE_DATA, codebook)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_executed_notebook_ran_its_solutions_with_the_injected_parameters(run, name):
-    executed = _read(run / "executed" / f"{name}.ipynb")
-    injected = [cell for cell in executed.cells if "injected-parameters" in _tags(cell)]
-    assert injected and str(run) in injected[0].source
-    solutions = [cell for cell in executed.cells if "solution" in _tags(cell)]
-    assert solutions and all(cell.execution_count is not None for cell in solutions)
-    assert not [o for cell in solutions for o in cell.outputs if o.output_type == "error"]
-    summary = run / "summaries" / f"{name}.md"
-    assert summary.is_file() and len(summary.read_text(encoding="utf-8").split()) > 10
-
-
-def test_t1_dimension_gaps_equal_a_direct_computation(run, survey):
+def test_t1_dimension_gaps_equal_a_direct_computation(runs, survey):
     codebook, data = survey
-    table = _table(run, "T1_dimension_gaps").set_index("dimension")
+    table = runs["T1_dimensions_and_gaps"]["final"]["dimension_gaps"].set_index("dimension")
     for dimension in codebook.dimensions:
         items = codebook.items_of(dimension)
         expectations = [codebook.expectations[item] for item in items]
@@ -184,55 +300,99 @@ def test_t1_dimension_gaps_equal_a_direct_computation(run, survey):
         assert table.loc[dimension, "n"] == len(per_respondent)
         assert table.loc[dimension, "mean_gap"] == pytest.approx(per_respondent.mean())
         assert table.loc[dimension, "t"] == pytest.approx(stats.ttest_1samp(per_respondent, 0).statistic)
-    # the simulation set expectations above perceptions on every dimension
+    # the summary says every dimension falls short: every interval lies below zero
     assert (table["ci_upper"] < 0).all()
 
 
-def test_t2_recovers_the_population_loadings_and_honours_the_parameters(run):
-    recovered = _table(run, "T2_recovered_loadings")
-    distance = (recovered["est_std"] - recovered["truth"]) / recovered["se"]
-    assert distance.abs().max() < 3
-    experiment = _table(run, "T2_sampling_experiment")
+def test_t2_recovers_the_truth_and_states_its_monte_carlo_error(runs):
+    final = runs["T2_simulate_and_recover"]["final"]
+    recovered, experiment = final["recovered"], final["experiment"]
+    assert recovered["error_in_se"].abs().max() < 3
     assert list(experiment["rhs"]) == list(recovered["rhs"])
-    assert (experiment["mean_se"] / experiment["sd_estimate"]).mean() == pytest.approx(1, abs=0.3)
-    summary = (run / "summaries" / "T2_simulate_and_recover.md").read_text(encoding="utf-8")
-    assert f"Over {TEST_PARAMETERS['T2_simulate_and_recover']['replications']} replications" in summary
+    assert (experiment["replications"] == TEST_PARAMETERS["T2_simulate_and_recover"]["replications"]).all()
+    assert experiment["coverage_mc_se"].iloc[0] == pytest.approx(np.sqrt(0.95 * 0.05 / 10))
+    text = final["checks"].experiment_text(experiment)
+    band = 2 / np.sqrt(2 * 9)
+    inside = int(((experiment["se_ratio"] - 1).abs() <= band).sum())
+    assert f"{inside} of {len(experiment)} SE/SD ratios lie within 1 +- {band:.2f}" in text
+    assert "honest" not in text and "Over 10 replications" in text
 
 
-def test_t3_alpha_equals_the_covariance_formula(run, survey):
+def test_t3_alpha_dropped_respondents_and_htmt_intervals(runs, survey):
     codebook, data = survey
-    alphas = _table(run, "T3_cronbach_alpha").set_index("construct")
-    assert list(alphas.index) == codebook.construct_names
+    final = runs["T3_reliability_and_validity"]["final"]
+    alphas = final["alphas"].set_index("construct")
     for construct in codebook.construct_names:
         cov = data[codebook.items_of(construct)].dropna().cov().to_numpy()
         k = cov.shape[0]
         assert alphas.loc[construct, "alpha"] == pytest.approx(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))
+    cfa = final["cfa"]
+    complete = int(data[cfa.observed].notna().all(axis=1).sum())
+    assert cfa.ntotal == complete and cfa.n_dropped == len(data) - complete == 25
+    assert f"{cfa.n_dropped} with at least one missing answer are left out" in final["checks"].dropped_text(cfa, data)
+    validity = final["validity"]
+    assert ((validity["ci_lower"] <= validity["htmt"]) & (validity["htmt"] <= validity["ci_upper"])).all()
+    assert validity["htmt"].to_numpy() == pytest.approx(
+        [final["htmt_matrix"].loc[a, b] for a, b in zip(validity["construct_1"], validity["construct_2"])])
 
 
-def test_t4_indirect_effects_are_products_of_the_saved_paths(run, survey):
+def test_t4_finds_the_planted_cross_loading_and_the_holdout_confirms_it(runs):
+    final = runs["T4_model_fit_and_respecification"]["final"]
+    top = final["suggestions"].iloc[0]
+    assert (top["lhs"], top["op"], top["rhs"]) == ("reliability", "=~", "res1")
+    assert ("reliability", "res1") in final["population"].loadings
+    assert not final["calibration_fit"]["meets_cutoffs"].iloc[0]
+    by_size = final["by_size"]
+    assert by_size["n"].tolist() == sorted(by_size["n"]) and by_size["chisq"].is_monotonic_increasing
+    assert by_size["pvalue"].iloc[0] > 0.05 > 0.001 > by_size["pvalue"].iloc[-1]
+    comparison = final["holdout_comparison"]
+    assert comparison["delta_df"].iloc[1] == 1 and comparison["delta_pvalue"].iloc[1] < 0.001
+    holdout_fit = final["holdout_fit"].set_index("model")
+    assert holdout_fit["meets_cutoffs"].tolist() == [False, True]
+    assert len(final["calibration"]) + len(final["holdout"]) == final["n_respondents"]
+    assert not set(final["calibration"].index) & set(final["holdout"].index)
+
+
+def test_t5_effects_and_the_mediation_comparison(runs, survey):
     codebook, _ = survey
-    paths = _table(run, "T4_paths").set_index("parameter")["b"]
-    effects = _table(run, "T4_effects_on_loyalty").pivot(index="predictor", columns="effect", values="est")
-    b = paths["loyalty ~ satisfaction"]
-    for dimension in codebook.dimensions:
-        assert effects.loc[dimension, "indirect"] == pytest.approx(paths[f"satisfaction ~ {dimension}"] * b, abs=2e-3)
-        assert effects.loc[dimension, "direct"] == pytest.approx(paths[f"loyalty ~ {dimension}"], abs=2e-3)
-    assert np.allclose(effects["total"], effects["direct"] + effects["indirect"])
-    comparison = _table(run, "T4_mediation_comparison")
+    final = runs["T5_structural_model_and_mediation"]["final"]
+    labels = final["partial"].estimates.set_index("label")["est"]
+    effects = final["on_loyalty"].pivot(index="predictor", columns="effect", values="est")
+    for k, dimension in enumerate(codebook.dimensions, start=1):
+        assert effects.loc[dimension, "indirect"] == pytest.approx(labels[f"a{k}"] * labels["b"])
+        assert effects.loc[dimension, "direct"] == pytest.approx(labels[f"c{k}"])
+    comparison = final["comparison"]
     assert comparison["delta_df"].iloc[1] == len(codebook.dimensions)
-    summary = (run / "summaries" / "T4_structural_model_and_mediation.md").read_text(encoding="utf-8")
-    assert f"from {TEST_PARAMETERS['T4_structural_model_and_mediation']['bootstrap_draws']} bootstrap" in summary
+    text = final["checks"].comparison_text(comparison)
+    assert comparison["delta_pvalue"].iloc[1] >= 0.05 and "does not show the direct paths are zero" in text
+    assert "just as well" not in text
+    types = final["types"].set_index("predictor")
+    boot = final["boot_effects"].query("outcome == 'loyalty' and effect == 'indirect'").set_index("predictor")
+    for dimension in codebook.dimensions:
+        significant = boot.loc[dimension, "ci_lower"] > 0 or boot.loc[dimension, "ci_upper"] < 0
+        assert (types.loc[dimension, "type"] in ("indirect-only", "complementary", "competitive")) == significant
 
 
-def test_t5_degrees_of_freedom_and_the_planted_non_invariant_item(run, survey):
+def test_t6_degrees_of_freedom_the_contested_metric_step_and_the_planted_item(runs, survey):
     codebook, data = survey
-    sequence = _table(run, "T5_invariance_sequence").set_index("level")
-    constructs = ["responsiveness", "assurance"]
+    final = runs["T6_measurement_invariance"]["final"]
+    sequence = final["sequence"].table.set_index("level")
+    constructs = final["constructs"]
     n_items = sum(len(codebook.items_of(c)) for c in constructs)
     n_groups = data[codebook.group_column].nunique()
     assert sequence.loc["metric", "delta_df"] == (n_groups - 1) * (n_items - len(constructs))
     assert sequence["chisq"].is_monotonic_increasing
-    freed = _table(run, "T5_noninvariant_parameters")
+    # the metric step the notebook calls contested: p = .031 and an RMSEA rise of .017
+    assert round(sequence.loc["metric", "delta_pvalue"], 3) == 0.031
+    assert round(sequence.loc["metric", "delta_rmsea"], 3) == 0.017
+    text = final["checks"].step_text(final["sequence"].table, "metric")
+    assert "p = .031" in text and "0.017" in text and "contested, not clearly acceptable" in text
+    freed = final["found"]["freed"]
     planted = sample_population().noninvariant_intercepts
     assert list(freed["parameter"]) == [f"{item}~1" for (_, item) in planted]
     assert list(freed["deviating_group"]) == [group for (group, _) in planted]
+
+
+def test_handout_default_target_is_outside_the_sources():
+    assert Path(handouts.DEFAULT_TARGET).resolve() != TEACHING_DIR.resolve()
+    assert handouts.DEFAULT_TARGET.parent.name == "build"

@@ -88,7 +88,7 @@ def check_exercise_3(*, freed_parameter, deviating_group) -> Feedback:
     """Exercise 3: the planted non-invariant intercept (from the simulation truth)."""
     exercise = "T6 exercise 3"
     require_answers(exercise, freed_parameter=freed_parameter, deviating_group=deviating_group)
-    (group, item), = sample_population().noninvariant_intercepts.items()
+    (group, item), = sample_population().noninvariant_intercepts  # one planted (group, item) key
     expect_equal(exercise, "freed_parameter", freed_parameter, f"{item}~1",
                  "Write the planted item's intercept as '<item>~1' (lavaan's notation for an intercept).")
     expect_equal(exercise, "deviating_group", deviating_group, group,
