@@ -1,0 +1,175 @@
+"""The rules behind the teaching checkers and sentences (sqlib.report.teaching), on small inputs
+whose right answer is known, and the HTMT2 bootstrap (sqlib.analysis.reliability.htmt_bootstrap)."""
+
+from __future__ import annotations
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+import sqlib
+from sqlib import config
+from sqlib.analysis.reliability import htmt, htmt_bootstrap
+from sqlib.report.teaching import handouts, invariance, mediation, model_fit, simulation
+from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer, expect_close, expect_equal, expect_values, \
+    require_answers
+
+
+# --------------------------------------------------------------------------- grading rules
+def test_require_answers_names_every_placeholder_left():
+    require_answers("Exercise 2", a=1.0, b="x")
+    with pytest.raises(NotAnsweredYet) as error:
+        require_answers("Exercise 2", a=..., b=2, c=...)
+    assert str(error.value) == ("Exercise 2 is not answered yet: replace the ... after a, c in the answer cell "
+                                "with your answer.")
+
+
+def test_expect_close_names_a_known_mistake_before_the_general_hint():
+    expect_close("E", "ratio", 1.1000001, 1.1, 1e-6)
+    with pytest.raises(WrongAnswer, match="looks like the inverted ratio"):
+        expect_close("E", "ratio", 1 / 1.1, 1.1, 1e-6, "hint", known_mistakes={"the inverted ratio": 1 / 1.1})
+    with pytest.raises(WrongAnswer, match=r"ratio = 2, but it should be 1.1 \(within 1e-06\). hint"):
+        expect_close("E", "ratio", 2.0, 1.1, 1e-6, "hint", known_mistakes={"the inverted ratio": 1 / 1.1})
+    with pytest.raises(WrongAnswer, match="should be a single number"):
+        expect_close("E", "ratio", [1.1, 2.0], 1.1, 1e-6)
+    with pytest.raises(WrongAnswer):
+        expect_close("E", "ratio", float("nan"), 1.1, 1e-6)
+
+
+def test_a_known_mistake_equal_to_the_truth_is_not_reported():
+    expect_close("E", "x", 0.5, 0.5, 1e-6, known_mistakes={"a mistake that gives the same": 0.5})
+
+
+def test_expect_equal_and_expect_values():
+    expect_equal("E", "yes", True, np.bool_(True))
+    with pytest.raises(WrongAnswer, match="should be True"):
+        expect_equal("E", "yes", 1, True)  # a yes/no answer is a bool
+    expected = pd.Series({"a": 1.0, "b": 2.0})
+    expect_values("E", "s", {"b": 2.0, "a": 1.0}, expected, 1e-9)
+    with pytest.raises(WrongAnswer, match=r"labelled \['a'\]"):
+        expect_values("E", "s", pd.Series({"a": 1.0}), expected, 1e-9)
+    with pytest.raises(WrongAnswer, match=r"s\['b'\] = 2.5"):
+        expect_values("E", "s", pd.Series({"a": 1.0, "b": 2.5}), expected, 1e-9)
+    with pytest.raises(WrongAnswer, match="looks like the negatives"):
+        expect_values("E", "s", -expected, expected, 1e-9, known_mistakes={"the negatives": -expected})
+
+
+# --------------------------------------------------------------------------- sentences
+def _step_table(delta_pvalue, delta_cfi, delta_rmsea):
+    return pd.DataFrame([{"level": "metric", "delta_chisq": 20.0, "delta_df": 12, "delta_pvalue": delta_pvalue,
+                          "delta_cfi": delta_cfi, "delta_rmsea": delta_rmsea}])
+
+
+def test_an_invariance_step_is_clean_contested_or_rejected():
+    clean = invariance.step_text(_step_table(0.40, -0.002, 0.001), "metric")
+    assert clean.startswith("The metric step shows no sign of non-invariance") and "p = .400" in clean
+    contested = invariance.step_text(_step_table(0.031, -0.004, 0.017), "metric")
+    assert "p = .031" in contested and "RMSEA rises by 0.017" in contested and "contested" in contested
+    assert "CFI drops" not in contested
+    rejected = invariance.step_text(_step_table(0.0001, -0.02, 0.03), "metric")
+    assert "p < .001" in rejected and "step is rejected" in rejected
+
+
+def _effects(indirect, direct):
+    rows = []
+    for predictor, ((ind, ind_lo, ind_hi), (dir_, dir_lo, dir_hi)) in enumerate(zip(indirect, direct)):
+        rows += [{"outcome": "y", "predictor": f"x{predictor}", "effect": "indirect", "est": ind,
+                  "ci_lower": ind_lo, "ci_upper": ind_hi},
+                 {"outcome": "y", "predictor": f"x{predictor}", "effect": "direct", "est": dir_,
+                  "ci_lower": dir_lo, "ci_upper": dir_hi}]
+    return pd.DataFrame(rows)
+
+
+def test_zhao_lynch_chen_types_follow_the_intervals():
+    yes_pos, yes_neg, no = (0.2, 0.1, 0.3), (-0.2, -0.3, -0.1), (0.01, -0.05, 0.07)
+    table = _effects([yes_pos, yes_pos, yes_pos, no, no], [yes_pos, yes_neg, no, yes_pos, no])
+    types = mediation.mediation_types(table, "y", [f"x{k}" for k in range(5)])
+    assert types["type"].tolist() == ["complementary", "competitive", "indirect-only", "direct-only", "no effect"]
+
+
+def test_the_comparison_sentence_never_accepts_the_null():
+    comparison = pd.DataFrame([{"delta_df": np.nan}, {"delta_df": 5, "delta_chisq": 3.0, "delta_pvalue": 0.70}])
+    text = mediation.comparison_text(comparison)
+    assert "does not show the direct paths are zero" in text and "p = .700" in text
+    assert "just as well" not in text
+    comparison.loc[1, "delta_pvalue"] = 0.01
+    assert "improves fit" in mediation.comparison_text(comparison)
+
+
+def test_the_experiment_sentence_counts_what_lies_within_monte_carlo_error():
+    draws = pd.DataFrame({"lhs": "f", "rhs": np.repeat(["a", "b"], 20), "truth": 0.7,
+                          "est_std": np.r_[np.linspace(0.6, 0.8, 20), np.linspace(0.5, 0.9, 20)], "se": 0.06})
+    experiment = simulation.sampling_experiment(draws)
+    band = 2 / np.sqrt(2 * 19)
+    ratios = experiment.set_index("rhs")["se_ratio"]
+    assert ratios["a"] == pytest.approx(0.06 / draws["est_std"][:20].std())
+    text = simulation.experiment_text(experiment)
+    inside = int(((ratios - 1).abs() <= band).sum())
+    assert f"{inside} of 2 SE/SD ratios lie within 1 +- {band:.2f}" in text
+    assert experiment["coverage_mc_se"].iloc[0] == pytest.approx(np.sqrt(0.95 * 0.05 / 20))
+
+
+def test_the_residual_sentence_counts_each_pair_once():
+    names = ["a", "b", "c"]
+    residuals = pd.DataFrame([[0, 0.15, -0.12], [0.15, 0, 0.02], [-0.12, 0.02, 0]], index=names, columns=names)
+    text = model_fit.largest_residual_text(residuals)
+    assert text.startswith("2 of 3 correlation residuals exceed 0.10") and "a-b (+0.150)" in text
+    assert "a is in 2 of them" in text
+    assert model_fit.largest_residual_text(residuals * 0.1).startswith("No correlation residual")
+
+
+def test_the_verdict_sentence_lists_what_fails():
+    row = pd.Series({"model": "m", "df": 19, "chisq": 57.5, "pvalue": 1e-5, "rmsea": 0.071, "rmsea_ci_lower": 0.05,
+                     "rmsea_ci_upper": 0.09, "cfi": 0.96, "tli": 0.94, "srmr": 0.05, "cfi_ok": True, "tli_ok": False,
+                     "rmsea_ok": False, "srmr_ok": True})
+    text = model_fit.verdict_text(row)
+    assert "Fails TLI 0.940 (cutoff >= 0.95), RMSEA 0.071 (cutoff <= 0.06); passes CFI, SRMR" in text
+    assert "90% CI 0.050 to 0.090" in text and "p < .001" in text
+
+
+# --------------------------------------------------------------------------- handouts
+def test_a_handout_drops_solutions_and_outputs_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T9 x"), nbformat.v4.new_code_cell("x = ...", metadata={"tags": ["answer"]}),
+                nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]}),
+                nbformat.v4.new_code_cell("check(x=x)", metadata={"tags": ["check"]})]
+    nb.cells[3].outputs = [nbformat.v4.new_output("stream", text="ok")]
+    nb.cells[3].execution_count = 3
+    out = handouts.handout(nb)
+    assert [c.source for c in out.cells] == ["# T9 x", "x = ...", "check(x=x)"]
+    assert out.cells[2].outputs == [] and out.cells[2].execution_count is None
+    assert len(nb.cells) == 4 and nb.cells[3].outputs, "the source notebook is not changed"
+    with pytest.raises(sqlib.core.errors.ReportError, match="No teaching notebooks"):
+        handouts.write_handouts(tmp_path, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- HTMT2 bootstrap
+@pytest.fixture(scope="module")
+def sample():
+    codebook = sqlib.Codebook.from_yaml(config.SAMPLE_CODEBOOK)
+    data = sqlib.read_survey(config.SAMPLE_DATA, codebook)
+    return data, {name: codebook.items_of(name) for name in ("tangibles", "reliability", "empathy")}
+
+
+def test_htmt_bootstrap_equals_htmt_recomputed_on_the_same_resamples(sample):
+    data, blocks = sample
+    table = htmt_bootstrap(data, blocks, draws=20, seed=7, level=0.9)
+    items = [i for block in blocks.values() for i in block]
+    complete = data[items].dropna().astype(float)
+    rng = np.random.default_rng(7)
+    by_hand = []
+    for _ in range(20):
+        resample = complete.iloc[rng.integers(0, len(complete), len(complete))].reset_index(drop=True)
+        ratio = htmt(resample, blocks)
+        by_hand.append([ratio.loc[a, b] for a, b in zip(table["construct_1"], table["construct_2"])])
+    lower, upper = np.percentile(np.array(by_hand), [5, 95], axis=0)
+    assert table["ci_lower"].to_numpy() == pytest.approx(lower)
+    assert table["ci_upper"].to_numpy() == pytest.approx(upper)
+    full = htmt(data, blocks)
+    assert table["htmt"].tolist() == pytest.approx([full.loc[a, b] for a, b in zip(table["construct_1"],
+                                                                                   table["construct_2"])])
+    assert table[["construct_1", "construct_2"]].values.tolist() == [
+        ["tangibles", "reliability"], ["tangibles", "empathy"], ["reliability", "empathy"]]
+    with pytest.raises(ValueError, match="at least 2 draws"):
+        htmt_bootstrap(data, blocks, draws=1)
