@@ -148,9 +148,9 @@ def test_every_exercise_has_answer_solution_and_check_cells(path):
         # the givens are built before the exercise, so they exist in the handout
         given = {node.id for arg in call.args for node in ast.walk(arg) if isinstance(node, ast.Name)}
         before = "\n".join(cell.source for cell in cells[:exercise["index"]] if cell.cell_type == "code")
+        imports = [node for node in ast.walk(ast.parse(before)) if isinstance(node, (ast.Import, ast.ImportFrom))]
         defined = set(assigned_names(before)) | {alias.asname or alias.name.split(".")[0]
-                                                 for node in ast.walk(ast.parse(before))
-                                                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+                                                 for node in imports for alias in node.names}
         assert given <= defined, f"{label}: the check uses {given - defined}, which the handout does not define"
 
 

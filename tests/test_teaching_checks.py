@@ -131,7 +131,8 @@ def test_the_verdict_sentence_lists_what_fails():
 # --------------------------------------------------------------------------- handouts
 def test_a_handout_drops_solutions_and_outputs_only(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# T9 x"), nbformat.v4.new_code_cell("x = ...", metadata={"tags": ["answer"]}),
+    nb.cells = [nbformat.v4.new_markdown_cell("# T9 x"),
+                nbformat.v4.new_code_cell("x = ...", metadata={"tags": ["answer"]}),
                 nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]}),
                 nbformat.v4.new_code_cell("check(x=x)", metadata={"tags": ["check"]})]
     nb.cells[3].outputs = [nbformat.v4.new_output("stream", text="ok")]

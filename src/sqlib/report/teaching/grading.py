@@ -43,10 +43,11 @@ def require_answers(exercise: str, **answers) -> None:
     """Raise :class:`NotAnsweredYet` naming every answer still set to ``...``.
 
     >>> require_answers("Exercise 1", alpha=0.8)
-    >>> require_answers("Exercise 1", alpha=...)
-    Traceback (most recent call last):
-    ...
-    sqlib.report.teaching.grading.NotAnsweredYet: Exercise 1 is not answered yet: replace the ... after alpha in the answer cell with your answer.
+    >>> try:
+    ...     require_answers("Exercise 1", alpha=...)
+    ... except NotAnsweredYet as error:
+    ...     print(error)
+    Exercise 1 is not answered yet: replace the ... after alpha in the answer cell with your answer.
     """
     missing = [name for name, value in answers.items() if value is Ellipsis]
     if missing:

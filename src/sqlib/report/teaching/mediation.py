@@ -54,7 +54,8 @@ def comparison_text(comparison: pd.DataFrame) -> str:
     if p >= 0.05:
         return (f"Freeing the {df} direct paths does not improve fit significantly (delta chi-square({df}) = "
                 f"{chisq:.2f}, {format_p(p)}). That does not show the direct paths are zero: the test may lack power "
-                "to detect small direct effects. The data are compatible with no direct paths (indirect-only mediation in "
+                "to detect small direct effects. The data are compatible with no direct paths "
+                "(indirect-only mediation in "
                 "Zhao et al.'s terms), and the simpler model is preferred by parsimony, not proven.")
     return (f"Freeing the {df} direct paths improves fit (delta chi-square({df}) = {chisq:.2f}, {format_p(p)}): at "
             "least one dimension affects loyalty beyond satisfaction.")
@@ -63,7 +64,8 @@ def comparison_text(comparison: pd.DataFrame) -> str:
 def summary_text(comparison: pd.DataFrame, types: pd.DataFrame, draws: int) -> str:
     """The notebook's conclusion: the comparison and the largest indirect effect with its bootstrap interval."""
     strongest = types.loc[types["indirect"].idxmax()]
-    return (comparison_text(comparison) + f" The largest indirect effect on loyalty is that of {strongest['predictor']} "
+    return (comparison_text(comparison) + " The largest indirect effect on loyalty is that of "
+            f"{strongest['predictor']} "
             f"({strongest['indirect']:.2f}, 95% CI {strongest['indirect_ci_lower']:.2f} to "
             f"{strongest['indirect_ci_upper']:.2f} from {draws} bootstrap resamples; Zhao et al. type: "
             f"{strongest['type']}).")
@@ -82,7 +84,8 @@ def check_exercise_1(partial: SEMResult, *, a_path, b_path, indirect_effect) -> 
                                                                             estimates.loc["b", "std_all"]})
     expect_close(exercise, "indirect_effect", indirect_effect, a * b, 1e-6, "The indirect effect is a2 times b.",
                  known_mistakes={"a2 plus b": a + b})
-    return Feedback(exercise, f"a x b = {a * b:.4f}, equal to ind_reliability ({estimates.loc['ind_reliability', 'est']:.4f}).")
+    defined = estimates.loc["ind_reliability", "est"]
+    return Feedback(exercise, f"a x b = {a * b:.4f}, equal to ind_reliability ({defined:.4f}).")
 
 
 def check_exercise_2(partial: SEMResult, dimensions: list[str], *, largest_total, indirect_share) -> Feedback:

@@ -100,7 +100,8 @@ def holdout_text(comparison: pd.DataFrame) -> str:
     test = comparison.iloc[1]
     verdict = "improves" if test["delta_pvalue"] < 0.05 else "does not improve"
     return (f"On the holdout half, which played no part in finding it, the respecification {verdict} fit "
-            f"(delta chi-square({int(test['delta_df'])}) = {test['delta_chisq']:.2f}, {format_p(test['delta_pvalue'])}; "
+            f"(delta chi-square({int(test['delta_df'])}) = {test['delta_chisq']:.2f}, "
+            f"{format_p(test['delta_pvalue'])}; "
             f"CFI {comparison.iloc[0]['cfi']:.3f} to {test['cfi']:.3f}). Report it as an exploratory, data-driven "
             "modification of the pre-specified model, with both models' fit.")
 

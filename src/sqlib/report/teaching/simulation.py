@@ -29,7 +29,8 @@ def sampling_experiment(draws: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     ``draws`` has one row per loading and replication with ``est_std``, ``se`` and ``truth``.
     """
     z = stats.norm.ppf(0.5 + level / 2)
-    covered = (draws["est_std"] - z * draws["se"] <= draws["truth"]) & (draws["truth"] <= draws["est_std"] + z * draws["se"])
+    lower, upper = draws["est_std"] - z * draws["se"], draws["est_std"] + z * draws["se"]
+    covered = (lower <= draws["truth"]) & (draws["truth"] <= upper)
     table = draws.assign(covered=covered).groupby(["lhs", "rhs"], sort=False).agg(
         truth=("truth", "first"), mean_estimate=("est_std", "mean"), sd_estimate=("est_std", "std"),
         mean_se=("se", "mean"), coverage=("covered", "mean"), replications=("est_std", "size")).reset_index()
@@ -122,13 +123,14 @@ def check_exercise_3(draws: pd.DataFrame, *, se_ratio, coverage, coverage_mc_se)
     require_answers(exercise, se_ratio=se_ratio, coverage=coverage, coverage_mc_se=coverage_mc_se)
     spread = draws.groupby("rhs", sort=False)["est_std"].std(ddof=1)
     claimed = draws.groupby("rhs", sort=False)["se"].mean()
+    spread_ddof0 = draws.groupby("rhs", sort=False)["est_std"].std(ddof=0)
     expected = claimed / spread
     variance_ratio = claimed ** 2 / spread ** 2
     expect_values(exercise, "se_ratio", se_ratio, expected, 1e-6,
                   "se_ratio = mean reported SE / SD of the estimates, per item.",
                   known_mistakes={"the inverted ratio (SD / mean SE)": 1 / expected,
                                   "a variance ratio (squared SEs over the variance)": variance_ratio,
-                                  "the SD with ddof=0": claimed / draws.groupby("rhs", sort=False)["est_std"].std(ddof=0)})
+                                  "the SD with ddof=0": claimed / spread_ddof0})
     intervals = len(draws)
     covered = ((draws["ci_lower"] <= draws["truth"]) & (draws["truth"] <= draws["ci_upper"])).mean()
     z90 = stats.norm.ppf(0.95)
