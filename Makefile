@@ -6,12 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.sqlib-installed
 PARAMS ?= notebooks/params/default.yaml
+DATA     ?=
+CODEBOOK ?=
+PORT     ?= 8866
 
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-package test-notebooks lab data refs bench clean
+.PHONY: help setup report test test-package test-notebooks lab explore data refs bench clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -38,6 +41,12 @@ test-package: setup ## Run only the package tests
 
 lab: setup ## Start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.
+
+explore: setup ## Serve the model explorer page (voila) on the sample, or on DATA=survey.csv CODEBOOK=codebook.yaml
+	SQLIB_DATA="$(abspath $(or $(DATA),data/servqual_sample.csv))" \
+	SQLIB_CODEBOOK="$(abspath $(or $(CODEBOOK),data/servqual_codebook.yaml))" \
+	SQLIB_EXPORT_DIR="$(CURDIR)/explorer_output" \
+	$(BIN)/voila notebooks/explorer/explorer.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 --show_tracebacks=True
 
 data: setup ## Regenerate the bundled sample survey in data/ from its seed
 	$(BIN)/python -c "from sqlib.survey.simulate import main; main(['--write-sample'])"

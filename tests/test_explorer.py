@@ -331,3 +331,14 @@ def test_the_widget_shows_a_fit_error(tmp_path):
     view.fit_button.click()
     view.job.wait(60)
     assert "nosuchitem" in view.status.value and not view.fit_button.disabled
+
+
+# ------------------------------------------------------------------ the start-here notebook is not a report section
+def test_the_start_here_notebook_is_not_a_report_section(tmp_path):
+    from sqlib.report.params import available_notebooks, check_params
+
+    assert (config.NOTEBOOKS_DIR / "00_explore.ipynb").exists()
+    assert "00_explore" not in available_notebooks(config.NOTEBOOKS_DIR)
+    assert "00_explore" not in load_params(config.DEFAULT_PARAMS)["notebooks"]
+    with pytest.raises(ReportError, match="'00_explore' is the interactive start-here notebook"):
+        check_params({"data": "d.csv", "codebook": "c.yaml", "notebooks": ["00_explore"]}, "p.yaml")

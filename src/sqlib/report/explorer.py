@@ -408,7 +408,7 @@ class ModelExplorer:
 
     def report_params(self, index: int | None = None, *, params_dir: str | Path = ".",
                       run_name: str = "explored-model", notebooks=REPORT_NOTEBOOKS,
-                      seed: int = config.SAMPLE_SEED) -> tuple[dict, list[str]]:
+                      seed: int = config.SAMPLE_SEED, language: str = "en") -> tuple[dict, list[str]]:
         """The report parameters of a history entry (default: current) and what they leave out.
 
         Returns ``(params, notes)``: ``params`` holds the keys of a parameters file with
@@ -428,7 +428,7 @@ class ModelExplorer:
         parameters, option_notes = report_options(entry.options)
         params = {"run_name": run_name, "data": relative_path(self.data_path, params_dir),
                   "codebook": relative_path(self.codebook_path or Path(params_dir) / "codebook.yaml", params_dir),
-                  "seed": int(seed), "language": "en", "notebooks": list(notebooks),
+                  "seed": int(seed), "language": language, "notebooks": list(notebooks),
                   "structural_model": structural}
         if "02_measurement_model" not in params["notebooks"]:
             parameters["notebook_parameters"] = {}

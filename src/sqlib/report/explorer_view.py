@@ -51,7 +51,8 @@ class ExplorerView:
         self.construct = w.Dropdown(options=constructs, description="construct",
                                     value=constructs[0] if constructs else None)
         self.items = w.SelectMultiple(options=self._items_for(self.construct.value), description="items", rows=5)
-        self.add_construct_button = w.Button(description="add measurement line", icon="plus")
+        self.add_construct_button = w.Button(description="add measurement line", icon="plus",
+                                             layout=w.Layout(width="auto"))
         self.estimator = w.Dropdown(options=ESTIMATORS, value=str(explorer.options.get("estimator") or ""),
                                     description="estimator")
         self.missing = w.Dropdown(options=["listwise", "fiml"], value=explorer.options.get("missing", "listwise"),
@@ -60,7 +61,7 @@ class ExplorerView:
         self.model_name = w.Text(placeholder="model name (optional)", description="name")
         self.fit_button = w.Button(description="Fit", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
-        self.progress = w.IntProgress(value=0, min=0, max=10, layout=w.Layout(width="160px", visibility="hidden"))
+        self.progress = w.IntProgress(value=0, min=0, max=10, layout=w.Layout(width="160px", display="none"))
         self.status = w.HTML()
         self.measures = w.HTML("<i>Press Fit.</i>")
         self.diagnostics = w.HTML()
@@ -79,14 +80,15 @@ class ExplorerView:
     def _layout(self, w):
         pickers = w.VBox([self.construct, self.items, self.add_construct_button])
         options = w.VBox([self.estimator, self.missing, self.ordered, self.model_name])
-        run = w.HBox([self.fit_button, self.cancel_button, self.progress, self.status])
-        left = w.VBox([w.HTML("<b>Model (lavaan syntax)</b>"), self.editor, w.HBox([pickers, options]), run],
+        run = w.HBox([self.fit_button, self.cancel_button, self.progress])
+        left = w.VBox([w.HTML("<b>Model (lavaan syntax)</b>"), self.editor, w.HBox([pickers, options]), run,
+                       self.status],
                       layout=w.Layout(width="48%"))
-        tabs = w.Tab(children=[w.VBox([self.measures, self.diagnostics]), self.diagram, self.modindices,
+        tabs = w.Tab(children=[self.measures, self.diagnostics, self.diagram, self.modindices,
                                w.VBox([self.history, self.comparison]),
                                w.VBox([self.export_dir, w.HBox([self.export_syntax_button,
                                                                 self.export_params_button]), self.export_status])])
-        for i, title in enumerate(("fit", "diagram", "modification indices", "history", "export")):
+        for i, title in enumerate(("fit", "diagnostics", "diagram", "modification indices", "history", "export")):
             tabs.set_title(i, title)
         self.tabs = tabs
         return w.HBox([left, w.VBox([tabs], layout=w.Layout(width="52%"))])
@@ -131,7 +133,7 @@ class ExplorerView:
             self.status.value = message_html(str(exc), error=True)
             return
         self.fit_button.disabled, self.cancel_button.disabled = True, False
-        self.progress.layout.visibility = "visible"
+        self.progress.layout.display = ""
         self.job = self.explorer.fit_in_background(self.model_name.value.strip() or None, on_done=self._finished)
         threading.Thread(target=self._tick, args=(self.job,), daemon=True).start()
 
@@ -154,7 +156,7 @@ class ExplorerView:
 
     def _idle(self) -> None:
         self.fit_button.disabled, self.cancel_button.disabled = False, True
-        self.progress.layout.visibility = "hidden"
+        self.progress.layout.display = "none"
 
     def _finished(self, job) -> None:
         with self.busy:  # after the ticker's last message
