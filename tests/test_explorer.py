@@ -342,3 +342,19 @@ def test_the_start_here_notebook_is_not_a_report_section(tmp_path):
     assert "00_explore" not in load_params(config.DEFAULT_PARAMS)["notebooks"]
     with pytest.raises(ReportError, match="'00_explore' is the interactive start-here notebook"):
         check_params({"data": "d.csv", "codebook": "c.yaml", "notebooks": ["00_explore"]}, "p.yaml")
+
+
+def test_the_widget_bootstrap_field_asks_for_bootstrap_standard_errors():
+    view = sqlib.explore(model="tangibles =~ tan1 + tan2 + tan3 + tan4")
+    view.bootstrap.value = 20
+    view.fit_button.click()
+    view.job.wait(300)
+    entry = view.explorer.history[0]
+    assert entry.options == {"se": "bootstrap", "bootstrap": 20}
+    assert entry.result.boot is not None and "Latent Variables" in view.summary.value
+    view.bootstrap.value = 0
+    view.fit_button.click()
+    view.job.wait(120)
+    assert view.explorer.history[1].change == "bootstrap: 20 -> default; se: bootstrap -> default"
+    view.history.children[0].children[0].click()
+    assert view.bootstrap.value == 20

@@ -35,6 +35,7 @@ import yaml
 
 from sqlib.core import config
 from sqlib.core.errors import ModelSpecificationError, ReportError
+from sqlib.sem.checks import condensed
 from sqlib.sem.compare import compare
 from sqlib.sem.pipeline import fit as fit_model
 from sqlib.sem.syntax import parse
@@ -42,6 +43,9 @@ from sqlib.survey.codebook import Codebook, load_codebook
 
 #: Options of :func:`sqlib.fit` the explorer passes on (others keep their defaults).
 FIT_OPTIONS = ("estimator", "missing", "ordered", "se", "bootstrap", "seed")
+
+#: Values that are sqlib.fit's defaults: setting them is the same as leaving them unset.
+FIT_DEFAULTS = {"missing": "listwise", "se": "standard"}
 
 #: Report notebooks an exported parameters file runs by default.
 REPORT_NOTEBOOKS = ("01_data_screening", "02_measurement_model", "03_structural_model",
@@ -198,14 +202,14 @@ class ModelExplorer:
         return design.sem_syntax() if design.has_structural_model else design.cfa_syntax()
 
     def set_options(self, **options) -> dict:
-        """Set options of the next fit (``estimator=None`` or ``""`` goes back to sqlib.fit's default)."""
+        """Set options of the next fit (None, ``""`` or sqlib.fit's default value leave the option unset)."""
         unknown = sorted(set(options) - set(FIT_OPTIONS))
         if unknown:
             raise ModelSpecificationError(
                 f"The explorer does not pass {', '.join(unknown)} to sqlib.fit; it passes {', '.join(FIT_OPTIONS)}. "
                 "For other options fit the exported syntax with sqlib.fit directly.")
         for key, value in options.items():
-            if value is None or value == "" or value == []:
+            if value is None or value == "" or value == [] or FIT_DEFAULTS.get(key) == value:
                 self.options.pop(key, None)
             else:
                 self.options[key] = value
@@ -381,8 +385,8 @@ class ModelExplorer:
         return fm[keys]
 
     def diagnostics(self) -> pd.DataFrame:
-        """The current model's diagnostics (``result.diagnostics``)."""
-        return self._require_result("diagnostics").diagnostics
+        """The current model's diagnostics (``result.diagnostics``), notes of one kind on one row."""
+        return condensed(self._require_result("diagnostics").diagnostics)
 
     def diagram_png(self, dpi: int = 90) -> bytes:
         """The current model's path diagram (:func:`sqlib.semplots.path_diagram`) as PNG bytes."""

@@ -33,6 +33,11 @@ def table_html(table: pd.DataFrame, digits: int = 3) -> str:
                          classes="sqlib-explorer")
 
 
+def bootstrap_draws(options: dict) -> int:
+    """Bootstrap draws of a fit's options (0: standard errors from the information matrix)."""
+    return int(options.get("bootstrap", 1000)) if options.get("se") == "bootstrap" else 0
+
+
 def message_html(text: str, error: bool = False) -> str:
     colour = "#b00020" if error else "#333"
     return f'<span style="color:{colour}">{html.escape(text)}</span>'
@@ -58,6 +63,8 @@ class ExplorerView:
         self.missing = w.Dropdown(options=["listwise", "fiml"], value=explorer.options.get("missing", "listwise"),
                                   description="missing")
         self.ordered = w.Checkbox(value=bool(explorer.options.get("ordered")), description="ordinal items")
+        self.bootstrap = w.BoundedIntText(value=bootstrap_draws(explorer.options), min=0, max=100_000, step=100,
+                                          description="bootstrap")
         self.model_name = w.Text(placeholder="model name (optional)", description="name")
         self.fit_button = w.Button(description="Fit", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
@@ -65,6 +72,7 @@ class ExplorerView:
         self.status = w.HTML()
         self.measures = w.HTML("<i>Press Fit.</i>")
         self.diagnostics = w.HTML()
+        self.summary = w.HTML()
         self.diagram = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.modindices = w.VBox()
         self.history = w.VBox()
@@ -79,16 +87,17 @@ class ExplorerView:
     # ------------------------------------------------------------ layout
     def _layout(self, w):
         pickers = w.VBox([self.construct, self.items, self.add_construct_button])
-        options = w.VBox([self.estimator, self.missing, self.ordered, self.model_name])
+        options = w.VBox([self.estimator, self.missing, self.ordered, self.bootstrap, self.model_name])
         run = w.HBox([self.fit_button, self.cancel_button, self.progress])
         left = w.VBox([w.HTML("<b>Model (lavaan syntax)</b>"), self.editor, w.HBox([pickers, options]), run,
                        self.status],
                       layout=w.Layout(width="48%"))
-        tabs = w.Tab(children=[self.measures, self.diagnostics, self.diagram, self.modindices,
+        tabs = w.Tab(children=[self.measures, self.diagnostics, self.diagram, self.modindices, self.summary,
                                w.VBox([self.history, self.comparison]),
                                w.VBox([self.export_dir, w.HBox([self.export_syntax_button,
                                                                 self.export_params_button]), self.export_status])])
-        for i, title in enumerate(("fit", "diagnostics", "diagram", "modification indices", "history", "export")):
+        titles = ("fit", "diagnostics", "diagram", "modification indices", "summary", "history", "export")
+        for i, title in enumerate(titles):
             tabs.set_title(i, title)
         self.tabs = tabs
         return w.HBox([left, w.VBox([tabs], layout=w.Layout(width="52%"))])
@@ -127,8 +136,10 @@ class ExplorerView:
             return  # one fit at a time (a cancelled one may still run: its result is dropped)
         self.explorer.syntax = self.editor.value
         try:
+            draws = int(self.bootstrap.value)
             self.explorer.set_options(estimator=self.estimator.value, missing=self.missing.value,
-                                      ordered=True if self.ordered.value else None)
+                                      ordered=True if self.ordered.value else None,
+                                      se="bootstrap" if draws else None, bootstrap=draws or None)
         except Exception as exc:
             self.status.value = message_html(str(exc), error=True)
             return
@@ -177,6 +188,7 @@ class ExplorerView:
         self.measures.value = "<b>Fit measures</b>" + table_html(explorer.fit_measures().to_frame("value")
                                                                   .reset_index(names="measure"))
         self.diagnostics.value = "<b>Diagnostics</b>" + table_html(explorer.diagnostics())
+        self.summary.value = explorer.result.summary()._repr_html_()
         try:
             self.diagram.value = explorer.diagram_png()
         except Exception as exc:  # a model the diagram cannot draw still shows its numbers
@@ -223,6 +235,7 @@ class ExplorerView:
         self.estimator.value = str(entry.options.get("estimator") or "")
         self.missing.value = entry.options.get("missing", "listwise")
         self.ordered.value = bool(entry.options.get("ordered"))
+        self.bootstrap.value = bootstrap_draws(entry.options)
         self.refresh()
 
     def export(self, what: str) -> None:
