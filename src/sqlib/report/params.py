@@ -460,5 +460,5 @@ def _content_problems(params: ReportParams, folder: Path, run_notebooks: list[st
 
 
 __all__ = ["ReportParams", "check_params", "notebook_parameters", "available_notebooks", "compatible",
-           "did_you_mean", "nfc", "allowed_values", "RESERVED_PARAMETERS", "NOT_REPORT_SECTIONS", "KEYS", "ALLOWED_VALUES",
-           "NOTEBOOK_ALLOWED_VALUES"]
+           "did_you_mean", "nfc", "allowed_values", "RESERVED_PARAMETERS", "NOT_REPORT_SECTIONS", "KEYS",
+           "ALLOWED_VALUES", "NOTEBOOK_ALLOWED_VALUES"]
