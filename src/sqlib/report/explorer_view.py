@@ -33,6 +33,14 @@ def table_html(table: pd.DataFrame, digits: int = 3) -> str:
                          classes="sqlib-explorer")
 
 
+def shown_option(options: dict, key: str) -> str:
+    """The picker value of a fit option: estimator ``""`` (default), ``ML``, ``MLR``, ``WLSMV``; missing
+    ``listwise`` or ``fiml`` (lavaan's alias ``ml`` included)."""
+    if key == "estimator":
+        return str(options.get("estimator") or "").upper()
+    return "fiml" if str(options.get("missing", "listwise")).lower() in ("fiml", "ml") else "listwise"
+
+
 def bootstrap_draws(options: dict) -> int:
     """Bootstrap draws of a fit's options (0: standard errors from the information matrix)."""
     return int(options.get("bootstrap", 1000)) if options.get("se") == "bootstrap" else 0
@@ -58,9 +66,10 @@ class ExplorerView:
         self.items = w.SelectMultiple(options=self._items_for(self.construct.value), description="items", rows=5)
         self.add_construct_button = w.Button(description="add measurement line", icon="plus",
                                              layout=w.Layout(width="auto"))
-        self.estimator = w.Dropdown(options=ESTIMATORS, value=str(explorer.options.get("estimator") or ""),
+        self.estimator = w.Dropdown(options=ESTIMATORS, value=shown_option(explorer.options, "estimator"),
                                     description="estimator")
-        self.missing = w.Dropdown(options=["listwise", "fiml"], value=explorer.options.get("missing", "listwise"),
+        self.missing = w.Dropdown(options=["listwise", "fiml"],
+                                  value=shown_option(explorer.options, "missing"),
                                   description="missing")
         self.ordered = w.Checkbox(value=bool(explorer.options.get("ordered")), description="ordinal items")
         self.bootstrap = w.BoundedIntText(value=bootstrap_draws(explorer.options), min=0, max=100_000, step=100,
@@ -232,8 +241,8 @@ class ExplorerView:
     def go_back(self, index: int) -> None:
         """Return to history entry ``index``: its syntax and options in the editor, its outputs shown."""
         entry = self.explorer.go_back(index)
-        self.estimator.value = str(entry.options.get("estimator") or "")
-        self.missing.value = entry.options.get("missing", "listwise")
+        self.estimator.value = shown_option(entry.options, "estimator")
+        self.missing.value = shown_option(entry.options, "missing")
         self.ordered.value = bool(entry.options.get("ordered"))
         self.bootstrap.value = bootstrap_draws(entry.options)
         self.refresh()
