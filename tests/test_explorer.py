@@ -226,6 +226,7 @@ def test_exported_params_validate_and_rebuild_the_explored_model(sample, tmp_pat
     params = load_params(path)
     assert params["data"] == config.SAMPLE_DATA.resolve() and params["codebook"] == config.SAMPLE_CODEBOOK.resolve()
     assert params["parameters"] == {"estimator": "MLR"} and params["run_name"] == "explored"
+    assert params["notebooks"] == load_params(config.DEFAULT_PARAMS)["notebooks"]
     assert "loyalty ~ b*satisfaction + responsiveness" in params["structural_model"]
     design = study_design(params["codebook"], params["structural_model"])
     rebuilt = sqlib.fit(design.sem_syntax(), design.model_data(sample), estimator="MLR")

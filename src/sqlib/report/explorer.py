@@ -47,10 +47,12 @@ FIT_OPTIONS = ("estimator", "missing", "ordered", "se", "bootstrap", "seed")
 #: Values that are sqlib.fit's defaults: setting them is the same as leaving them unset.
 FIT_DEFAULTS = {"missing": "listwise", "se": "standard"}
 
-#: Report notebooks an exported parameters file runs by default.
-REPORT_NOTEBOOKS = ("01_data_screening", "02_measurement_model", "03_structural_model",
-                    "04_measurement_invariance", "05_gaps_and_priorities", "06_wave_tracking",
-                    "07_power_and_sample_size")
+
+def default_report_notebooks() -> list[str]:
+    """The notebooks of the bundled parameters file (``notebooks/params/default.yaml``): what
+    ``make report`` runs and what an exported parameters file runs unless told otherwise."""
+    return list(yaml.safe_load(config.DEFAULT_PARAMS.read_text(encoding="utf-8"))["notebooks"])
+
 
 #: Fit measures shown for each model, in this order.
 SHOWN_MEASURES = ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
@@ -411,7 +413,7 @@ class ModelExplorer:
         return path
 
     def report_params(self, index: int | None = None, *, params_dir: str | Path = ".",
-                      run_name: str = "explored-model", notebooks=REPORT_NOTEBOOKS,
+                      run_name: str = "explored-model", notebooks: list[str] | None = None,
                       seed: int = config.SAMPLE_SEED, language: str = "en") -> tuple[dict, list[str]]:
         """The report parameters of a history entry (default: current) and what they leave out.
 
@@ -428,6 +430,7 @@ class ModelExplorer:
             raise ReportError("export_params needs the survey file the data came from; create the explorer with "
                               "data_path=... (sqlib.explore('survey.csv', codebook=...) remembers it), or use "
                               "export_syntax to keep the model only.")
+        notebooks = default_report_notebooks() if notebooks is None else list(notebooks)
         structural, notes = split_for_report(entry.syntax, self.codebook)
         parameters, option_notes = report_options(entry.options)
         params = {"run_name": run_name, "data": relative_path(self.data_path, params_dir),
@@ -640,4 +643,4 @@ def params_yaml(params: dict) -> str:
 
 
 __all__ = ["ModelExplorer", "HistoryEntry", "FitJob", "parameter_line", "describe_change", "not_nested_reason",
-           "split_for_report", "report_options", "FIT_OPTIONS", "REPORT_NOTEBOOKS"]
+           "split_for_report", "report_options", "default_report_notebooks", "FIT_OPTIONS", "FIT_DEFAULTS"]
