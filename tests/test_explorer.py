@@ -260,6 +260,11 @@ def test_wlsmv_and_fiml_go_to_the_measurement_notebook(sample, tmp_path):
     path = explorer.export_params(tmp_path / "fiml.yaml")
     params = load_params(path)
     assert params["notebook_parameters"] == {"02_measurement_model": {"missing": "fiml", "estimator": "ML"}}
+    explorer.set_options(estimator="MLR")
+    explorer.fit()
+    params = load_params(explorer.export_params(tmp_path / "fiml_mlr.yaml"))
+    assert params["notebook_parameters"] == {"02_measurement_model": {"missing": "fiml", "estimator": "MLR"}}
+    assert params["parameters"] == {"estimator": "MLR"}
 
 
 def test_export_needs_the_data_file_and_a_codebook(sample, tmp_path):

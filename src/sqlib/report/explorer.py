@@ -601,8 +601,8 @@ def report_options(options: dict) -> tuple[dict, list[str]]:
         measurement["estimator"] = "WLSMV"
         notes.append("estimator WLSMV (only the measurement-model notebook fits ordinal items; "
                      "the others use estimator auto)")
-    if missing == "fiml":
-        measurement.update({"missing": "fiml", "estimator": "ML"})
+    if missing == "fiml":  # sqlib.fit's default with FIML is ML; the report's 'auto' might pick MLR
+        measurement.update({"missing": "fiml", "estimator": estimator or "ML"})
     if options.get("ordered") not in (None, False, [], ()):
         notes.append("ordered items (the report treats every item of the measurement model as ordinal "
                      "with estimator WLSMV)")
