@@ -6,12 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.sqlib-installed
 PARAMS ?= notebooks/params/default.yaml
+DATA     ?=
+CODEBOOK ?=
+PORT     ?= 8866
 
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-package test-notebooks lab handouts data refs bench clean
+.PHONY: help setup report test test-package test-notebooks lab handouts explore data refs bench clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -41,6 +44,12 @@ lab: setup ## Start JupyterLab on the project
 
 handouts: setup ## Write the teaching notebooks without solutions to build/handouts (answer and check cells stay)
 	$(BIN)/python -m sqlib.report.teaching.handouts notebooks/teaching build/handouts
+
+explore: setup ## Serve the model explorer page (voila) on the sample, or on DATA=survey.csv CODEBOOK=codebook.yaml
+	SQLIB_DATA="$(abspath $(or $(DATA),data/servqual_sample.csv))" \
+	SQLIB_CODEBOOK="$(abspath $(or $(CODEBOOK),data/servqual_codebook.yaml))" \
+	SQLIB_EXPORT_DIR="$(CURDIR)/explorer_output" \
+	$(BIN)/voila notebooks/explorer/explorer.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 --show_tracebacks=True
 
 data: setup ## Regenerate the bundled sample survey in data/ from its seed
 	$(BIN)/python -c "from sqlib.survey.simulate import main; main(['--write-sample'])"

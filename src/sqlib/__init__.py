@@ -28,6 +28,8 @@ _EXPORTS = {
     "release_tests": "analysis.invariance",
     "simulate": "survey.simulate",
     "power": "analysis.power",
+    "explore": "report.explorer_view",
+    "ModelExplorer": "report.explorer",
 }
 
 # short module names kept from the flat layout -> their place in the layers

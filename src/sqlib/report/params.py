@@ -47,6 +47,9 @@ NOTEBOOK_ALLOWED_VALUES = {
                      "06_wave_tracking")
 }
 
+#: Notebooks in the notebooks folder that are not report sections (the interactive "start here" notebook).
+NOT_REPORT_SECTIONS = ("00_explore",)
+
 #: An example value per key, shown in messages as the fix.
 _EXAMPLES = {
     "run_name": "run_name: spring2027",
@@ -198,8 +201,8 @@ def _raise_all(where: str, problems: list[str]) -> None:
 
 # ------------------------------------------------------------------ notebooks
 def available_notebooks(notebooks_dir: str | Path) -> list[str]:
-    """Names (without ``.ipynb``) of the notebooks in ``notebooks_dir``."""
-    return sorted(nfc(p.stem) for p in Path(notebooks_dir).glob("*.ipynb"))
+    """Names (without ``.ipynb``) of the report notebooks in ``notebooks_dir`` (not :data:`NOT_REPORT_SECTIONS`)."""
+    return sorted(nfc(p.stem) for p in Path(notebooks_dir).glob("*.ipynb") if nfc(p.stem) not in NOT_REPORT_SECTIONS)
 
 
 def notebook_parameters(path: str | Path) -> dict[str, str | None]:
@@ -284,6 +287,9 @@ def _notebook_name_problems(names: list[str], key: str, available: list[str], fo
         if "/" in name or "\\" in name or name in ("", ".", ".."):
             problems.append(f"key {key!r}: {name!r} is not a notebook name; give the bare name without a folder "
                             f"(notebooks are looked up in {folder}), e.g. '01_data_screening'")
+        elif name in NOT_REPORT_SECTIONS:
+            problems.append(f"key {key!r}: {name!r} is the interactive start-here notebook, not a report section; "
+                            f"remove it (report notebooks: {', '.join(available)})")
         elif name not in available:
             problems.append(f"key {key!r}: notebook {name!r} is not in {folder}{did_you_mean(name, available)}; "
                             f"available: {', '.join(available) or 'none'}")
@@ -454,5 +460,5 @@ def _content_problems(params: ReportParams, folder: Path, run_notebooks: list[st
 
 
 __all__ = ["ReportParams", "check_params", "notebook_parameters", "available_notebooks", "compatible",
-           "did_you_mean", "nfc", "allowed_values", "RESERVED_PARAMETERS", "KEYS", "ALLOWED_VALUES",
-           "NOTEBOOK_ALLOWED_VALUES"]
+           "did_you_mean", "nfc", "allowed_values", "RESERVED_PARAMETERS", "NOT_REPORT_SECTIONS", "KEYS",
+           "ALLOWED_VALUES", "NOTEBOOK_ALLOWED_VALUES"]
