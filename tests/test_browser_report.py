@@ -321,14 +321,15 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 @pytest.fixture(scope="module")
 def voila_page(tmp_path_factory):
-    """The explorer served by voila on a free port (as `make explore` does); stopped afterwards."""
+    """The explorer served by voila on a free port with `make explore`'s command and settings; stopped afterwards."""
     reason = explorer_skip_reason()
     if reason:
         pytest.skip(reason)
-    driver = start_chromium(1500, 1100)
+    driver = start_chromium(1500, 800)
     folder = tmp_path_factory.mktemp("explorer")
     port, log = free_port(), folder / "voila.log"
-    env = dict(os.environ, SQLIB_EXPORT_DIR=str(folder / "export"), MPLBACKEND="Agg")
+    env = dict(os.environ, SQLIB_DATA=str(config.SAMPLE_DATA), SQLIB_CODEBOOK=str(config.SAMPLE_CODEBOOK),
+               SQLIB_EXPORT_DIR=str(folder / "export"), MPLBACKEND="Agg")
     command = [sys.executable, "-m", "voila", str(EXPLORER_NOTEBOOK), "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     with open(log, "w", encoding="utf-8") as handle:
@@ -453,7 +454,7 @@ def test_voila_explorer_fits_adds_a_modification_index_and_refits(voila_page):
     assert not errors, errors
     if offline:  # voila's own page template links Font Awesome on a CDN: only the button icons are missing
         print("offline, not loaded:", *offline, sep="\n  ")
-    if os.environ.get("SQLIB_SCREENSHOT") == "1":
+    if os.environ.get("SQLIB_SCREENSHOT") == "1":  # the modified model's fit, for the README
         open_tab(driver, "fit")
         SCREENSHOT.parent.mkdir(exist_ok=True)
         assert driver.save_screenshot(str(SCREENSHOT)) and SCREENSHOT.stat().st_size > 10_000
