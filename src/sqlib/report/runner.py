@@ -395,6 +395,14 @@ def _removed_text(out) -> str | None:
     return None
 
 
+#: nbconvert's lab page without require.js and MathJax, which it loads from a CDN: the report
+#: shows no widgets or formulas, and must open (without console errors) on a machine offline.
+OFFLINE_HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
+
+
 def _export_html(executed: Path, target: Path, run_log: Path | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
@@ -405,9 +413,13 @@ def _export_html(executed: Path, target: Path, run_log: Path | None = None) -> N
         with open(run_log, "a", encoding="utf-8") as handle:
             handle.write(f"--- stderr and path outputs of {executed.name}, left out of its HTML ---\n")
             handle.write("\n".join(removed) + "\n")
+    from jinja2 import DictLoader
+
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    body, _ = exporter.from_notebook_node(nb)
+                            exclude_output_prompt=True, embed_images=True,
+                            extra_loaders=[DictLoader({"sqlib_report.html.j2": OFFLINE_HTML_TEMPLATE})],
+                            template_file="sqlib_report.html.j2")
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(executed.stem)}})
     target.write_text(body, encoding="utf-8")
 
 
