@@ -10,6 +10,7 @@ import csv
 import hashlib
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -71,8 +72,25 @@ def data_hash_before() -> str:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory, data_hash_before) -> Path:
+    """The default suite, run with MPLBACKEND=Agg in the environment (as `make` exports it)."""
     root = tmp_path_factory.mktemp("reports")
-    return run_report(config.DEFAULT_PARAMS, output_root=root)
+    previous = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        return run_report(config.DEFAULT_PARAMS, output_root=root)
+    finally:
+        if previous is None:
+            os.environ.pop("MPLBACKEND")
+        else:
+            os.environ["MPLBACKEND"] = previous
+
+
+def test_figures_are_image_outputs_of_the_executed_notebooks_even_under_agg(sample_run):
+    """Report kernels draw inline whatever MPLBACKEND the caller has, so the pages show the figures."""
+    executed = nbformat.read(sample_run / "notebooks" / f"{SCREENING}.ipynb", as_version=4)
+    images = [out for cell in executed.cells for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    saved = list((sample_run / "figures").glob("01_*.png"))
+    assert saved and len(images) >= len(saved)
 
 
 @pytest.fixture(scope="module")

@@ -468,19 +468,27 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
     return cell_index - added
 
 
+#: The matplotlib backend of report kernels: figures become image outputs of the executed notebook.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 def _execute(source: Path, executed: Path, parameters: dict, cwd: Path, name: str) -> None:
     import papermill as pm
 
-    previous = os.environ.get(NOTEBOOK_ENV)
-    os.environ[NOTEBOOK_ENV] = name  # outputs.save_table/save_figure name files after it
+    # the kernel inherits these: outputs.save_table/save_figure name files after the notebook, and
+    # figures are shown inline in the report pages even where MPLBACKEND=Agg is set (as `make` does)
+    settings = {NOTEBOOK_ENV: name, "MPLBACKEND": INLINE_BACKEND}
+    previous = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         pm.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
                             kernel_name="python3", progress_bar=False, log_output=False)
     finally:
-        if previous is None:
-            os.environ.pop(NOTEBOOK_ENV, None)
-        else:
-            os.environ[NOTEBOOK_ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _run_one(name: str, source: Path, run_dir: Path, parameters: dict, cwd: Path) -> dict:
