@@ -259,6 +259,27 @@ def residual_sizes(objective: DWLSObjective, theta: np.ndarray) -> dict:
     return out
 
 
+def chi_square_tests(npar, fmin, df, dfb, user: tuple, baseline: tuple) -> dict:
+    """The model and baseline tests, standard and scaled-shifted, and the incremental indices of both.
+
+    ``user`` is (chisq, scaled chisq, scaling factor, shift); ``baseline`` is (chisq, scaled, scaling factor).
+    """
+    x2, x2s, scaling, shift = user
+    x2b, x2bs, scaling_b = baseline
+    out = {"npar": npar, "fmin": fmin, "chisq": x2, "df": df,
+           "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
+           "chisq_scaled": x2s, "df_scaled": df,
+           "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
+           "chisq_scaling_factor": scaling, "chisq_shift_parameter": shift,
+           "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": stats.chi2.sf(x2b, dfb),
+           "baseline_chisq_scaled": x2bs, "baseline_df_scaled": dfb,
+           "baseline_pvalue_scaled": stats.chi2.sf(x2bs, dfb),
+           "baseline_chisq_scaling_factor": scaling_b}
+    out.update(incremental_indices(x2, df, x2b, dfb))
+    out.update({f"{k}_scaled": v for k, v in incremental_indices(x2s, df, x2bs, dfb).items()})
+    return out
+
+
 def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, df: int, robust: dict) -> pd.Series:
     """lavaan's fit measures for WLSMV (standard and scaled-shifted versions)."""
     n = objective.ntotal
@@ -274,17 +295,7 @@ def wlsmv_fit_measures(objective: DWLSObjective, theta: np.ndarray, npar: int, d
     x2b = (n - 1) * float(np.sum(w_r * ost.cov_vector ** 2))
     ug_b = w_r[:, None] * g_rr
     x2bs, scaling_b, _ = scaled_shifted(x2b, dfb, float(np.trace(ug_b)), float(np.sum(ug_b * ug_b.T)))
-    out = {"npar": npar, "fmin": fmin / 2, "chisq": x2, "df": df,
-           "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
-           "chisq_scaled": x2s, "df_scaled": df,
-           "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
-           "chisq_scaling_factor": scaling, "chisq_shift_parameter": shift,
-           "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": stats.chi2.sf(x2b, dfb),
-           "baseline_chisq_scaled": x2bs, "baseline_df_scaled": dfb,
-           "baseline_pvalue_scaled": stats.chi2.sf(x2bs, dfb),
-           "baseline_chisq_scaling_factor": scaling_b}
-    out.update(incremental_indices(x2, df, x2b, dfb))
-    out.update({f"{k}_scaled": v for k, v in incremental_indices(x2s, df, x2bs, dfb).items()})
+    out = chi_square_tests(npar, fmin / 2, df, dfb, (x2, x2s, scaling, shift), (x2b, x2bs, scaling_b))
     # like the statistic, lavaan's RMSEA for DWLS counts N - 1 observations
     out.update(_rmsea(x2, df, n - 1))
     out.update({f"{k}_scaled": v for k, v in _rmsea(x2s, df, n - 1).items()})

@@ -29,10 +29,10 @@ from scipy import linalg, stats
 from sqlib.core.errors import ModelSpecificationError
 
 from .data import prepare_data
-from .dwls import check_predictors, scaled_shifted
+from .dwls import check_predictors, scaled_shifted, chi_square_tests
 from .estimation import GroupStats, start_values
 from .fitchecks import check_linear_dependence, warn_continuous_ordered
-from .fitmeasures import incremental_indices, rmsea_interval, robust_fit_measures
+from .fitmeasures import rmsea_interval, robust_fit_measures
 from .information import invert_information
 from .ordinal import OrdinalStats, one_category_message, ordinal_stats
 from .partable import build_spec, check_counts, check_group_modifiers
@@ -304,17 +304,7 @@ def wlsmv_group_fit_measures(objective: GroupedDWLSObjective, theta: np.ndarray,
         ug_tr += float(np.trace(ug_b))
         ug2_tr += float(np.sum(ug_b * ug_b.T))
     x2bs, scaling_b, _ = scaled_shifted(x2b, dfb, ug_tr, ug2_tr)
-    out = {"npar": npar, "fmin": x2 / (2 * n), "chisq": x2, "df": df,
-           "pvalue": stats.chi2.sf(x2, df) if df > 0 else np.nan,
-           "chisq_scaled": x2s, "df_scaled": df,
-           "pvalue_scaled": stats.chi2.sf(x2s, df) if df > 0 else np.nan,
-           "chisq_scaling_factor": scaling, "chisq_shift_parameter": shift,
-           "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": stats.chi2.sf(x2b, dfb),
-           "baseline_chisq_scaled": x2bs, "baseline_df_scaled": dfb,
-           "baseline_pvalue_scaled": stats.chi2.sf(x2bs, dfb),
-           "baseline_chisq_scaling_factor": scaling_b}
-    out.update(incremental_indices(x2, df, x2b, dfb))
-    out.update({f"{k}_scaled": v for k, v in incremental_indices(x2s, df, x2bs, dfb).items()})
+    out = chi_square_tests(npar, x2 / (2 * n), df, dfb, (x2, x2s, scaling, shift), (x2b, x2bs, scaling_b))
     # like the statistic, lavaan's RMSEA for DWLS counts N - G observations
     out.update(_rmsea(x2, df, n - ngroups, ngroups))
     out.update({f"{k}_scaled": v for k, v in _rmsea(x2s, df, n - ngroups, ngroups).items()})
