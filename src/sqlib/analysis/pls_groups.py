@@ -53,13 +53,9 @@ def _group_fits(fit, first: np.ndarray, perms: np.ndarray, settings: dict):
     rows = np.arange(len(first))[order]
     estimates = []
     for idx in (rows[:, :n1], rows[:, n1:]):
-        corr = pls.resample_correlations(x, idx, fit.missing)
-        estimates.append(pls.estimate(corr, fit.layout, **settings))
+        moments = pls.resample_moments(x, idx, fit.missing, settings["scaled"])
+        estimates.append(pls.estimate(moments, fit.layout, **settings))
     return estimates
-
-
-def _settings(fit) -> dict:
-    return {"scheme": fit.scheme, "consistent": fit.consistent, "max_iter": fit.max_iter, "tol": fit.tol}
 
 
 def permutation_test(model: str, data: pd.DataFrame, group: str, *, n: int = 1000, seed: int = 0,
@@ -79,8 +75,8 @@ def permutation_test(model: str, data: pd.DataFrame, group: str, *, n: int = 100
     fit = fit_pls(model, pooled, scheme=scheme, consistent=consistent, missing=missing)
     first = first[fit.data.index.to_numpy()]  # rows kept (listwise deletion drops some)
     identity = np.arange(len(first))[None]
-    observed = [e.paths[0] for e in _group_fits(fit, first, identity, _settings(fit))]
-    permuted = _group_fits(fit, first, _permutations(len(first), n, seed), _settings(fit))
+    observed = [e.paths[0] for e in _group_fits(fit, first, identity, fit.algorithm)]
+    permuted = _group_fits(fit, first, _permutations(len(first), n, seed), fit.algorithm)
     diff_perm = permuted[0].paths - permuted[1].paths
     pos = {c: k for k, c in enumerate(fit.constructs)}
     rows = []
@@ -111,7 +107,7 @@ def micom(model: str, data: pd.DataFrame, group: str, *, n: int = 1000, seed: in
     pooled, first, levels = _split(data, group)
     fit = fit_pls(model, pooled, scheme=scheme, missing=missing)
     first = first[fit.data.index.to_numpy()]
-    settings = _settings(fit)
+    settings = fit.algorithm
     perms = _permutations(len(first), n, seed)
     identity = np.arange(len(first))[None]
     c_obs = _composite_correlation(fit.corr, _group_fits(fit, first, identity, settings), fit.layout)[0]

@@ -11,7 +11,9 @@ of correlation matrices, shape ``(B, p, p)``: one for a fit, one per resample fo
 bootstrap or per permutation for group tests, so that all draws iterate together in a
 few numpy array operations. Each draw stops on its own, exactly when seminr would stop
 it (sum of absolute weight changes below ``tol``, at most ``max_iter`` iterations), so
-batched draws reproduce separate fits.
+batched draws reproduce separate fits. ``stop_rule="plspm"`` stops as R plspm does instead
+(summed squared change of the absolute, not yet rescaled weights below ``tol``; plspm's
+defaults are ``tol=1e-6``, ``maxiter=100``), to reproduce plspm's numbers.
 
 Signs are left as the algorithm gives them (seminr does not flip signs, and neither do
 its bootstrap draws): with positively worded items every weight starts at one and
@@ -29,6 +31,8 @@ import pandas as pd
 from sqlib.core.errors import EstimationError, ModelSpecificationError
 
 SCHEMES = ("path", "factorial", "centroid")
+#: Whose stopping rule ends the iterations: R seminr's (the default) or R plspm's.
+STOP_RULES = ("seminr", "plspm")
 MISSING = ("mean", "listwise")
 
 
@@ -191,15 +195,24 @@ def make_layout(model: PLSModel) -> Layout:
 
 
 # ---------------------------------------------------------------------- data
-def correlation_stack(x: np.ndarray) -> np.ndarray:
-    """Correlation matrices of a stack of data sets ``(B, n, p)`` (complete data)."""
+def moment_stack(x: np.ndarray, scaled: bool = True) -> np.ndarray:
+    """Correlation matrices (``scaled``) or covariance matrices with divisor n of a stack of
+    data sets ``(B, n, p)`` (complete data)."""
     centred = x - x.mean(axis=1, keepdims=True)
     cov = np.matmul(centred.transpose(0, 2, 1), centred)
     sd = np.sqrt(np.einsum("bii->bi", cov))
     if np.any(sd == 0):
         raise EstimationError("An indicator has zero variance (in the data or in a resample); "
                               "PLS standardizes every indicator, so remove constant items.")
-    return cov / sd[:, :, None] / sd[:, None, :]
+    return cov / sd[:, :, None] / sd[:, None, :] if scaled else cov / x.shape[1]
+
+
+def standardize_moments(moments: np.ndarray, scaled: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(correlations, standard deviations)`` of a moment stack; correlations pass unchanged."""
+    if scaled:
+        return moments, np.ones(moments.shape[:2])
+    sd = np.sqrt(np.einsum("bii->bi", moments))
+    return moments / sd[:, :, None] / sd[:, None, :], sd
 
 
 def fill_missing(x: np.ndarray, method: str) -> np.ndarray:
@@ -259,37 +272,62 @@ def _inner_weights(scores_corr: np.ndarray, layout: "Layout", scheme: str) -> np
     return inner
 
 
+def check_algorithm(scheme: str, stop_rule: str) -> None:
+    """Refuse an unknown inner weighting scheme or stop rule, naming the available ones."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme={scheme!r} is not available; use 'path' (path weighting, seminr's default), "
+                         "'factorial' or 'centroid'.")
+    if stop_rule not in STOP_RULES:
+        raise ValueError(f"stop_rule={stop_rule!r} is not available; use 'seminr' (summed absolute change of the "
+                         "rescaled weights, the default) or 'plspm' (summed squared change of the absolute raw "
+                         "weights, as R plspm).")
+
+
+def _outer_update(w: np.ndarray, s: np.ndarray, layout: "Layout", scheme: str, inverse_b: dict) -> np.ndarray:
+    """New outer weights before rescaling: mode A covariances with the inner proxies, mode B regressions."""
+    sw = item_by_construct(s, w, layout.mask)
+    inner = _inner_weights(_by_construct(w[:, :, None] * sw, layout.mask), layout, scheme)
+    new = np.einsum("bpl,blp->bp", sw, inner[:, :, layout.item_construct])
+    for k, inv in inverse_b.items():
+        idx = layout.block_index[k]
+        new[:, idx] = np.einsum("bij,bj->bi", inv, new[:, idx])
+    return new
+
+
 def iterate_weights(corr: np.ndarray, layout: "Layout", scheme: str = "path", max_iter: int = 300,
-                    tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    tol: float = 1e-7, stop_rule: str = "seminr") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outer weights of every draw in ``corr`` (B, p, p): ``(weights (B, p), iterations (B,), converged (B,))``.
 
     seminr's loop: start from unit weights; scores, inner proxies (``scheme``), new outer
     weights (mode A covariances, mode B regressions), weights scaled to unit-variance
-    scores; stop when the summed absolute change is below ``tol``.
+    scores; stop when the summed absolute change is below ``tol`` (``stop_rule="seminr"``,
+    at most ``max_iter + 1`` updates) or, as R plspm's ``get_weights``, when the summed
+    squared change of the absolute weights before rescaling is (``stop_rule="plspm"``,
+    fewer than ``max_iter`` updates, else not converged).
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme={scheme!r} is not available; use 'path' (path weighting, seminr's default), "
-                         "'factorial' or 'centroid'.")
+    check_algorithm(scheme, stop_rule)
     nb, p, _ = corr.shape
-    mask, owner = layout.mask, layout.item_construct
     weights = _normalize(np.ones((nb, p)), corr, layout)
+    previous_raw = weights.copy()
     inverse_b = {k: np.linalg.inv(corr[:, idx][:, :, idx]) for k in layout.mode_b
                  for idx in [layout.block_index[k]]}
     active = np.arange(nb)
+    updates = max_iter + 1 if stop_rule == "seminr" else max_iter
     iterations = np.full(nb, max_iter)
     converged = np.zeros(nb, dtype=bool)
-    for it in range(max_iter + 1):
+    for it in range(updates):
         w, s = weights[active], corr[active]
-        sw = item_by_construct(s, w, mask)
-        inner = _inner_weights(_by_construct(w[:, :, None] * sw, mask), layout, scheme)
-        new = np.einsum("bpl,blp->bp", sw, inner[:, :, owner])
-        for k, inv in inverse_b.items():
-            idx = layout.block_index[k]
-            new[:, idx] = np.einsum("bij,bj->bi", inv[active], new[:, idx])
-        new = _normalize(new, s, layout)
-        change = np.abs(new - (1.0 if it == 0 else w)).sum(axis=1)
+        raw = _outer_update(w, s, layout, scheme, {k: inv[active] for k, inv in inverse_b.items()})
+        new = _normalize(raw, s, layout)
+        if stop_rule == "seminr":
+            change = np.abs(new - (1.0 if it == 0 else w)).sum(axis=1)
+        else:
+            change = ((np.abs(previous_raw[active]) - np.abs(raw)) ** 2).sum(axis=1)
+            previous_raw[active] = raw
         weights[active] = new
         done = change < tol
+        if stop_rule == "plspm" and it == updates - 1:
+            done &= False
         iterations[active[done]] = it
         converged[active[done]] = True
         active = active[~done]
@@ -346,10 +384,18 @@ def structural(scores_corr: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.
     return paths, r2
 
 
-def estimate(corr: np.ndarray, layout: Layout, *, scheme: str = "path", consistent: bool = False,
-             max_iter: int = 300, tol: float = 1e-7) -> Estimates:
-    """Fit the model to every correlation matrix of the stack ``corr`` (B, p, p)."""
-    w, iterations, converged = iterate_weights(corr, layout, scheme, max_iter, tol)
+def estimate(moments: np.ndarray, layout: Layout, *, scheme: str = "path", consistent: bool = False,
+             max_iter: int = 300, tol: float = 1e-7, stop_rule: str = "seminr", scaled: bool = True) -> Estimates:
+    """Fit the model to every matrix of the stack ``moments`` (B, p, p).
+
+    ``scaled``: the matrices are indicator correlations (standardized indicators, as seminr
+    and cSEM). Otherwise they are covariances of the centred indicators (R plspm's
+    ``scaled = FALSE``): mode A weights then come from covariances, and the weights are
+    returned rescaled to standardized indicators, so that everything after them is the same.
+    """
+    corr, sd = standardize_moments(moments, scaled)
+    w, iterations, converged = iterate_weights(moments, layout, scheme, max_iter, tol, stop_rule)
+    w = w * sd
     weights = w[:, :, None] * layout.mask
     sw = item_by_construct(corr, w, layout.mask)
     loadings = sw * layout.mask
@@ -394,8 +440,8 @@ def _geometric_mean(values: np.ndarray) -> np.ndarray:
         return np.exp(np.log(values).mean(axis=1))
 
 
-def resample_correlations(x: np.ndarray, indices: np.ndarray, missing: str) -> np.ndarray:
-    """Correlation matrices of the resamples ``x[indices[b]]``.
+def resample_moments(x: np.ndarray, indices: np.ndarray, missing: str, scaled: bool = True) -> np.ndarray:
+    """Correlation (``scaled``) or covariance matrices of the resamples ``x[indices[b]]``.
 
     Complete data: weighted moments from the count of each row in each resample (two matrix
     products for all draws). With missing answers each resample is filled with its own means
@@ -404,7 +450,7 @@ def resample_correlations(x: np.ndarray, indices: np.ndarray, missing: str) -> n
     if np.isnan(x).any():
         if missing == "listwise":
             raise ValueError("Listwise deletion happens before resampling; pass complete rows.")
-        return correlation_stack(fill_missing(x[indices], "mean"))
+        return moment_stack(fill_missing(x[indices], "mean"), scaled)
     nb, m = indices.shape
     n, p = x.shape
     centred = x - x.mean(axis=0)
@@ -417,4 +463,4 @@ def resample_correlations(x: np.ndarray, indices: np.ndarray, missing: str) -> n
     if np.any(sd <= 1e-12 * np.abs(centred).max()):
         raise EstimationError("An indicator is constant in a resample; PLS standardizes every indicator, "
                               "so such a draw cannot be fitted (remove nearly constant items).")
-    return cov / sd[:, :, None] / sd[:, None, :]
+    return cov / sd[:, :, None] / sd[:, None, :] if scaled else cov

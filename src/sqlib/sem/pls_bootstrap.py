@@ -83,9 +83,10 @@ def resample_indices(n_rows: int, draws: int, seed: int) -> np.ndarray:
 def draw_statistics(shared, indices: np.ndarray) -> dict:
     """Fit every resample of ``indices`` (rows of ``shared[0]``); statistics with a draw axis."""
     x, layout, settings = shared
-    corr = pls.resample_correlations(x, np.asarray(indices), settings["missing"])
-    est = pls.estimate(corr, layout, scheme=settings["scheme"], consistent=settings["consistent"],
-                       max_iter=settings["max_iter"], tol=settings["tol"])
+    scaled = settings["algorithm"]["scaled"]
+    moments = pls.resample_moments(x, np.asarray(indices), settings["missing"], scaled)
+    est = pls.estimate(moments, layout, **settings["algorithm"])
+    corr = pls.standardize_moments(moments, scaled)[0]
     return {"paths": est.paths, "total": est.total, "loadings": est.loadings, "weights": est.weights,
             "htmt": pls.htmt_stack(corr, layout), "htmt2": pls.htmt_stack(corr, layout, geometric=True),
             "converged": est.converged}
@@ -133,8 +134,7 @@ def bootstrap_pls(result, n: int = 1000, seed: int = 0, *, engine: str = "local"
     workers = engines.resolve_workers(engine, n_jobs, scheduler) or 1
     size = chunk_size or max(1, -(-indices.shape[0] // workers))
     chunks = [indices[i:i + size] for i in range(0, indices.shape[0], size)]
-    settings = {"missing": result.missing, "scheme": result.scheme, "consistent": result.consistent,
-                "max_iter": result.max_iter, "tol": result.tol}
+    settings = {"missing": result.missing, "algorithm": result.algorithm}
     done = dict(engines.run_chunks(draw_statistics, chunks, shared=(x, result.layout, settings), engine=engine,
                                    n_workers=n_jobs, scheduler=scheduler))
     draws = {key: np.concatenate([done[i][key] for i in range(len(chunks))]) for key in done[0]}

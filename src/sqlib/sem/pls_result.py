@@ -26,7 +26,8 @@ SCHEME_NAMES = {"path": "path weighting", "factorial": "factorial", "centroid": 
 
 
 def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent: bool = False,
-            max_iter: int = 300, tol: float = 1e-7, missing: str = "mean") -> "PLSResult":
+            max_iter: int = 300, tol: float = 1e-7, stop_rule: str = "seminr",
+            scaled: bool = True, missing: str = "mean") -> "PLSResult":
     """Estimate a PLS path model (PLS-SEM) written in lavaan syntax.
 
     Parameters
@@ -44,6 +45,14 @@ def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent:
     max_iter, tol : int, float
         Iteration limit and stop criterion (summed absolute change of the outer weights);
         seminr's defaults ``maxIt = 300``, ``stopCriterion = 7``.
+    stop_rule : {"seminr", "plspm"}
+        ``"plspm"`` stops as R plspm does (summed squared change of the absolute weights
+        before rescaling below ``tol``); with ``tol=1e-6, max_iter=100`` (plspm's defaults)
+        it reproduces plspm's estimates, which stop short of seminr's by up to about 1e-4.
+    scaled : bool
+        Standardize the indicators (seminr, cSEM, SmartPLS). ``False`` only centres them, so
+        mode A weights come from covariances (R plspm's ``scaled = FALSE``); weights are
+        still reported for standardized indicators.
     missing : {"mean", "listwise"}
         Mean replacement (seminr's default) or listwise deletion.
 
@@ -65,19 +74,22 @@ def fit_pls(model: str, data: pd.DataFrame, *, scheme: str = "path", consistent:
     >>> bool(res.converged), bool(res.paths.loc["A", "B"] > 0)
     (True, True)
     """
+    pls.check_algorithm(scheme, stop_rule)
     spec = pls.parse_pls_model(model, data.columns)
     layout = pls.make_layout(spec)
     raw = numeric_indicators(data, list(layout.items))
     holes = np.isnan(raw)
     filled = pls.fill_missing(raw, missing)
     kept_rows = np.arange(raw.shape[0]) if missing == "mean" else np.flatnonzero(~holes.any(axis=1))
-    corr = pls.correlation_stack(filled[None])
-    est = pls.estimate(corr, layout, scheme=scheme, consistent=consistent, max_iter=max_iter, tol=tol)
+    moments = pls.moment_stack(filled[None], scaled)
+    est = pls.estimate(moments, layout, scheme=scheme, consistent=consistent, max_iter=max_iter, tol=tol,
+                       stop_rule=stop_rule, scaled=scaled)
+    corr = pls.standardize_moments(moments, scaled)[0]
     return PLSResult(model_syntax=model, spec=spec, layout=layout, raw=raw if missing == "mean" else filled,
                      data=pd.DataFrame(filled, columns=list(layout.items), index=data.index[kept_rows]),
                      corr=corr[0], fit=est, scheme=scheme, consistent=consistent, missing=missing,
                      n_missing_cells=int(holes.sum()), n_dropped=int(raw.shape[0] - filled.shape[0]),
-                     max_iter=max_iter, tol=tol)
+                     max_iter=max_iter, tol=tol, stop_rule=stop_rule, scaled=scaled)
 
 
 def numeric_indicators(data: pd.DataFrame, items: list[str]) -> np.ndarray:
@@ -121,12 +133,28 @@ class PLSResult:
     n_dropped: int
     max_iter: int
     tol: float
+    stop_rule: str = "seminr"
+    scaled: bool = True
     boot: object = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- basics
     @property
     def constructs(self) -> list[str]:
         return list(self.spec.constructs)
+
+    @property
+    def algorithm(self) -> dict:
+        """The settings that re-estimate this model on other data (resamples, groups, submodels)."""
+        return {"scheme": self.scheme, "consistent": self.consistent, "max_iter": self.max_iter,
+                "tol": self.tol, "stop_rule": self.stop_rule, "scaled": self.scaled}
+
+    @property
+    def moments(self) -> np.ndarray:
+        """The matrix the algorithm works on: correlations, or covariances when not ``scaled``."""
+        if self.scaled:
+            return self.corr
+        sd = self.data.std(ddof=0).to_numpy()
+        return self.corr * np.outer(sd, sd)
 
     @property
     def nobs(self) -> int:
@@ -262,8 +290,7 @@ class PLSResult:
             if target in reduced.endogenous:
                 layout = pls.make_layout(reduced)
                 pos = [self.layout.items.index(i) for i in layout.items]
-                est = pls.estimate(self.corr[np.ix_(pos, pos)][None], layout, scheme=self.scheme,
-                                   consistent=self.consistent, max_iter=self.max_iter, tol=self.tol)
+                est = pls.estimate(self.moments[np.ix_(pos, pos)][None], layout, **self.algorithm)
                 r2_without = est.r2[0, reduced.endogenous.index(target)]
             rows.append((target, "~", source, (r2[target] - r2_without) / (1 - r2[target])))
         return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "f2"])
@@ -310,8 +337,11 @@ def describe_settings(result: PLSResult) -> str:
     """One line on how the model was estimated."""
     kind = "PLSc (consistent PLS)" if result.consistent else "PLS"
     miss = {"mean": "mean replacement", "listwise": "listwise deletion"}[result.missing]
-    return (f"{kind}, {SCHEME_NAMES[result.scheme]} scheme, {result.nobs} respondents, missing answers: {miss}"
-            f" ({result.n_missing_cells} cells" + (f", {result.n_dropped} rows dropped)" if result.n_dropped else ")"))
+    scaling = "" if result.scaled else ", centred (not standardized) indicators"
+    stop = "" if result.stop_rule == "seminr" else f", plspm's stop rule (tol {result.tol:g})"
+    return (f"{kind}, {SCHEME_NAMES[result.scheme]} scheme{scaling}{stop}, {result.nobs} respondents, "
+            f"missing answers: {miss} ({result.n_missing_cells} cells"
+            + (f", {result.n_dropped} rows dropped)" if result.n_dropped else ")"))
 
 
 def brief(result: PLSResult) -> list[str]:
