@@ -192,6 +192,44 @@ def test_missing_answers_match_seminr(mobi, name, missing):
     np.testing.assert_allclose(res.scores[head.columns].iloc[:5].to_numpy(), head.to_numpy(), atol=TOL)
 
 
+def test_pls_mga_with_r_resamples_matches_seminr(mobi):
+    """seminr-ts M9: estimate_pls_mga(ECSI, CUEX1 < 8, nboot = 100, seed = 123) with R's own
+    resamples of each group; Henseler's one-sided p-values equal seminr's pls_mga_p."""
+    from sqlib.analysis.pls_groups import pls_mga
+    ref = expected("M9_mga_ecsi")
+    resamples = expected("mga_indices")
+    condition = np.array(ref["settings"]["condition"][0], dtype=bool)
+    data = mobi.assign(segment=np.where(condition, "low", "high"))
+    assert condition[0]  # "low" is the first level met, so it is group 1 as in seminr
+    indices = (np.array(resamples["group1"]) - 1, np.array(resamples["group2"]) - 1)
+    table = pls_mga(ECSI, data, "segment", indices=indices)
+    mine = table.set_index(["rhs", "lhs"]).loc[list(zip(ref["source"][0], ref["target"][0]))]
+    for column, key in [("est", "estimate"), ("est_low", "group1Beta"), ("est_high", "group2Beta"),
+                        ("diff", "diff"), ("boot_mean_low", "group1BetaMean"), ("boot_mean_high", "group2BetaMean"),
+                        ("pvalue", "plsMgaP")]:
+        np.testing.assert_allclose(mine[column].to_numpy(), ref[key][0], atol=TOL, rtol=0, err_msg=column)
+    assert table.attrs["draws_used"] == 100
+    np.testing.assert_allclose(mine["pvalue_two_sided"], 2 * np.minimum(mine["pvalue"], 1 - mine["pvalue"]))
+
+
+def test_pls_mga_pvalue_counts_pairs_as_henseler():
+    """The sorted count equals the J x J pair count of Henseler et al. (2009)."""
+    from sqlib.analysis.pls_groups import pls_mga
+    rng = np.random.default_rng(3)
+    n = 120
+    f = rng.normal(size=n)
+    g = np.where(np.arange(n) < 60, "a", "b")
+    slope = np.where(g == "a", 0.8, 0.1)
+    df = pd.DataFrame({"x1": f + rng.normal(size=n) * .5, "x2": f + rng.normal(size=n) * .5,
+                       "y1": slope * f + rng.normal(size=n) * .5, "y2": slope * f + rng.normal(size=n) * .5, "g": g})
+    table = pls_mga("X =~ x1 + x2\nY =~ y1 + y2\nY ~ X", df, "g", n=60, seed=1)
+    fits = [sqlib.fit_pls("X =~ x1 + x2\nY =~ y1 + y2\nY ~ X", df[df.g == k]).bootstrap(60, 1) for k in "ab"]
+    b1, b2 = (f.boot.draws["paths"][:, 0, 1] for f in fits)
+    pairs = (2 * b1.mean() - b1)[:, None] - (2 * b2.mean() - b2)[None, :]
+    assert table.loc[0, "pvalue"] == pytest.approx(1 - (pairs > 0).mean(), abs=1e-15)
+    assert table.loc[0, "pvalue"] < 0.05  # group a's path is clearly larger
+
+
 # ------------------------------------------------------------------ bootstrap
 def test_bootstrap_with_r_resamples_matches_seminr(mobi):
     """seminr-ts M6b: bootstrap_model(ECSI, nboot = 100, seed = 456) with R's own resample indices."""
