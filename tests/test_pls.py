@@ -192,6 +192,30 @@ def test_missing_answers_match_seminr(mobi, name, missing):
     np.testing.assert_allclose(res.scores[head.columns].iloc[:5].to_numpy(), head.to_numpy(), atol=TOL)
 
 
+def test_specific_indirect_effects_and_bootstrap_pvalues_match_seminr(mobi):
+    """seminr-ts M11 (specific_effect_significance on the M6b bootstrap with R's resamples):
+    serial chains of one to four mediators, and the bootstrap p-value of the direct path."""
+    ref = expected("M11_mediation")["specificEffects"]
+    indices = np.array(expected("boot_indices_m2")["indices"]) - 1
+    res = sqlib.fit_pls(ECSI, mobi).bootstrap(indices=indices)
+    table = res.specific_effects().set_index(["source", "through", "target"])
+    columns = ["est", "boot_mean", "se", "t", "ci_lower", "ci_upper", "pvalue_boot"]
+    for case in ref.values():
+        through = case["through"] if isinstance(case["through"], list) else [case["through"]]
+        if not through:
+            row = res.boot.table.query("kind == 'path' and lhs == @case['to'] and rhs == @case['from']")
+            mine = row[columns].to_numpy()[0]
+        else:
+            mine = table.loc[(case["from"], " -> ".join(through), case["to"]), columns].to_numpy(float)
+        np.testing.assert_allclose(mine, case["values"], atol=TOL, rtol=0, err_msg=case["label"])
+    chains = set(zip(table.index.get_level_values("source"), table.index.get_level_values("target")))
+    indirect = res.effects().query("indirect != 0")
+    assert chains == set(zip(indirect["rhs"], indirect["lhs"]))  # a chain for every indirect effect
+    summed = res.specific_effects().groupby(["source", "target"])["est"].sum()
+    for _, row in indirect.iterrows():
+        assert summed[(row["rhs"], row["lhs"])] == pytest.approx(row["indirect"], abs=1e-12)
+
+
 def test_pls_mga_with_r_resamples_matches_seminr(mobi):
     """seminr-ts M9: estimate_pls_mga(ECSI, CUEX1 < 8, nboot = 100, seed = 123) with R's own
     resamples of each group; Henseler's one-sided p-values equal seminr's pls_mga_p."""
@@ -245,6 +269,9 @@ def test_bootstrap_with_r_resamples_matches_seminr(mobi):
         theirs = matrix(ref[key]).iloc[:, :6]
         assert sorted(mine.index) == sorted(theirs.index)
         np.testing.assert_allclose(mine.loc[theirs.index].to_numpy(), theirs.to_numpy(), atol=TOL)
+        if kind != "htmt":  # seminr's "Bootstrap P Val": 2 min(share <= 0, share > 0)
+            p_boot = pd.Series(part["pvalue_boot"].to_numpy(), index=mine.index)
+            np.testing.assert_allclose(p_boot.loc[theirs.index], matrix(ref[key])["Bootstrap P Val"], atol=TOL)
     est = res.estimates.set_index(["lhs", "op", "rhs"])
     paths = matrix(ref["paths"])
     assert est.loc[("Loyalty", "~", "Image"), "se"] == pytest.approx(paths.loc["Image  ->  Loyalty", "Bootstrap SD"],

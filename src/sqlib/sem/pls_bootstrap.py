@@ -40,7 +40,8 @@ class PLSBootstrap:
         ``kind, lhs, op, rhs, est, boot_mean, se, t, pvalue, ci_lower, ci_upper`` for
         loadings, weights, paths, indirect and total effects and HTMT/HTMT2
         (t = estimate / bootstrap SD as seminr, for HTMT (1 - estimate) / SD, its distance from 1;
-        p two-sided from the normal distribution).
+        p two-sided from the normal distribution), and ``pvalue_boot``, seminr's bootstrap
+        p-value ``2 min(share of draws <= 0, share > 0)`` (not for HTMT).
     """
 
     draws: dict
@@ -195,6 +196,51 @@ def interval_table(result, draws: dict, ci: str, level: float) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(np.isin(kinds, ["htmt", "htmt2"]), (1 - est) / sd, est / sd)
     lo, hi = interval(matrix, est, ci, level)
+    sign_p = np.where(np.isin(kinds, ["htmt", "htmt2"]), np.nan, sign_pvalue(matrix))
     return pd.DataFrame({"kind": [s[0] for s in specs], "lhs": [s[1] for s in specs], "op": [s[2] for s in specs],
                          "rhs": [s[3] for s in specs], "est": est, "boot_mean": matrix.mean(axis=0), "se": sd,
-                         "t": t, "pvalue": 2 * stats.norm.sf(np.abs(t)), "ci_lower": lo, "ci_upper": hi})
+                         "t": t, "pvalue": 2 * stats.norm.sf(np.abs(t)), "ci_lower": lo, "ci_upper": hi,
+                         "pvalue_boot": sign_p})
+
+
+def sign_pvalue(draws: np.ndarray) -> np.ndarray:
+    """seminr's bootstrap p-value per column: twice the smaller share of draws on one side of 0."""
+    below = np.mean(draws <= 0, axis=0)
+    return 2 * np.minimum(below, 1 - below)
+
+
+def structural_chains(result) -> list[tuple[str, ...]]:
+    """Every directed chain of two or more paths (source, mediators..., target) of the model."""
+    following = {c: [t for s, t in result.spec.paths if s == c] for c in result.constructs}
+    chains, stack = [], [(c,) for c in result.constructs]
+    while stack:
+        chain = stack.pop()
+        for nxt in following[chain[-1]]:
+            longer = chain + (nxt,)
+            stack.append(longer)
+            if len(longer) > 2:
+                chains.append(longer)
+    return sorted(chains, key=lambda c: (result.constructs.index(c[0]), result.constructs.index(c[-1]), len(c), c))
+
+
+def chain_products(paths: np.ndarray, chain: tuple[str, ...], constructs: list[str]) -> np.ndarray:
+    """Product of the path coefficients along ``chain`` for every matrix of ``paths`` (B, K, K)."""
+    pos = [constructs.index(c) for c in chain]
+    return np.prod([paths[:, a, b] for a, b in zip(pos, pos[1:])], axis=0)
+
+
+def specific_effect_table(result) -> pd.DataFrame:
+    """Every specific indirect effect (one chain of mediators), with bootstrap statistics when
+    the result has draws; seminr's ``specific_effect_significance`` for each chain."""
+    chains = structural_chains(result)
+    est = np.array([chain_products(result.fit.paths, c, result.constructs)[0] for c in chains])
+    table = pd.DataFrame({"source": [c[0] for c in chains], "through": [" -> ".join(c[1:-1]) for c in chains],
+                          "target": [c[-1] for c in chains], "est": est})
+    if result.boot is None or not chains:
+        return table
+    boot = result.boot
+    matrix = np.column_stack([chain_products(boot.draws["paths"], c, result.constructs) for c in chains])
+    sd = matrix.std(axis=0, ddof=1)
+    lo, hi = interval(matrix, est, boot.ci_type, boot.level)
+    return table.assign(boot_mean=matrix.mean(axis=0), se=sd, t=est / sd, ci_lower=lo, ci_upper=hi,
+                        pvalue_boot=sign_pvalue(matrix))

@@ -309,6 +309,20 @@ class PLSResult:
                 table = table.merge(part, on=["lhs", "rhs"], how="left")
         return table
 
+    def specific_effects(self) -> pd.DataFrame:
+        """Every specific indirect effect: one row per chain ``source -> mediators -> target``
+        (``source, through, target, est``), after :meth:`bootstrap` with ``boot_mean, se, t,
+        ci_lower, ci_upper, pvalue_boot``.
+
+        Examples
+        --------
+        R: ``seminr::specific_effect_significance(boot, from = "Image", through = "Satisfaction",
+        to = "Loyalty")``, one chain at a time.
+        """
+        from .pls_bootstrap import specific_effect_table
+
+        return specific_effect_table(self)
+
     # ----------------------------------------------------------------- inference
     def bootstrap(self, n: int = 1000, seed: int = 0, *, engine: str = "local", n_jobs: int = 1,
                   indices: np.ndarray | None = None, ci: str = "percentile", level: float = 0.95,
