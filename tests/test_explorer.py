@@ -6,6 +6,8 @@ sample; the widget is driven without a browser by calling its buttons' click han
 
 from __future__ import annotations
 
+import re
+
 import threading
 
 import numpy as np
@@ -296,6 +298,9 @@ def test_the_widget_builds_and_fit_updates_its_outputs(tmp_path):
     view.job.wait(120)
     assert "model 1 fitted" in view.status.value
     assert "cfi" in view.measures.value and view.diagram.value[:4] == b"\x89PNG"
+    npar = int(view.explorer.result.fit_measures["npar"])
+    assert re.search(rf"<td[^>]*>{npar}</td>", view.measures.value)
+    assert f"{npar}.000" not in view.measures.value  # counts shown as integers, not 75.000
     assert len(view.modindices.children) == 10 and len(view.history.children) == 1
     first_mi = view.explorer.shown_modindices.loc[0, "line"]
     view.modindices.children[0].children[0].click()       # "add" on the largest modification index
@@ -364,3 +369,10 @@ def test_the_widget_bootstrap_field_asks_for_bootstrap_standard_errors():
     assert view.explorer.history[1].change == "bootstrap: 20 -> default; se: bootstrap -> default"
     view.history.children[0].children[0].click()
     assert view.bootstrap.value == 20
+
+
+def test_model_syntax_passed_as_the_codebook_gets_a_clear_error():
+    from sqlib.core.errors import CodebookError
+    with pytest.raises(CodebookError, match="holds model syntax.*model=") as info:
+        ModelExplorer(sqlib.load_sample(), CFA)
+    assert not isinstance(info.value.__cause__, OSError)

@@ -20,17 +20,18 @@ from pathlib import Path
 import pandas as pd
 
 from .explorer import ModelExplorer
+from .presentation import format_table
 
 #: Estimators offered by the picker ("" is sqlib.fit's default: ML, or WLSMV with ordinal items).
 ESTIMATORS = (("default", ""), ("ML", "ML"), ("MLR", "MLR"), ("WLSMV", "WLSMV"))
 
 
-def table_html(table: pd.DataFrame, digits: int = 3) -> str:
-    """A compact HTML table (numbers to ``digits`` decimals, empty cells for missing values)."""
+def table_html(table: pd.DataFrame) -> str:
+    """The whole table as HTML, formatted per column as the report formats tables (counts as
+    integers, p-values as p < .001, fit indices to three decimals)."""
     if table is None or not len(table):
         return "<i>none</i>"
-    return table.to_html(index=False, float_format=lambda x: f"{x:.{digits}f}", na_rep="", border=0,
-                         classes="sqlib-explorer")
+    return format_table(table).to_html()
 
 
 def shown_option(options: dict, key: str) -> str:
@@ -194,8 +195,7 @@ class ExplorerView:
         self.editor.value = explorer.syntax
         if explorer.result is None:
             return
-        self.measures.value = "<b>Fit measures</b>" + table_html(explorer.fit_measures().to_frame("value")
-                                                                  .reset_index(names="measure"))
+        self.measures.value = "<b>Fit measures</b>" + table_html(explorer.fit_measures().to_frame().T)
         self.diagnostics.value = "<b>Diagnostics</b>" + table_html(explorer.diagnostics())
         self.summary.value = explorer.result.summary()._repr_html_()
         try:

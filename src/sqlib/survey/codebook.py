@@ -605,6 +605,9 @@ class Codebook:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Codebook":
         """Read and check a codebook YAML file (UTF-8; duplicate keys are errors)."""
+        if isinstance(path, str) and ("\n" in path or "=~" in path or " ~ " in path):
+            raise CodebookError("The codebook argument holds model syntax, not a path to a codebook YAML file; "
+                                "pass the syntax as model=... (and the codebook path, if any, as codebook=...).")
         path = Path(path)
         if not path.is_file():
             raise CodebookError(f"Codebook file {path} does not exist (or is a folder); check the path.")
