@@ -19,6 +19,7 @@ nbval cannot see:
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -447,6 +448,13 @@ def test_t7_the_equal_paths_test_and_its_wording(runs):
     assert comparison["delta_chisq"].iloc[2] == pytest.approx(
         equal_paths.fit_measures["chisq"] - metric.fit_measures["chisq"])
     assert comparison["delta_pvalue"].iloc[1] > 0.05, "the metric step holds, so the paths can be compared"
+    # at the default seed the notebook's survey is lavaan's fixture, so its test is lavTestLRT's
+    reference = pd.read_csv(config.FIXTURES_DIR / "data" / "group_paths.csv")
+    pd.testing.assert_frame_equal(final["countries"][reference.columns].reset_index(drop=True),
+                                  reference, check_dtype=False)
+    difftest = json.loads((config.FIXTURES_DIR / "gp_equal_paths.json").read_text())["difftest"]
+    assert comparison["delta_chisq"].iloc[2] == pytest.approx(difftest["delta_chisq"], abs=1e-4)
+    assert comparison["delta_pvalue"].iloc[2] == pytest.approx(difftest["delta_pvalue"], abs=1e-5)
     paths = final["paths_by_country"].set_index("group_label")
     assert list(paths.index) == list(countries) and (paths["truth"] == pd.Series(countries)).all()
     assert ((paths["ci_lower"] <= paths["truth"]) & (paths["truth"] <= paths["ci_upper"])).all()
