@@ -64,6 +64,8 @@ refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-
 	Rscript tests/reference/make_refs_wlsmv_mixed.R
 	$(BIN)/python tests/reference/make_ordinal_group_data.py
 	Rscript tests/reference/make_refs_ordinal_groups.R
+	$(BIN)/python tests/reference/make_group_paths_data.py
+	Rscript tests/reference/make_refs_group_paths.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
 	$(BIN)/python benchmarks/bench_fit.py

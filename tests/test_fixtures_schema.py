@@ -25,7 +25,9 @@ FIT_CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path",
              "servqual_second_order_0_100", "servqual_sem_mixed_scale", "servqual_cfa_mlr_fiml", "servqual_sem_mlr_fiml",
              "servqual_groups_mlr_fiml",
              # tests/reference/make_refs_ordinal_groups.R
-             "og_lavaan", "og_lavaan_equal", "og_configural", "og_thresholds", "og_loadings", "og_intercepts"]
+             "og_lavaan", "og_lavaan_equal", "og_configural", "og_thresholds", "og_loadings", "og_intercepts",
+             # tests/reference/make_refs_group_paths.R
+             "gp_metric", "gp_equal_paths"]
 # WLSMV with missing="pairwise" and mixed ordinal/continuous items (make_refs_wlsmv_mixed.R)
 FIT_CASES += ["wlsmv_pairwise_cfa", "wlsmv_pairwise_sem", "wlsmv_mixed_cfa", "wlsmv_mixed_sem",
               "wlsmv_mixed_predictor", "wlsmv_mixed_pairwise"]

@@ -30,7 +30,9 @@ CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path", "servqual_cfa", "ser
          "hs_cfa_mlr", "servqual_cfa_mlr", "servqual_cfa_fiml", "hs_configural", "hs_metric", "hs_scalar",
          "hs_scalar_mlr", "servqual_scalar", "servqual_scalar_partial", "fail_heywood", "fail_npd", "hs_cfa_wlsmv", "servqual_cfa_wlsmv",
          "servqual_sem_wlsmv", "servqual_second_order_0_100", "servqual_sem_mixed_scale",
-         "servqual_cfa_mlr_fiml", "servqual_sem_mlr_fiml"]
+         "servqual_cfa_mlr_fiml", "servqual_sem_mlr_fiml",
+         # paths held equal across groups (make_refs_group_paths.R)
+         "gp_metric", "gp_equal_paths"]
 FIT_MEASURES = ["npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "cfi", "tli", "nfi", "rmsea",
                 "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "logl", "unrestricted_logl", "aic",
                 "bic", "bic2", "gfi", "agfi", "ntotal",

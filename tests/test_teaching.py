@@ -19,6 +19,7 @@ nbval cannot see:
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from sqlib import config
 from sqlib.core.errors import ReportError
 from sqlib.report.teaching import handouts
 from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer
-from sqlib.survey.simulate import sample_population
+from sqlib.survey.simulate import BASE_THRESHOLDS, sample_population
 
 from .notebook_exec import assigned_names, read, run_cells, tags
 
@@ -45,6 +46,7 @@ TEST_PARAMETERS = {
     "T2_simulate_and_recover": {"replications": 10},
     "T3_reliability_and_validity": {"htmt_draws": 50},
     "T5_structural_model_and_mediation": {"bootstrap_draws": 50},
+    "T7_real_data": {"replications": 10},
 }
 
 
@@ -69,8 +71,8 @@ ANSWER_VARIABLES = [(name, exercise["number"], variable) for path, name in zip(N
 
 
 # --------------------------------------------------------------------------- structure
-def test_the_sequence_has_six_ordered_notebooks_listed_in_the_readme():
-    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5", "T6"], NAMES
+def test_the_sequence_has_seven_ordered_notebooks_listed_in_the_readme():
+    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5", "T6", "T7"], NAMES
     assert NAMES[3] == "T4_model_fit_and_respecification" and NAMES[4].startswith("T5_structural")
     readme = (TEACHING_DIR / "README.md").read_text(encoding="utf-8")
     missing = [name for name in NAMES if f"({name}.ipynb)" not in readme]
@@ -108,7 +110,9 @@ def test_notebook_explains_before_it_computes(path):
     cells = read(path).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# {path.stem[:2]} ")
     assert "Learning goals" in cells[0].source
-    assert f"part {path.stem[1]} of {len(NOTEBOOKS)}" in cells[0].source
+    # T1-T6 were written as "part k of 6"; T7 joined later (the total is bumped when the other new notebooks land)
+    stated = re.search(r"part (\d+) of (\d+)", cells[0].source)
+    assert stated and int(stated.group(1)) == int(path.stem[1]) <= int(stated.group(2)) <= len(NOTEBOOKS)
     first_code = next(k for k, cell in enumerate(cells) if cell.cell_type == "code")
     assert all(cell.cell_type == "markdown" for cell in cells[:first_code])
 
@@ -391,6 +395,103 @@ def test_t6_degrees_of_freedom_the_contested_metric_step_and_the_planted_item(ru
     planted = sample_population().noninvariant_intercepts
     assert list(freed["parameter"]) == [f"{item}~1" for (_, item) in planted]
     assert list(freed["deviating_group"]) == [group for (group, _) in planted]
+
+
+def _bias_by_method(draws: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Average bias per method and its Monte Carlo SE, computed directly from the draws."""
+    per_replication = (draws["est"] - draws["truth"]).groupby([draws["method"], draws["replication"]]).mean()
+    grouped = per_replication.groupby(level="method")
+    return grouped.mean(), grouped.std(ddof=1) / np.sqrt(grouped.size())
+
+
+def test_t7_ml_underestimates_ordinal_loadings_and_wlsmv_does_not(runs):
+    final = runs["T7_real_data"]["final"]
+    draws, replications = final["ordinal_draws"], TEST_PARAMETERS["T7_real_data"]["replications"]
+    assert draws["replication"].nunique() == replications and len(draws) == 2 * replications * 7
+    bias, mc_se = _bias_by_method(draws)
+    per_item = (draws["est"] - draws["truth"]).groupby([draws["method"], draws["rhs"]]).mean()
+    assert (per_item["ML"] < 0).all(), "the notebook says ML's loadings sit below the truth for every item"
+    assert bias["ML"] < -2 * mc_se["ML"] and abs(bias["WLSMV"]) <= 2 * mc_se["WLSMV"]
+    text = final["checks"].bias_text(draws, "standardized loadings")
+    assert f"{bias['ML']:+.3f} with ML (Monte Carlo SE {mc_se['ML']:.3f})" in text
+    assert f"Over {replications} replications" in text and "WLSMV's bias lies within 2" in text
+
+
+def test_t7_listwise_keeps_the_complete_respondents_and_is_biased_under_mar(runs):
+    final = runs["T7_real_data"]["final"]
+    survey, items, n = final["mar_survey"], final["items"], final["n_respondents"]
+    complete = int(survey[items].notna().all(axis=1).sum())
+    assert complete == n - round(final["missing_share"] * n), "simulate gives gaps to exactly that share"
+    assert final["listwise"].ntotal == complete and final["fiml"].ntotal == n
+    text = final["checks"].missing_text(final["listwise"], final["fiml"], survey, items)
+    assert f"to the {complete} complete respondents" in text and f"FIML uses all {n}" in text
+    assert f"({int(survey[items].isna().sum().sum())} missing answers in all)" in text
+    # the true mean answer, 1 + sum of P(y* > t), against the share of each category
+    thresholds = np.asarray(BASE_THRESHOLDS)
+    shares = np.diff(np.r_[0.0, stats.norm.cdf(thresholds), 1.0])
+    truth = final["true_means"].set_index("lhs")["truth"]
+    assert truth.to_numpy() == pytest.approx(np.full(len(items), (np.arange(1, 8) * shares).sum()))
+    draws = final["missing_draws"]
+    bias, mc_se = _bias_by_method(draws)
+    per_item = (draws["est"] - draws["truth"]).groupby([draws["method"], draws["lhs"]]).mean()
+    assert (per_item["listwise"] > 0).all(), "the notebook says listwise deletion overstates every mean"
+    satisfaction = [item for item in items if item.startswith("sat")]
+    assert per_item["listwise"][satisfaction].min() > per_item["listwise"].drop(satisfaction).max()
+    assert bias["listwise"] > 2 * mc_se["listwise"] and abs(bias["FIML"]) <= 2 * mc_se["FIML"]
+
+
+def test_t7_the_equal_paths_test_and_its_wording(runs):
+    final = runs["T7_real_data"]["final"]
+    comparison, metric, equal_paths = final["group_comparison"], final["metric"], final["equal_paths"]
+    countries = final["country_paths"]
+    assert comparison["delta_df"].iloc[2] == len(countries) - 1
+    assert comparison["delta_chisq"].iloc[2] == pytest.approx(
+        equal_paths.fit_measures["chisq"] - metric.fit_measures["chisq"])
+    assert comparison["delta_pvalue"].iloc[1] > 0.05, "the metric step holds, so the paths can be compared"
+    # at the default seed the notebook's survey is lavaan's fixture, so its test is lavTestLRT's
+    reference = pd.read_csv(config.FIXTURES_DIR / "data" / "group_paths.csv")
+    pd.testing.assert_frame_equal(final["countries"][reference.columns].reset_index(drop=True),
+                                  reference, check_dtype=False)
+    difftest = json.loads((config.FIXTURES_DIR / "gp_equal_paths.json").read_text())["difftest"]
+    assert comparison["delta_chisq"].iloc[2] == pytest.approx(difftest["delta_chisq"], abs=1e-4)
+    assert comparison["delta_pvalue"].iloc[2] == pytest.approx(difftest["delta_pvalue"], abs=1e-5)
+    paths = final["paths_by_country"].set_index("group_label")
+    assert list(paths.index) == list(countries) and (paths["truth"] == pd.Series(countries)).all()
+    assert ((paths["ci_lower"] <= paths["truth"]) & (paths["truth"] <= paths["ci_upper"])).all()
+    text = final["checks"].moderation_text(comparison, final["paths_by_country"], "country")
+    p = comparison["delta_pvalue"].iloc[2]
+    assert ("country moderates them" in text) == (p < 0.05)
+    assert ("That is not evidence that they are equal" in text) == (p >= 0.05)
+
+
+def test_t7_pls_overstates_loadings_and_understates_the_path(runs):
+    final = runs["T7_real_data"]["final"]
+    draws = final["pls_draws"]
+    loadings, _ = _bias_by_method(draws[draws["op"] == "=~"])
+    paths, path_mc_se = _bias_by_method(draws[draws["op"] == "~"])
+    per_item = (draws["est"] - draws["truth"]).groupby([draws["method"], draws["op"], draws["rhs"]]).mean()
+    assert (per_item["PLS", "=~"] > 0).all() and (per_item["CB-SEM", "=~"] < 0).all()
+    assert paths["PLS"] < -2 * path_mc_se["PLS"]
+    assert abs(paths["PLSc"] - paths["CB-SEM"]) < abs(paths["PLS"] - paths["CB-SEM"]) / 3
+    assert abs(loadings["PLSc"] - loadings["CB-SEM"]) < abs(loadings["PLS"] - loadings["CB-SEM"]) / 3
+
+
+def test_t7_checks_name_the_anticipated_mistakes(runs):
+    name = "T7_real_data"
+    first = runs[name]["checks"][1]
+    with pytest.raises(WrongAnswer, match="sign is read backwards"):
+        _check(runs, name, 1, bias_ml=-first["bias_ml"])
+    second = runs[name]["checks"][2]
+    survey, items = second["mar_survey"], second["items"]
+    with pytest.raises(WrongAnswer, match="cells, not rows"):
+        _check(runs, name, 2, n_listwise=len(survey) - int(survey[items].isna().sum().sum()))
+    with pytest.raises(WrongAnswer, match="FIML keeps the incomplete respondents"):
+        _check(runs, name, 2, n_fiml=second["n_listwise"])
+    third = runs[name]["checks"][3]
+    with pytest.raises(WrongAnswer, match="the first group included"):
+        _check(runs, name, 3, delta_df=len(third["country_paths"]))
+    with pytest.raises(WrongAnswer, match="cdf"):
+        _check(runs, name, 3, pvalue=1 - third["pvalue"])
 
 
 def test_handout_default_target_is_outside_the_sources():

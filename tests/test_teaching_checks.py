@@ -3,15 +3,18 @@ whose right answer is known, and the HTMT2 bootstrap (sqlib.analysis.reliability
 
 from __future__ import annotations
 
+import dataclasses
+
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import sqlib
 from sqlib import config
 from sqlib.analysis.reliability import htmt, htmt_bootstrap
-from sqlib.report.teaching import handouts, invariance, mediation, model_fit, simulation
+from sqlib.report.teaching import handouts, invariance, mediation, model_fit, real_data, simulation
 from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer, expect_close, expect_equal, expect_values, \
     require_answers
 
@@ -126,6 +129,62 @@ def test_the_verdict_sentence_lists_what_fails():
     text = model_fit.verdict_text(row)
     assert "Fails TLI 0.940 (cutoff >= 0.95), RMSEA 0.071 (cutoff <= 0.06); passes CFI, SRMR" in text
     assert "90% CI 0.050 to 0.090" in text and "p < .001" in text
+
+
+def _draws(errors: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Two parameters with truth 0.5 per replication; ``errors[method]`` is (replications, 2)."""
+    rows = [{"method": method, "replication": r, "lhs": "f", "op": "=~", "rhs": item, "truth": 0.5,
+             "est": 0.5 + values[r, k]}
+            for method, values in errors.items() for r in range(values.shape[0]) for k, item in enumerate("ab")]
+    return pd.DataFrame(rows)
+
+
+def test_the_monte_carlo_error_of_a_bias_averages_each_replication_first():
+    ml = np.array([[-0.10, -0.12], [-0.08, -0.10], [-0.11, -0.13], [-0.09, -0.07]])
+    wlsmv = np.array([[0.02, -0.03], [-0.01, 0.00], [0.03, -0.02], [-0.02, 0.01]])
+    table = real_data.method_bias(_draws({"ML": ml, "WLSMV": wlsmv})).set_index("method")
+    assert table.loc["ML", "bias"] == pytest.approx(ml.mean())
+    assert table.loc["ML", "mc_se"] == pytest.approx(ml.mean(axis=1).std(ddof=1) / 2)
+    assert table.loc["WLSMV", "mc_se"] == pytest.approx(wlsmv.mean(axis=1).std(ddof=1) / 2)
+    text = real_data.bias_text(_draws({"ML": ml, "WLSMV": wlsmv}), "loadings")
+    assert text.startswith("Over 4 replications the average bias of the loadings is -0.100 with ML")
+    assert "ML's bias lies" in text and "more than chance" in text
+    assert "WLSMV's bias lies within 2 Monte Carlo SEs of zero" in text and "not proof of none" in text
+    per_parameter = real_data.parameter_bias(_draws({"ML": ml})).set_index("rhs")
+    assert per_parameter.loc["a", "mc_se"] == pytest.approx(ml[:, 0].std(ddof=1) / 2)
+
+
+def test_the_true_mean_answer_is_the_mean_of_the_category_probabilities():
+    population = sqlib.simulate(n=10, seed=1).population
+    truth = real_data.expected_answers(population).set_index("lhs")["truth"]
+    for item in ("tan1", "rel2"):
+        cuts = population.item_thresholds(item)
+        shares = np.diff(np.r_[0.0, stats.norm.cdf(cuts), 1.0])
+        answers = np.arange(population.scale_min, population.scale_max + 1)
+        assert truth[item] == pytest.approx((answers * shares).sum())
+    # a latent mean moves every answer of the factor's items, and reaches outcomes through the paths
+    shifted = dataclasses.replace(population, factor_means={"reliability": 0.5})
+    means = real_data.latent_means(shifted)
+    assert means["reliability"] == 0.5
+    assert means["satisfaction"] == pytest.approx(0.5 * population.paths[("satisfaction", "reliability")])
+    moved = real_data.expected_answers(shifted).set_index("lhs")["truth"]
+    assert moved["rel1"] > truth["rel1"] and moved["tan1"] == pytest.approx(truth["tan1"])
+
+
+def test_respondents_used_counts_rows_not_cells():
+    data = pd.DataFrame({"a": [1, np.nan, np.nan, 4], "b": [1, np.nan, 3, np.nan], "c": [1, 2, 3, 4]})
+    assert real_data.respondents_used(data, ["a", "b"]) == {"all": 4, "listwise": 1, "fiml": 3}
+    assert real_data.respondents_used(data, ["c"]) == {"all": 4, "listwise": 4, "fiml": 4}
+
+
+def test_the_moderation_sentence_never_accepts_the_null():
+    paths = pd.DataFrame({"group_label": ["NL", "NO"], "est_std": [0.6, 0.35]})
+    comparison = pd.DataFrame([{"delta_df": np.nan}, {"delta_df": 1, "delta_chisq": 0.9, "delta_pvalue": 0.34}])
+    text = real_data.moderation_text(comparison, paths, "country")
+    assert "do not show that the paths differ across country groups" in text and "p = .340" in text
+    assert "not evidence that they are equal" in text and "NL 0.60, NO 0.35" in text
+    comparison.loc[1, "delta_pvalue"] = 0.001
+    assert "country moderates them" in real_data.moderation_text(comparison, paths, "country")
 
 
 # --------------------------------------------------------------------------- handouts

@@ -10,5 +10,5 @@ with a hint when an answer is off, or
 
 Modules: ``grading`` (the shared comparison rules), one checker module per notebook
 (``gaps``, ``simulation``, ``reliability``, ``model_fit``, ``mediation``,
-``invariance``), and ``handouts`` (the notebooks without solutions).
+``invariance``, ``real_data``), and ``handouts`` (the notebooks without solutions).
 """
