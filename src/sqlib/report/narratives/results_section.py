@@ -109,8 +109,8 @@ def results_paragraph(result, *, n_respondents: int | None = None, validity: pd.
     --------
     >>> import sqlib
     >>> fit = sqlib.fit(sqlib.models.cfa_syntax(), sqlib.load_sample())
-    >>> results_paragraph(fit, n_respondents=900)[:78]
-    'The model was estimated with maximum likelihood (ML) on N = 875 respondents; 25'
+    >>> results_paragraph(fit, n_respondents=900).split("; ")[1][:40]
+    '25 of 900 respondents with a missing ans'
 
     R equivalent: none; ``papaja::apa_print()`` writes similar fragments for simpler models.
     """
