@@ -26,7 +26,8 @@ import pandas as pd
 from sqlib.survey.codebook import Codebook, load_codebook
 from .reliability import cronbach_alpha
 
-__all__ = ["difference_score_reliability", "difference_score_table", "scale_scores", "predictor_comparison", "r_squared"]
+__all__ = ["difference_score_reliability", "difference_score_table", "scale_scores", "predictor_comparison", "r_squared",
+           "partial_correlation"]
 
 
 def difference_score_reliability(reliability_p: float, reliability_e: float, r_pe: float, sd_p: float = 1.0,
@@ -117,7 +118,9 @@ def difference_score_table(data: pd.DataFrame, codebook: Codebook | None = None,
         * ``reliability_gap`` -- :func:`difference_score_reliability` from the alphas, SDs and ``r_pe``;
         * ``alpha_gap`` -- alpha of the item gaps themselves, for comparison;
         * ``r_gap_p``, ``r_gap_e`` -- correlation of the gap with its parts (discriminant validity);
-        * ``r_p_<outcome>``, ``r_e_<outcome>``, ``r_gap_<outcome>`` -- with ``outcome``.
+        * ``r_p_<outcome>``, ``r_e_<outcome>``, ``r_gap_<outcome>`` -- with ``outcome``;
+        * ``r_gap_<outcome>_given_p`` -- the gap's partial correlation with ``outcome`` holding P
+          constant: what the gap says about the outcome beyond its perception part.
 
     Examples
     --------
@@ -150,8 +153,21 @@ def difference_score_table(data: pd.DataFrame, codebook: Codebook | None = None,
         if outcome:
             y = scores[outcome]
             row[f"r_p_{outcome}"], row[f"r_e_{outcome}"], row[f"r_gap_{outcome}"] = p.corr(y), e.corr(y), gap.corr(y)
+            row[f"r_gap_{outcome}_given_p"] = partial_correlation(gap, y, p)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def partial_correlation(x, y, z) -> float:
+    """Correlation of ``x`` and ``y`` after removing from both their linear relation with ``z``.
+
+    ``(r_xy - r_xz r_yz) / sqrt((1 - r_xz^2)(1 - r_yz^2))``.
+
+    >>> round(partial_correlation([1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 4.0], [1.0, 2.0, 3.0, 5.0]), 3)
+    -0.167
+    """
+    r = np.corrcoef(np.vstack([x, y, z]).astype(float))
+    return float((r[0, 1] - r[0, 2] * r[1, 2]) / np.sqrt((1 - r[0, 2] ** 2) * (1 - r[1, 2] ** 2)))
 
 
 def r_squared(y, x) -> float:

@@ -4,7 +4,7 @@ The checklist follows the recommendations of Jackson, Gillaspy & Purc-Stephenson
 "Reporting practices in confirmatory factor analysis: An overview and some recommendations",
 *Psychological Methods* 14(1), 6-23) and the SEM module of the APA Journal Article Reporting
 Standards for quantitative research (JARS-Quant; Appelbaum et al., 2018, *American
-Psychologist* 73(1), 3-25): name the estimator; give the sample size and how missing data
+Psychologist* 73(1), 3-25): name the software and the estimator; give the sample size and how missing data
 were handled; report the chi-square with its df and p, several fit indices (CFI, TLI, RMSEA
 with its 90% interval, SRMR); the standardized loadings, reliability and AVE; evidence of
 discriminant validity; and the structural paths with confidence intervals.
@@ -36,7 +36,7 @@ JACKSON = "Jackson, Gillaspy & Purc-Stephenson (2009)"
 JARS = "APA JARS-Quant SEM module (Appelbaum et al., 2018)"
 #: Where each checklist item comes from.
 CHECKLIST_SOURCES = {
-    "estimator": JACKSON, "sample_size": JACKSON, "missing_data": f"{JACKSON}; {JARS}",
+    "software": JACKSON, "estimator": JACKSON, "sample_size": JACKSON, "missing_data": f"{JACKSON}; {JARS}",
     "chi_square": JACKSON, "chi_square_p": JACKSON, "cfi": JACKSON, "tli": JACKSON, "rmsea": JACKSON,
     "rmsea_ci": JACKSON, "srmr": JACKSON, "loadings": JACKSON, "reliability": JARS, "ave": JARS,
     "discriminant_validity": JARS, "path": JARS,
@@ -73,6 +73,11 @@ def _row(item: str, present: bool, agrees, reported: str = "", expected: str = "
     source = CHECKLIST_SOURCES["path" if item.startswith("path") else item]
     return {"item": item, "present": bool(present), "agrees_with_table": agrees if present else None,
             "reported": reported, "table_value": expected, "source": source}
+
+
+def _software(text: str) -> dict:
+    match = re.search(r"\b(?:sqlib|lavaan|Mplus|AMOS|LISREL|EQS|semopy|Stata|SAS)\b(?:\s+\d+(?:\.\d+)*)?", text, re.I)
+    return _row("software", bool(match), None, match.group(0) if match else "")
 
 
 def _estimator(text: str, result) -> dict:
@@ -198,7 +203,7 @@ def reporting_checklist(paragraph: str, result, *, validity: pd.DataFrame | None
     Returns
     -------
     DataFrame
-        One row per item: ``item`` (``estimator``, ``sample_size``, ``missing_data``,
+        One row per item: ``item`` (``software``, ``estimator``, ``sample_size``, ``missing_data``,
         ``chi_square``, ``chi_square_p``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_ci``, ``srmr``,
         ``loadings``, ``reliability``, ``ave``, ``discriminant_validity``, then ``path <predictor>
         → <outcome>`` for every structural path); ``present`` (found in the text);
@@ -226,7 +231,7 @@ def reporting_checklist(paragraph: str, result, *, validity: pd.DataFrame | None
     measurement = measurement_table(result, codebook)
     items = measurement[measurement["item"].isin(result.observed)]
     constructs = items.drop_duplicates("construct")
-    rows = [_estimator(paragraph, result), _sample(paragraph, result), _missing(paragraph, result),
+    rows = [_software(paragraph), _estimator(paragraph, result), _sample(paragraph, result), _missing(paragraph, result),
             *_chi_square(paragraph, fit), _index(paragraph, fit, "cfi", "CFI"),
             _index(paragraph, fit, "tli", "(?:TLI|NNFI)"), _index(paragraph, fit, "rmsea", "RMSEA"),
             _rmsea_ci(paragraph, fit), _index(paragraph, fit, "srmr", "SRMR"),

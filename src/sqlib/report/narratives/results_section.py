@@ -1,7 +1,7 @@
 """A results paragraph for a paper, written from the APA tables of a fitted CFA/SEM.
 
 :func:`results_paragraph` states, in the order reviewers look for them (Jackson, Gillaspy &
-Purc-Stephenson, 2009; APA JARS-Quant, SEM module): the estimator, the sample size and how
+Purc-Stephenson, 2009; APA JARS-Quant, SEM module): the software and estimator, the sample size and how
 missing answers were handled; the chi-square test with its df and p; CFI, TLI, RMSEA with its
 90% interval and SRMR; the range of the standardized loadings, of composite reliability (ω)
 and of AVE; discriminant validity (HTMT and Fornell-Larcker, when given); and every structural
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sqlib import __version__
 from sqlib.core.formatting import format_number, format_p
 from sqlib.report.apa_tables import fit_statistics_table, measurement_table, path_table
 
@@ -35,9 +36,9 @@ def two_decimals(x: float, bounded: bool = False) -> str:
 
 
 def sample_text(result, n_respondents: int | None = None) -> str:
-    """Estimator, N, and what happened to respondents with missing answers."""
+    """Software, estimator, N, and what happened to respondents with missing answers."""
     estimator = ESTIMATOR_NAMES.get(result.estimator.upper(), result.estimator)
-    text = f"The model was estimated with {estimator} on N = {result.ntotal} respondents"
+    text = f"The model was estimated in sqlib {__version__} with {estimator} on N = {result.ntotal} respondents"
     if result.missing in ("fiml", "ml"):
         return text + "; missing answers were handled with full-information maximum likelihood (FIML)."
     if n_respondents is None or n_respondents <= result.ntotal:

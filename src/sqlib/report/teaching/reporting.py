@@ -66,7 +66,8 @@ def difference_text(table: pd.DataFrame, outcome: str = "satisfaction") -> str:
             f"agrees. Discriminant validity: each gap correlates {_span(table['r_gap_p'])} with its perception part. "
             f"Spurious correlation: the gaps correlate {_span(table[f'r_gap_{outcome}'])} with {outcome}, the "
             f"perceptions alone {_span(table[f'r_p_{outcome}'])} and the expectations alone "
-            f"{_span(table[f'r_e_{outcome}'])}: the gap's correlation is carried by its perception part. Variance "
+            f"{_span(table[f'r_e_{outcome}'])}; holding the perceptions constant, the gaps correlate "
+            f"{_span(table[f'r_gap_{outcome}_given_p'], False)} with {outcome}. Variance "
             f"restriction: the expectation scores have smaller standard deviations ({_span(table['sd_e'], False)} "
             f"against {_span(table['sd_p'], False)}), with {table['ceiling_e'].min():.0%} to "
             f"{table['ceiling_e'].max():.0%} of the expectation answers at the top of the scale.")
@@ -96,7 +97,7 @@ def second_order_text(comparison: pd.DataFrame) -> str:
             f"quality factor, so it has {saved} fewer parameters ({int(second['npar'])} against {int(first['npar'])}) "
             f"and is nested in the five-factor model: delta chi-square({int(test['delta_df'])}) = "
             f"{test['delta_chisq']:.2f}, {format_p(test['delta_pvalue'])}; {reading}. BIC prefers the {better_bic} "
-            f"model (CFI {first['cfi']:.3f} and {second['cfi']:.3f}).")
+            f"model (CFI {format_number(first['cfi'], 'fit')} and {format_number(second['cfi'], 'fit')}).")
 
 
 def checklist_text(checklist: pd.DataFrame) -> str:
