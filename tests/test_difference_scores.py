@@ -53,6 +53,12 @@ def test_scores_and_table_use_the_same_complete_respondents(sample):
         assert table.loc[dimension, "r_gap_p"] == pytest.approx(np.corrcoef(p - e, p)[0, 1])
         assert table.loc[dimension, "r_gap_satisfaction"] == pytest.approx(
             np.corrcoef(p - e, scores["satisfaction"])[0, 1])
+        residual = {}
+        for name, values in (("gap", p - e), ("y", scores["satisfaction"])):
+            slope, intercept = np.polyfit(p, values, 1)
+            residual[name] = values - (slope * p + intercept)
+        assert table.loc[dimension, "r_gap_satisfaction_given_p"] == pytest.approx(
+            np.corrcoef(residual["gap"], residual["y"])[0, 1])
         expectation_items = [codebook.expectations[i] for i in codebook.items_of(dimension)]
         answers = data.loc[scores.index, expectation_items].to_numpy()
         assert table.loc[dimension, "ceiling_e"] == pytest.approx((answers == codebook.scale_max).mean())
