@@ -71,8 +71,8 @@ ANSWER_VARIABLES = [(name, exercise["number"], variable) for path, name in zip(N
 
 
 # --------------------------------------------------------------------------- structure
-def test_the_sequence_has_seven_ordered_notebooks_listed_in_the_readme():
-    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5", "T6", "T7"], NAMES
+def test_the_sequence_has_eight_ordered_notebooks_listed_in_the_readme():
+    assert [name[:2] for name in NAMES] == ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"], NAMES
     assert NAMES[3] == "T4_model_fit_and_respecification" and NAMES[4].startswith("T5_structural")
     readme = (TEACHING_DIR / "README.md").read_text(encoding="utf-8")
     missing = [name for name in NAMES if f"({name}.ipynb)" not in readme]
@@ -492,6 +492,79 @@ def test_t7_checks_name_the_anticipated_mistakes(runs):
         _check(runs, name, 3, delta_df=len(third["country_paths"]))
     with pytest.raises(WrongAnswer, match="cdf"):
         _check(runs, name, 3, pvalue=1 - third["pvalue"])
+
+
+def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, survey):
+    codebook, data = survey
+    final = runs["T8_servperf_and_reporting"]["final"]
+    # section 1: R-squared of OLS on scale scores computed here from the raw items
+    pairs = {d: (codebook.items_of(d), [codebook.expectations[i] for i in codebook.items_of(d)])
+             for d in codebook.dimensions}
+    used = [c for p, e in pairs.values() for c in p + e] + codebook.items_of("satisfaction")
+    complete = data.dropna(subset=used)
+    perception = np.column_stack([complete[p].mean(axis=1) for p, _ in pairs.values()])
+    expectation = np.column_stack([complete[e].mean(axis=1) for _, e in pairs.values()])
+    y = complete[codebook.items_of("satisfaction")].mean(axis=1).to_numpy()
+
+    def r2(x):
+        design = np.column_stack([np.ones(len(y)), x])
+        residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+        return 1 - residual.var() / y.var()
+
+    comparison = final["comparison"].set_index("model")
+    assert comparison["n"].eq(len(complete)).all()
+    assert comparison.loc["SERVPERF (P)", "r2"] == pytest.approx(r2(perception))
+    assert comparison.loc["SERVQUAL (P - E)", "r2"] == pytest.approx(r2(perception - expectation))
+    assert comparison.loc["P and E separately", "r2"] == pytest.approx(r2(np.column_stack([perception, expectation])))
+    # the notebook says SERVPERF must win here, in scale scores and latent variables alike
+    assert comparison.loc["SERVPERF (P)", "r2"] > comparison.loc["SERVQUAL (P - E)", "r2"]
+    latent = final["servperf"]["table"].set_index("model")["r2_satisfaction"]
+    assert latent.iloc[0] > latent.iloc[1]
+    # section 2: Lord's formula from alphas computed here; P and E correlate "about .3"
+    differences = final["differences"].set_index("dimension")
+    for k, (dimension, (p_items, e_items)) in enumerate(pairs.items()):
+        alphas = []
+        for items in (p_items, e_items):
+            cov = complete[items].cov().to_numpy()
+            alphas.append(len(items) / (len(items) - 1) * (1 - np.trace(cov) / cov.sum()))
+        sd_p, sd_e = perception[:, k].std(ddof=1), expectation[:, k].std(ddof=1)
+        r_pe = np.corrcoef(perception[:, k], expectation[:, k])[0, 1]
+        shared = 2 * r_pe * sd_p * sd_e
+        lord = (sd_p ** 2 * alphas[0] + sd_e ** 2 * alphas[1] - shared) / (sd_p ** 2 + sd_e ** 2 - shared)
+        assert differences.loc[dimension, "reliability_gap"] == pytest.approx(lord)
+        assert lord < min(alphas)
+        assert 0.25 < r_pe < 0.35
+    # section 3: the second-order model has 5 fewer parameters and the dimensions fail discriminant validity
+    five, second = final["five_factor"], final["second_order"]
+    assert five.fit_measures["npar"] - second.fit_measures["npar"] == 5
+    assert final["model_comparison"]["delta_df"].iloc[1] == 5
+    validity = final["validity"]
+    assert (~validity["fl_ok"]).sum() >= 5 and (validity["htmt"] >= 0.85).sum() >= 3
+    assert validity["correlation"].max() > 0.85
+    # section 4: the tables against the result, the paragraph against the checklist
+    sem = final["sem"]
+    fit_statistics = final["fit_statistics"].iloc[0]
+    for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr"):
+        assert fit_statistics[key] == pytest.approx(sem.fit_measures[key])
+    assert fit_statistics["n"] == sem.ntotal == len(data) - sem.n_dropped
+    checklist = final["checklist"]
+    assert checklist["present"].all()
+    assert checklist.query("item != 'software'")["agrees_with_table"].eq(True).all()
+    assert f"N = {sem.ntotal}" in final["paragraph"] and f"{sem.n_dropped} of {len(data)}" in final["paragraph"]
+    assert f"χ²({int(sem.fit_measures['df'])}) = {sem.fit_measures['chisq']:.2f}" in final["paragraph"]
+
+
+def test_t8_checks_name_the_anticipated_mistakes(runs):
+    variables = runs["T8_servperf_and_reporting"]["checks"]
+    row = variables[1]["differences"].set_index("dimension").loc["reliability"]
+    equal_sd = ((row["alpha_p"] + row["alpha_e"]) / 2 - row["r_pe"]) / (1 - row["r_pe"])
+    with pytest.raises(WrongAnswer, match="equal-variance formula"):
+        _check(runs, "T8_servperf_and_reporting", 1, gap_reliability=equal_sd)
+    with pytest.raises(WrongAnswer, match="looks like the TLI"):
+        _check(runs, "T8_servperf_and_reporting", 4, cfi=variables[4]["sem"].fit_measures["tli"])
+    rmsea = variables[4]["sem"].fit_measures["rmsea"]
+    with pytest.raises(WrongAnswer, match="RMSEA itself"):
+        _check(runs, "T8_servperf_and_reporting", 4, rmsea_upper=rmsea)
 
 
 def test_handout_default_target_is_outside_the_sources():

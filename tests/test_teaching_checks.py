@@ -14,7 +14,10 @@ from scipy import stats
 import sqlib
 from sqlib import config
 from sqlib.analysis.reliability import htmt, htmt_bootstrap
-from sqlib.report.teaching import handouts, invariance, mediation, model_fit, real_data, simulation
+from sqlib.report.teaching import handouts, invariance, mediation, model_fit, real_data, reporting, simulation
+from sqlib.report.narratives import results_section
+from sqlib.report.reporting_checklist import reporting_checklist
+from sqlib.survey.simulate import sample_population
 from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer, expect_close, expect_equal, expect_values, \
     require_answers
 
@@ -185,6 +188,53 @@ def test_the_moderation_sentence_never_accepts_the_null():
     assert "not evidence that they are equal" in text and "NL 0.60, NO 0.35" in text
     comparison.loc[1, "delta_pvalue"] = 0.001
     assert "country moderates them" in real_data.moderation_text(comparison, paths, "country")
+
+
+def test_the_second_order_sentence_never_accepts_the_null():
+    comparison = pd.DataFrame([{"npar": 54, "cfi": 0.99, "bic": 100.0},
+                               {"npar": 49, "cfi": 0.99, "bic": 90.0, "delta_chisq": 4.2, "delta_df": 5,
+                                "delta_pvalue": 0.52}])
+    text = reporting.second_order_text(comparison)
+    assert "5 fewer parameters (49 against 54)" in text and "p = .520" in text and "does not prove it" in text
+    comparison.loc[1, ["delta_pvalue", "bic"]] = [0.001, 110.0]
+    text = reporting.second_order_text(comparison)
+    assert "constraint is rejected" in text and "BIC prefers the five-factor model" in text
+
+
+def test_the_validity_sentence_counts_failures_and_says_so_only_when_there_are_some():
+    validity = pd.DataFrame({"construct_1": ["a", "a", "b"], "construct_2": ["b", "c", "c"],
+                             "correlation": [0.91, 0.5, -0.95], "htmt": [0.92, 0.5, 0.8],
+                             "fl_ok": [False, True, False]})
+    text = reporting.validity_problem_text(validity)
+    assert text.startswith("2 of 3 pairs") and "1 have an HTMT of 0.85" in text and "-0.95 (b and c)" in text
+    assert "not empirically distinct" in text
+    calm = validity.assign(correlation=0.3, htmt=0.3, fl_ok=True)
+    assert "passes both checks" in reporting.validity_problem_text(calm)
+
+
+def test_the_correlated_population_is_a_second_order_model():
+    population = reporting.correlated_population({"tangibles": 0.6, "reliability": 0.9, "empathy": 0.8})
+    correlations = population.factor_correlations
+    assert correlations.loc["tangibles", "reliability"] == pytest.approx(0.6 * 0.9)
+    assert correlations.loc["reliability", "empathy"] == pytest.approx(0.9 * 0.8)
+    assert set(population.factors) == {"tangibles", "reliability", "empathy"}
+    assert all(population.loadings[key] == value for key, value in sample_population().loadings.items()
+               if key[0] in population.factors)
+
+
+def test_a_blanked_paragraph_filled_with_the_table_numbers_is_the_paragraph_again():
+    result = sqlib.fit(sqlib.models.cfa_syntax(), sqlib.load_sample())
+    paragraph = results_section.results_paragraph(result, n_respondents=900)
+    template = reporting.blank_paragraph(paragraph, result)
+    assert template.count("[") - paragraph.count("[") == 4 and "[cfi]" in template
+    fm = result.fit_measures
+    assert reporting.fill_paragraph(template, chisq=fm["chisq"], cfi=fm["cfi"], rmsea_lower=fm["rmsea_ci_lower"],
+                                    rmsea_upper=fm["rmsea_ci_upper"]) == paragraph
+    checklist = reporting_checklist(template, result)
+    assert reporting.checklist_text(checklist).endswith("Missing: chi_square, chi_square_p, cfi, rmsea_ci, "
+                                                        "discriminant_validity.")
+    with pytest.raises(ValueError, match="not in the paragraph"):
+        reporting.blank_paragraph(template, result)
 
 
 # --------------------------------------------------------------------------- handouts

@@ -6,5 +6,5 @@ a summary reports the numbers of its own table, never ranks effects the diagnost
 call uninterpretable, and says what a section skipped and why.
 
 Modules: ``screening``, ``measurement``, ``structural``, ``invariance``, ``gaps``,
-``waves``, ``power``; import them as ``from sqlib.report.narratives import measurement``.
+``waves``, ``power``, ``results_section`` (the APA results paragraph); import them as ``from sqlib.report.narratives import measurement``.
 """
