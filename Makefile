@@ -40,7 +40,7 @@ test-package: setup ## Run only the package tests
 	$(BIN)/python -m pytest --doctest-modules -p no:cacheprovider src/sqlib
 
 lab: setup ## Start JupyterLab on the project
-	$(BIN)/jupyter lab --notebook-dir=.
+	env -u MPLBACKEND $(BIN)/jupyter lab --notebook-dir=.
 
 handouts: setup ## Write the teaching notebooks without solutions to build/handouts (answer and check cells stay)
 	$(BIN)/python -m sqlib.report.teaching.handouts notebooks/teaching build/handouts
@@ -49,7 +49,7 @@ explore: setup ## Serve the model explorer page (voila) on the sample, or on DAT
 	SQLIB_DATA="$(abspath $(or $(DATA),data/servqual_sample.csv))" \
 	SQLIB_CODEBOOK="$(abspath $(or $(CODEBOOK),data/servqual_codebook.yaml))" \
 	SQLIB_EXPORT_DIR="$(CURDIR)/explorer_output" \
-	$(BIN)/voila notebooks/explorer/explorer.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 --show_tracebacks=True
+	env -u MPLBACKEND $(BIN)/voila notebooks/explorer/explorer.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 --show_tracebacks=True
 
 data: setup ## Regenerate the bundled sample survey in data/ from its seed
 	$(BIN)/python -c "from sqlib.survey.simulate import main; main(['--write-sample'])"

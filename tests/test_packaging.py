@@ -84,6 +84,22 @@ def test_make_help_lists_the_main_targets():
     assert not missing, f"make help does not list {sorted(missing)}"
 
 
+@pytest.mark.parametrize("target, program", [("lab", "jupyter"), ("explore", "voila")])
+def test_interactive_kernels_do_not_inherit_the_agg_backend(tmp_path, target, program):
+    """make exports MPLBACKEND=Agg for unattended runs; JupyterLab and voila must not pass it
+    on, or a student's figures never show. A stand-in program records the variable it gets."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    seen = tmp_path / "seen.txt"
+    fake = tmp_path / program
+    fake.write_text(f"#!/bin/sh\necho \"${{MPLBACKEND-unset}}\" > {seen}\n")
+    fake.chmod(0o755)
+    done = subprocess.run(["make", "-s", "-o", "setup", target, f"BIN={tmp_path}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text().strip() == "unset"
+
+
 def readme_commands() -> list[str]:
     """Command lines inside the README's fenced code blocks, in order (comments dropped)."""
     commands, inside, shell = [], False, False
