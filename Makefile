@@ -66,6 +66,8 @@ refs: setup ## Re-run lavaan/semTools (needs R: apt-get install r-cran-lavaan r-
 	Rscript tests/reference/make_refs_ordinal_groups.R
 	$(BIN)/python tests/reference/make_group_paths_data.py
 	Rscript tests/reference/make_refs_group_paths.R
+	$(BIN)/python tests/reference/make_reliability_boot_data.py
+	Rscript tests/reference/make_refs_reliability_boot.R
 
 bench: setup ## Run the speed benchmarks (lavaan comparison when Rscript is present)
 	$(BIN)/python benchmarks/bench_fit.py

@@ -32,6 +32,7 @@ FIT_CASES = ["hs_cfa", "poldem_sem", "hs_cfa_stdlv", "hs_path",
 FIT_CASES += ["wlsmv_pairwise_cfa", "wlsmv_pairwise_sem", "wlsmv_mixed_cfa", "wlsmv_mixed_sem",
               "wlsmv_mixed_predictor", "wlsmv_mixed_pairwise"]
 OTHER_CASES = ["servqual_descriptives", "hs_wlsmv_difftest", "wlsmv_pairwise_difftest", "wlsmv_mixed_difftest"]
+OTHER_CASES += ["servqual_reliability_boot"]  # tests/reference/make_refs_reliability_boot.R
 
 FIT_KEYS = {"case", "lavaan_version", "semtools_version", "r_version", "data", "data_sha256", "model",
             "options", "nobs", "converged", "estimates", "fit_measures", "r2", "modindices",
@@ -175,6 +176,21 @@ def test_servqual_reliability_block():
     for name, block in rel["alpha"].items():
         assert set(block["r_drop"]) == set(block["items"]) == set(block["alpha_if_dropped"]), name
         assert block["feldt_ci_lower"] < block["raw_alpha"] < block["feldt_ci_upper"], name
+
+
+def test_servqual_reliability_boot_block():
+    case = load("servqual_reliability_boot")
+    resamples = config.PROJECT_ROOT / case["resamples"]
+    assert sha256(resamples) == case["resamples_sha256"], (
+        "the resamples changed since the fixture was written; run `make refs` and commit")
+    factors = set(case["full_sample"]["omega"])
+    assert len(factors) == 7 and case["draws"]
+    for draw in case["draws"]:
+        assert draw["converged"] is True
+        assert all(set(draw[key]) == factors for key in ("omega", "omega_model", "ave"))
+    assert [draw["draw"] for draw in case["draws"]] == list(range(len(case["draws"])))
+    for key in ("omega", "ave"):
+        assert all(v["ci_lower"] < v["ci_upper"] for v in case["percentile"][key].values())
 
 
 def test_servqual_descriptives_block():
