@@ -44,7 +44,7 @@ NAMES = [path.stem for path in NOTEBOOKS]
 #: Cheaper values for the in-process run (the defaults already run under nbval).
 TEST_PARAMETERS = {
     "T2_simulate_and_recover": {"replications": 10},
-    "T3_reliability_and_validity": {"htmt_draws": 50},
+    "T3_reliability_and_validity": {"htmt_draws": 50, "reliability_draws": 20},
     "T5_structural_model_and_mediation": {"bootstrap_draws": 50},
     "T7_real_data": {"replications": 10},
 }
@@ -338,6 +338,41 @@ def test_t3_alpha_dropped_respondents_and_htmt_intervals(runs, survey):
     assert ((validity["ci_lower"] <= validity["htmt"]) & (validity["htmt"] <= validity["ci_upper"])).all()
     assert validity["htmt"].to_numpy() == pytest.approx(
         [final["htmt_matrix"].loc[a, b] for a, b in zip(validity["construct_1"], validity["construct_2"])])
+
+
+def test_t3_omega_and_ave_intervals_and_the_sentences_that_state_them(runs):
+    final = runs["T3_reliability_and_validity"]["final"]
+    cfa, intervals, construct_table = final["cfa"], final["intervals"], final["construct_table"]
+    draws, seed = TEST_PARAMETERS["T3_reliability_and_validity"]["reliability_draws"], final["seed"]
+    assert (intervals["draws_used"] == draws).all() and (intervals["draws_failed"] == 0).all()
+    # independently: sqlib.fit and construct_reliability on the same resamples, then percentiles
+    from sqlib.analysis.reliability import construct_reliability
+    from sqlib.sem.bootstrap import resample_indices
+
+    rows = cfa.data_frame()
+    refits = pd.concat([construct_reliability(sqlib.fit(cfa.model_syntax, rows.iloc[r[0]]))
+                        for r in resample_indices(cfa, draws, seed=seed)])
+    table = construct_table.set_index("construct")
+    for row in intervals.itertuples():
+        values = refits.loc[refits["construct"] == row.construct, row.statistic].to_numpy()
+        assert row.estimate == table.loc[row.construct, row.statistic]
+        assert (row.ci_lower, row.ci_upper) == pytest.approx(tuple(np.quantile(values, [0.025, 0.975])), abs=1e-6)
+    method = final["checks"].interval_text(intervals, cfa)
+    assert f"refitted on {draws} bootstrap resamples of its {cfa.ntotal} respondents (all {draws} refits converged)" \
+        in method and "95% percentile intervals: the 2.5th and 97.5th percentiles" in method
+    text = final["checks"].summary_text(final["alphas"], construct_table, final["validity"], intervals)
+    omega = intervals[intervals["statistic"] == "omega"].set_index("construct")
+    for name in (omega["estimate"].idxmin(), omega["estimate"].idxmax()):
+        low, high = omega.loc[name, "ci_lower"], omega.loc[name, "ci_upper"]
+        assert f"{omega.loc[name, 'estimate']:.2f} ({name}, 95% bootstrap CI {low:.2f} to {high:.2f})" in text
+    ave = intervals[intervals["statistic"] == "ave"].set_index("construct")
+    assert (construct_table["ave"] >= 0.5).all() and "every AVE is at least 0.50 as a point estimate" in text
+    below = ave[ave["ci_lower"] < 0.5]
+    assert len(below), "the default data have an AVE interval reaching below 0.50, which the text names"
+    assert f"the interval of {len(below)} of {len(ave)} constructs reaches below 0.50" in text
+    for name, row in below.iterrows():
+        decimals = 3 if round(row["ci_lower"], 3) < 0.5 else 4
+        assert f"{name} {row['ci_lower']:.{decimals}f} to {row['ci_upper']:.3f}" in text
 
 
 def test_t4_finds_the_planted_cross_loading_and_the_holdout_confirms_it(runs):

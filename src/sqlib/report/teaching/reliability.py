@@ -25,23 +25,68 @@ def dropped_text(result: SEMResult, data: pd.DataFrame) -> str:
             "and AVE below describe those respondents.")
 
 
-def summary_text(alphas: pd.DataFrame, construct_table: pd.DataFrame, validity: pd.DataFrame) -> str:
+def interval_text(intervals: pd.DataFrame, result: SEMResult) -> str:
+    """How the omega and AVE intervals of :func:`reliability_bootstrap` were computed: draws, refits, type."""
+    draws, level = intervals.attrs["draws"], intervals.attrs.get("level", 0.95)
+    kind = "percentile" if intervals.attrs.get("ci", "percentile") == "percentile" else "bias-corrected percentile"
+    failed = int(intervals["draws_failed"].max())
+    used = f"all {draws} refits converged" if failed == 0 else f"{failed} of the {draws} refits failed and are left out"
+    tail = (1 - level) / 2 * 100
+    return (f"The CFA was refitted on {draws} bootstrap resamples of its {result.ntotal} respondents ({used}). "
+            f"The intervals are {level:.0%} {kind} intervals: the {tail:g}th and {100 - tail:g}th percentiles of "
+            "omega and AVE over the refits; se is the standard deviation of the refits.")
+
+
+def _omega_range(construct_table: pd.DataFrame, intervals: pd.DataFrame | None) -> str:
+    if intervals is None:
+        return f"omega from {construct_table['omega'].min():.2f} to {construct_table['omega'].max():.2f}"
+    omega = intervals[intervals["statistic"] == "omega"]
+    low, high = omega.loc[omega["estimate"].idxmin()], omega.loc[omega["estimate"].idxmax()]
+    level = f"{intervals.attrs.get('level', 0.95):.0%}"
+    return (f"omega from {low['estimate']:.2f} ({low['construct']}, {level} bootstrap CI {low['ci_lower']:.2f} to "
+            f"{low['ci_upper']:.2f}) to {high['estimate']:.2f} ({high['construct']}, {level} bootstrap CI "
+            f"{high['ci_lower']:.2f} to {high['ci_upper']:.2f})")
+
+
+def _below_half(value: float) -> str:
+    """A value below 0.5 with enough decimals (at least 3) that it does not print as 0.500."""
+    decimals = next((d for d in range(3, 9) if round(value, d) < 0.5), 9)
+    return f"{value:.{decimals}f}"
+
+
+def _ave_clause(construct_table: pd.DataFrame, intervals: pd.DataFrame | None) -> str:
+    ave_ok = (construct_table["ave"] >= 0.5).all()
+    text = f"every AVE is {'at least' if ave_ok else 'not always above'} 0.50 as a point estimate"
+    if intervals is None:
+        return text
+    ave = intervals[intervals["statistic"] == "ave"]
+    reach = ave[ave["ci_lower"] < 0.5]
+    if reach.empty:
+        return text + ", and every AVE interval lies above 0.50"
+    listed = ", ".join(f"{r['construct']} {_below_half(r['ci_lower'])} to {r['ci_upper']:.3f}"
+                       for _, r in reach.iterrows())
+    return (text + f"; the interval of {len(reach)} of {len(ave)} constructs reaches below 0.50 ({listed}), so their "
+            "convergent validity is not established beyond sampling error")
+
+
+def summary_text(alphas: pd.DataFrame, construct_table: pd.DataFrame, validity: pd.DataFrame,
+                 intervals: pd.DataFrame | None = None) -> str:
     """The notebook's conclusion, with the interval of every value it names.
 
     When ``validity`` has bootstrap columns ``ci_lower``/``ci_upper`` of the HTMT2, a pair passes
-    HTMT2 when the upper bound is below 0.85; otherwise by its point estimate.
+    HTMT2 when the upper bound is below 0.85; otherwise by its point estimate. ``intervals``
+    (from :func:`sqlib.analysis.reliability_bootstrap.reliability_bootstrap`) adds the omega
+    intervals and names the constructs whose AVE interval reaches below 0.50.
     """
     low, high = alphas.loc[alphas["alpha"].idxmin()], alphas.loc[alphas["alpha"].idxmax()]
     htmt_ok = validity["ci_upper"] < 0.85 if "ci_upper" in validity else validity["htmt_ok"]
     passed = (validity["fl_ok"] & htmt_ok).sum()
     htmt_rule = "upper bound of the HTMT2 interval below 0.85" if "ci_upper" in validity else "HTMT2 below 0.85"
-    ave_ok = (construct_table["ave"] >= 0.5).all()
     return (f"Cronbach's alpha ranges from {low['alpha']:.2f} ({low['construct']}, 95% CI {low['ci_lower']:.2f} to "
             f"{low['ci_upper']:.2f}) to {high['alpha']:.2f} ({high['construct']}, 95% CI {high['ci_lower']:.2f} to "
-            f"{high['ci_upper']:.2f}) and omega from {construct_table['omega'].min():.2f} to "
-            f"{construct_table['omega'].max():.2f}; every AVE is {'at least' if ave_ok else 'not always above'} 0.50 "
-            f"as a point estimate. {passed} of {len(validity)} construct pairs pass both the Fornell-Larcker criterion "
-            f"and the HTMT2 criterion ({htmt_rule}).")
+            f"{high['ci_upper']:.2f}) and {_omega_range(construct_table, intervals)}; "
+            f"{_ave_clause(construct_table, intervals)}. {passed} of {len(validity)} construct pairs pass both the "
+            f"Fornell-Larcker criterion and the HTMT2 criterion ({htmt_rule}).")
 
 
 def check_exercise_1(data: pd.DataFrame, items: list[str], *, alpha_by_hand) -> Feedback:
