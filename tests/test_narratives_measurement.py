@@ -120,3 +120,72 @@ def test_efa_sentence_says_when_a_construct_does_not_emerge(cfa):
     sentence = text.efa_sentence(4, row, 450, design, without)
     assert "the codebook has 5 constructs for these items, the data suggest 4" in sentence
     assert "(all items of empathy)" in sentence and "emp1" in sentence
+
+
+# ------------------------------------------------------------- omega and AVE intervals
+def _with_intervals(ave_lower, omega_lower=(0.80, 0.75)):
+    rel = pd.DataFrame({"construct": ["a", "b"], "omega": [0.91, 0.85], "omega_ci_lower": list(omega_lower),
+                        "omega_ci_upper": [0.93, 0.88], "ave": [0.62, 0.53], "ave_ci_lower": list(ave_lower),
+                        "ave_ci_upper": [0.66, 0.57]})
+    rel.attrs = {"draws": 200, "draws_failed": 0, "level": 0.95, "ci": "percentile"}
+    return rel
+
+
+def test_reliability_sentence_names_ave_intervals_that_reach_below_the_cutoff():
+    sentence = text.reliability_sentence(_with_intervals([0.58, 0.49996]))
+    assert "Every AVE is at least 0.50 as a point estimate, but the bootstrap interval reaches below 0.50" in sentence
+    assert "b (0.530, interval 0.49996 to 0.570)" in sentence and "a (" not in sentence
+    assert "convergent validity is not established beyond sampling error" in sentence
+    clear = text.reliability_sentence(_with_intervals([0.58, 0.51]))
+    assert "and so is the lower bound of its bootstrap interval (convergent validity)" in clear
+    low_omega = text.reliability_sentence(_with_intervals([0.58, 0.51], omega_lower=(0.80, 0.68)))
+    assert "Omega passes 0.70 as a point estimate, but its bootstrap interval reaches below it, for b (0.850, " \
+           "interval 0.680 to 0.880)." in low_omega
+
+
+def test_interval_note_states_draws_type_and_failures():
+    rel = _with_intervals([0.58, 0.51])
+    assert text.reliability_interval_note(rel) == (
+        "The omega and AVE intervals are 95% bootstrap percentile intervals: the CFA was refitted on 200 resamples "
+        "of its respondents (all 200 refits converged).")
+    rel.attrs["draws_failed"] = 3
+    assert "3 of 200 refits failed and are left out" in text.reliability_interval_note(rel)
+
+
+def test_intervals_are_skipped_with_a_reason(cfa):
+    _, data, result = cfa
+    assert text.reliability_intervals_skipped(result, 200) == ""
+    assert "reliability_draws is 0" in text.reliability_intervals_skipped(result, 0)
+    fiml = sqlib.fit("f =~ sat1 + sat2 + sat3", data, missing="fiml")
+    assert "missing='listwise' bootstraps them" in text.reliability_intervals_skipped(fiml, 200)
+    wlsmv = sqlib.fit("f =~ sat1 + sat2 + sat3", data, estimator="WLSMV", ordered=True)
+    assert "estimator ML or MLR bootstraps them" in text.reliability_intervals_skipped(wlsmv, 200)
+
+
+def _run_02_until_reliability(parameters):
+    from sqlib import config
+
+    from .notebook_exec import read, run_cells
+
+    done = False
+    for _, cell, namespace in run_cells(read(config.NOTEBOOKS_DIR / "02_measurement_model.ipynb"),
+                                        config.NOTEBOOKS_DIR, parameters):
+        if done:
+            return namespace
+        done = "reliability_intervals_skipped" in cell.source
+    raise AssertionError("notebook 02 has no reliability cell")
+
+
+def test_notebook_02_shows_the_intervals_of_its_parameter_and_skips_them_at_zero():
+    from sqlib.analysis.reliability_bootstrap import reliability_bootstrap
+
+    shown = _run_02_until_reliability({"reliability_draws": 20})
+    rel, result = shown["rel"], shown["result"]
+    expected = reliability_bootstrap(result, 20, seed=shown["seed"], codebook=shown["design"].codebook,
+                                     progress=False).pivot(index="construct", columns="statistic")
+    for statistic in ("omega", "ave"):
+        for side in ("ci_lower", "ci_upper"):
+            assert rel.set_index("construct")[f"{statistic}_{side}"].to_dict() == expected[side][statistic].to_dict()
+    assert "refitted on 20 resamples" in text.reliability_interval_note(rel, shown["skipped"])
+    skipped = _run_02_until_reliability({"reliability_draws": 0})
+    assert "omega_ci_lower" not in skipped["rel"] and "reliability_draws is 0" in skipped["skipped"]

@@ -31,7 +31,7 @@ from sqlib.sem.bootstrap import bootstrap_statistic
 
 from .reliability import construct_reliability
 
-__all__ = ["reliability_bootstrap", "reliability_draws", "interval_from_draws", "STATISTICS"]
+__all__ = ["reliability_bootstrap", "reliability_draws", "interval_from_draws", "add_intervals", "STATISTICS"]
 
 #: The statistics that can be bootstrapped, as columns of :func:`construct_reliability`.
 STATISTICS = ("omega", "omega_model", "composite_reliability", "ave")
@@ -293,3 +293,30 @@ def reliability_bootstrap(result, draws: int = 500, *, seed: int = 0, level: flo
     table = pd.DataFrame(rows)
     table.attrs.update({"draws": n_draws, "seed": seed if resamples is None else None, "level": level, "ci": ci})
     return table
+
+
+def add_intervals(table: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """:func:`construct_reliability`'s table with each bootstrapped statistic's interval beside it.
+
+    Adds ``<statistic>_ci_lower`` and ``<statistic>_ci_upper`` after the column of every statistic
+    in ``intervals`` (from :func:`reliability_bootstrap`); ``attrs`` keeps the bootstrap's
+    ``draws``, ``seed``, ``level`` and ``ci``, plus ``draws_failed``.
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> from sqlib.analysis.reliability import construct_reliability
+    >>> from sqlib.analysis.reliability_bootstrap import add_intervals, reliability_bootstrap
+    >>> fit = sqlib.fit("tangibles =~ tan1 + tan2 + tan3 + tan4", sqlib.load_sample())
+    >>> table = add_intervals(construct_reliability(fit), reliability_bootstrap(fit, 10, progress=False))
+    >>> [c for c in table.columns if "ci" in c]
+    ['omega_ci_lower', 'omega_ci_upper', 'ave_ci_lower', 'ave_ci_upper']
+    """
+    out = table.copy()
+    for statistic in dict.fromkeys(intervals["statistic"]):
+        bounds = intervals[intervals["statistic"] == statistic].set_index("construct")
+        position = out.columns.get_loc(statistic) + 1
+        for k, side in enumerate(("ci_lower", "ci_upper")):
+            out.insert(position + k, f"{statistic}_{side}", out["construct"].map(bounds[side]).astype(float))
+    out.attrs = {**intervals.attrs, "draws_failed": int(intervals["draws_failed"].max())}
+    return out

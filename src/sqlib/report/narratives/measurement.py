@@ -75,21 +75,85 @@ def single_item_note(design) -> str:
 
 def reliability_sentence(reliability: pd.DataFrame, column: str = "omega", cutoff: float = 0.70,
                          ave_cutoff: float = 0.50) -> str:
-    """Range of ``column`` across constructs naming those below ``cutoff``, and AVEs below ``ave_cutoff``."""
+    """Range of ``column`` across constructs naming those below ``cutoff``, and AVEs below ``ave_cutoff``.
+
+    When the table has bootstrap intervals (``<column>_ci_lower``, ``ave_ci_lower``, from
+    :func:`sqlib.analysis.reliability_bootstrap.add_intervals`), it also names the constructs that
+    pass a cutoff as a point estimate but whose interval reaches below it.
+    """
     values = reliability.set_index("construct")[column]
     low = values[values < cutoff]
     text = (f"{column.capitalize()} ranges from {format_number(values.min())} to {format_number(values.max())} "
             f"across {len(values)} constructs")
     text += (f"; all are at least {cutoff:.2f}." if low.empty else
              f"; below {cutoff:.2f}: " + ", ".join(f"{k} ({format_number(v)})" for k, v in low.items()) + ".")
+    reach = _interval_reaches_below(reliability, column, cutoff)
+    omega_note = (f" {column.capitalize()} passes {cutoff:.2f} as a point estimate, but its bootstrap interval "
+                  f"reaches below it, for {reach}." if reach else "")
+    text += omega_note
     if "ave" not in reliability:
         return text
     ave = reliability.set_index("construct")["ave"]
     weak = ave[ave < ave_cutoff]
-    if weak.empty:
-        return text + f" Every AVE is at least {ave_cutoff:.2f} (convergent validity)."
-    return text + (f" AVE below {ave_cutoff:.2f} (the construct explains less of its items than error does): "
-                   + ", ".join(f"{k} ({format_number(v)})" for k, v in weak.items()) + ".")
+    reach = _interval_reaches_below(reliability, "ave", ave_cutoff)
+    if weak.empty and "ave_ci_lower" in reliability and not reach:
+        text += (f" Every AVE is at least {ave_cutoff:.2f}, and so is the lower bound of its bootstrap interval "
+                 "(convergent validity).")
+    elif weak.empty and reach:
+        text += (f" Every AVE is at least {ave_cutoff:.2f} as a point estimate, but the bootstrap interval reaches "
+                 f"below {ave_cutoff:.2f} for {reach}: their convergent validity is not established beyond "
+                 "sampling error.")
+    elif weak.empty:
+        text += f" Every AVE is at least {ave_cutoff:.2f} (convergent validity)."
+    else:
+        text += (f" AVE below {ave_cutoff:.2f} (the construct explains less of its items than error does): "
+                 + ", ".join(f"{k} ({format_number(v)})" for k, v in weak.items()) + ".")
+        if reach:
+            text += f" The AVE of {reach} passes {ave_cutoff:.2f}, but its bootstrap interval reaches below it."
+    return text
+
+
+def _interval_reaches_below(reliability: pd.DataFrame, column: str, cutoff: float) -> str:
+    """Constructs whose estimate passes ``cutoff`` but whose bootstrap interval reaches below it, with
+    estimate and interval ("" when none, or when the table has no intervals)."""
+    if f"{column}_ci_lower" not in reliability:
+        return ""
+    table = reliability.set_index("construct")
+    reach = table[(table[column] >= cutoff) & (table[f"{column}_ci_lower"] < cutoff)]
+    return ", ".join(f"{k} ({format_number(r[column])}, interval {_bound(r[f'{column}_ci_lower'], cutoff)} to "
+                     f"{format_number(r[f'{column}_ci_upper'])})" for k, r in reach.iterrows())
+
+
+def _bound(value: float, cutoff: float) -> str:
+    """A lower bound below ``cutoff`` with enough decimals (at least 3) not to print as the cutoff."""
+    decimals = next((d for d in range(3, 9) if round(value, d) < cutoff), 9)
+    return f"{value:.{decimals}f}"
+
+
+def reliability_intervals_skipped(result, draws: int) -> str:
+    """Why notebook 02 does not bootstrap omega and AVE for this fit ("" when it does)."""
+    if draws <= 0:
+        return "Omega and AVE are point estimates (no bootstrap was requested: reliability_draws is 0)."
+    if result.missing in ("fiml", "ml"):
+        return ("Omega and AVE are point estimates: with FIML the resamples have no complete-data covariance "
+                "matrix to recompute them on (missing='listwise' bootstraps them).")
+    if result.estimator.upper() in ("WLSMV", "DWLS", "WLSM", "ULSMV"):
+        return ("Omega and AVE are point estimates: with WLSMV every resample needs new polychoric correlations "
+                "(about half a second per draw) and many resamples lack a category; estimator ML or MLR "
+                "bootstraps them.")
+    return ""
+
+
+def reliability_interval_note(reliability: pd.DataFrame, skipped: str = "") -> str:
+    """How the omega and AVE intervals in the table were computed, or why there are none."""
+    if skipped or "omega_ci_lower" not in reliability:
+        return skipped or "Omega and AVE are point estimates."
+    attrs = reliability.attrs
+    draws, failed, level = attrs["draws"], attrs.get("draws_failed", 0), attrs.get("level", 0.95)
+    kind = "percentile" if attrs.get("ci", "percentile") == "percentile" else "bias-corrected percentile"
+    refits = f"all {draws} refits converged" if failed == 0 else f"{failed} of {draws} refits failed and are left out"
+    return (f"The omega and AVE intervals are {level:.0%} bootstrap {kind} intervals: the CFA was refitted on "
+            f"{draws} resamples of its respondents ({refits}).")
 
 
 def sample_sentence(result, n_respondents: int, estimator_reason: str) -> str:
@@ -156,4 +220,5 @@ def summary(design, fit_row: pd.Series, diagnostics: pd.DataFrame, reliability: 
 
 
 __all__ = ["sample_sentence", "fit_sentence", "diagnosis", "single_item_note", "reliability_sentence", "alternatives_text",
+           "reliability_intervals_skipped", "reliability_interval_note",
            "efa_sentence", "summary", "severe_rows", "IMPROPER_CHECKS"]
