@@ -187,8 +187,8 @@ def interval_from_draws(values, estimate: float, level: float = 0.95,
     linear interpolation (R's ``quantile()`` default, as :func:`sqlib.bootstrap.bootstrap`).
     ``"bc"``: bias-corrected percentile, lavaan's ``boot.ci.type = "bca.simple"``: the quantiles
     at ``Phi(2 z0 + z)`` with ``z0 = Phi^-1(share of draws below the estimate)`` (NaN when every
-    draw lies on one side of the estimate). lavaan interpolates its quantiles on the normal
-    scale (``boot:::norm.inter``); with a few hundred draws the two differ in the third decimal.
+    draw lies on one side of the estimate). lavaan's ``parameterEstimates`` interpolates its
+    quantiles on the normal scale (``boot:::norm.inter``), so its endpoints can differ slightly.
     """
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
@@ -222,7 +222,7 @@ def reliability_bootstrap(result, draws: int = 500, *, seed: int = 0, level: flo
     result : SEMResult
         A CFA (or SEM) fitted with :func:`sqlib.fit` that keeps its data.
     draws : int
-        Number of bootstrap resamples (500 or more for a report; 2000 for BC intervals).
+        Number of bootstrap resamples (500 or more for a report, more for BC intervals).
     seed : int
         Master seed of the resamples (:func:`sqlib.bootstrap.resample_indices` lists them).
     level : float
