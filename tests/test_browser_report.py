@@ -380,15 +380,16 @@ def open_tab(driver, title: str) -> None:
 
 
 def fit_table(driver) -> dict[str, str]:
-    """The explorer's fit-measure table as {measure: value text}."""
-    rows = driver.execute_script("""
-        const tables = Array.from(document.querySelectorAll('table.sqlib-explorer'));
-        const fit = tables.find(t => t.querySelector('th') && t.querySelector('th').textContent.trim() === 'measure');
+    """The explorer's fit-measure table (one row, a column per measure) as {measure: value text}."""
+    cells = driver.execute_script("""
+        const tables = Array.from(document.querySelectorAll('table.sqlib-table'));
+        const fit = tables.find(t => Array.from(t.querySelectorAll('th')).some(th => th.textContent.trim() === 'chisq'));
         if (!fit) return null;
-        return Array.from(fit.querySelectorAll('tbody tr')).map(
-            tr => Array.from(tr.querySelectorAll('td')).map(td => td.textContent.trim()));
+        const head = Array.from(fit.querySelectorAll('thead th')).map(th => th.textContent.trim());
+        const row = fit.querySelector('tbody tr');
+        return row ? [head, Array.from(row.querySelectorAll('td')).map(td => td.textContent.trim())] : null;
     """)
-    return {row[0]: row[1] for row in rows or [] if len(row) >= 2}
+    return dict(zip(*cells)) if cells else {}
 
 
 def editor_text(driver) -> str:
