@@ -50,6 +50,9 @@ def test_a_value_typed_from_a_rounded_table_is_told_to_use_the_unrounded_value()
         expect_close("E", "se", 0.05, 0.04231, 1e-6)
     expect_close("E", "se", 0.04231, 0.04231, 1e-6)
     expect_close("E", "x", 0.5, 0.5, 1e-9)  # a truth with few digits is never "rounded"
+    expected = pd.Series({"a": -0.65349, "b": 0.1})
+    with pytest.raises(WrongAnswer, match="rounded to 3 decimals: use the unrounded values"):
+        expect_values("E", "s", expected.round(3), expected, 1e-6)
 
 
 def test_mistake_rtol_widens_the_match_to_a_relative_window_that_never_reaches_the_truth():

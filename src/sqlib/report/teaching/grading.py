@@ -133,6 +133,11 @@ def expect_values(exercise: str, name: str, value, expected: pd.Series, toleranc
         if (wrong - expected).abs().max() > tolerance and ((answer - wrong).abs() <= window).all():
             raise WrongAnswer(f"{exercise}: {name} looks like {mistake}. {hint}".strip())
     off = (answer - expected).abs()
+    if np.isfinite(answer).all() and (off > tolerance).any():
+        for digits in range(1, 6):
+            if ((answer - expected.round(digits)).abs() < 1e-12).all():
+                raise WrongAnswer(f"{exercise}: {name} equals the right values rounded to {digits} decimals: use "
+                                  "the unrounded values from the result, not a rounded copy.")
     if not np.isfinite(answer).all() or (off > tolerance).any():
         label = off.fillna(np.inf).idxmax()
         raise WrongAnswer(f"{exercise}: {name}[{label!r}] = {answer[label]:.4g}, but it should be "
