@@ -673,6 +673,9 @@ def test_t5_standardized_totals_and_the_interval_of_their_difference(runs, surve
         per_draw.append(table.query("outcome == 'loyalty' and effect == 'total'").set_index("predictor")
                         .loc[dimensions, "std_all"].to_numpy())
     per_draw = pd.DataFrame(per_draw, columns=dimensions)
+    # the text says the model with direct paths fits exactly as the 7-factor CFA (a saturated structural part)
+    measurement, partial = final["measurement"].fit_measures, final["partial"].fit_measures
+    assert partial["df"] == measurement["df"] and partial["chisq"] == pytest.approx(measurement["chisq"], rel=1e-6)
     found = final["checks"].standardized_total_difference(bootstrapped, "loyalty", dimensions)
     totals = final["on_loyalty"].query("effect == 'total'").set_index("predictor").loc[dimensions, "std_all"]
     assert found["totals"].to_numpy() == pytest.approx(totals.to_numpy())
