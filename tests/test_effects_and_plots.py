@@ -254,3 +254,23 @@ def test_structural_diagram_with_four_correlated_predictors_lists_their_correlat
                        .sem_syntax(), data)
     ax = path_diagram(result)
     assert any("6 factor correlations not drawn" in t.get_text() for t in ax.texts)
+
+
+def test_effect_draws_match_the_bootstrap_intervals_and_the_defined_parameters(partial):
+    from sqlib.sem.effects import effect_draws
+
+    dimensions = sqlib.Codebook.servqual().dimensions
+    with pytest.raises(ValueError, match="no bootstrap draws"):
+        effect_draws(partial, "loyalty", dimensions)
+    booted = partial.use_bootstrap(partial.bootstrap(20, seed=3, progress=False))
+    table = effects(booted).query("outcome == 'loyalty'").set_index(["effect", "predictor"])
+    for kind in ("direct", "indirect", "total"):
+        draws = effect_draws(booted, "loyalty", dimensions, effect=kind)
+        assert draws.quantile(0.025).to_numpy() == pytest.approx(table.loc[kind].loc[dimensions, "ci_lower"])
+        assert draws.quantile(0.975).to_numpy() == pytest.approx(table.loc[kind].loc[dimensions, "ci_upper"])
+    # the defined parameter total_<dim> in every draw equals the unstandardized total effect of that draw
+    defined = booted.boot.draws[[f"total_{d}" for d in dimensions]]
+    totals = effect_draws(booted, "loyalty", dimensions)
+    assert totals.to_numpy() == pytest.approx(defined.to_numpy(), abs=1e-10)
+    with pytest.raises(ValueError, match="take no part in a regression"):
+        effect_draws(booted, "loyalty", ["tan1"])

@@ -181,6 +181,15 @@ def test_committed_notebook_has_its_outputs_stripped(path):
             f"{path.name}, code cell {k} has outputs; run `jupyter nbconvert --clear-output --inplace {path}`")
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_every_solution_cell_is_collapsed_in_jupyterlab(path):
+    """The README promises collapsed solutions: JupyterLab hides a cell's source with this metadata."""
+    for k, cell in enumerate(read(path).cells):
+        if "solution" in tags(cell):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, (
+                f"{path.name}, cell {k}: a solution cell needs metadata {{'jupyter': {{'source_hidden': true}}}}")
+
+
 # --------------------------------------------------------------------------- execution
 @pytest.fixture(scope="module")
 def runs():
@@ -605,3 +614,152 @@ def test_t8_checks_name_the_anticipated_mistakes(runs):
 def test_handout_default_target_is_outside_the_sources():
     assert Path(handouts.DEFAULT_TARGET).resolve() != TEACHING_DIR.resolve()
     assert handouts.DEFAULT_TARGET.parent.name == "build"
+
+
+# --------------------------------------------------------------------------- corrected statements and named mistakes
+def test_t1_counts_the_22_servqual_statements_and_tests_the_top_two_items(runs, survey):
+    codebook, data = survey
+    final = runs["T1_dimensions_and_gaps"]["final"]
+    assert len(final["servqual_items"]) == 22 and len(codebook.items) - 22 == 7
+    item_gaps = final["item_gaps"].nsmallest(2, "mean_gap")
+    first, second = item_gaps["item"].tolist()
+    both = final["with_gaps"][[f"gap_{first}", f"gap_{second}"]].dropna()
+    gap_first = data[first] - data[codebook.expectations[first]]
+    gap_second = data[second] - data[codebook.expectations[second]]
+    keep = gap_first.notna() & gap_second.notna()
+    test = stats.ttest_rel(gap_first[keep], gap_second[keep])
+    text = final["checks"].summary_text(final["dimension_gaps"], final["item_gaps"], final["with_gaps"])
+    assert f"largest point estimate of a shortfall is {first}" in text
+    assert f"t({len(both) - 1}) = {test.statistic:.2f}" in text and int(keep.sum()) == len(both)
+    assert ("do not tell them apart" in text) == (test.pvalue >= 0.05)
+    assert "pays off" not in text and "furthest short is" not in text
+
+
+def test_t1_exercise_2_names_the_unpaired_test_and_the_missing_restriction(runs, survey):
+    codebook, data = survey
+    items = codebook.items_of("reliability")
+    perception, expectation = data[items].mean(axis=1), data[[codebook.expectations[i] for i in items]].mean(axis=1)
+    unrestricted = stats.ttest_rel(perception, expectation, nan_policy="omit")
+    with pytest.raises(WrongAnswer, match="answered on both scales"):
+        _check(runs, "T1_dimensions_and_gaps", 2, t_statistic=unrestricted.statistic)
+    all_rows = stats.ttest_ind(perception, expectation, nan_policy="omit")
+    with pytest.raises(WrongAnswer, match="ttest_ind"):
+        _check(runs, "T1_dimensions_and_gaps", 2, t_statistic=all_rows.statistic)
+
+
+def test_t2_states_the_3_se_rule_and_the_pooled_coverage_with_its_monte_carlo_error(runs):
+    final = runs["T2_simulate_and_recover"]["final"]
+    k = len(final["recovered"])
+    text = final["checks"].three_se_rule_text(final["recovered"])
+    assert f"1 - 0.95^{k} = {1 - 0.95 ** k:.2f}" in text and f"{1 - (1 - 2 * stats.norm.sf(3)) ** k:.3f}" in text
+    draws = final["draws"]
+    covered = ((draws["ci_lower"] <= draws["truth"]) & (draws["truth"] <= draws["ci_upper"]))
+    p, m = covered.mean(), len(draws)
+    mc_se = np.sqrt(p * (1 - p) / m)
+    experiment_text = final["checks"].experiment_text(final["experiment"])
+    assert f"Pooled over all {m} intervals the coverage is {p:.3f} (Monte Carlo SE at least {mc_se:.3f}" in experiment_text
+    assert ("compatible with 0.95" in experiment_text) == (abs(p - 0.95) <= 2 * mc_se)
+
+
+def test_t2_exercise_3_names_the_mean_squared_se_variance_ratio(runs):
+    draws = runs["T2_simulate_and_recover"]["checks"][3]["draws"]
+    spread = draws.groupby("rhs", sort=False)["est_std"].std(ddof=1)
+    mean_squared = (draws["se"] ** 2).groupby(draws["rhs"], sort=False).mean()
+    with pytest.raises(WrongAnswer, match="variance ratio"):
+        _check(runs, "T2_simulate_and_recover", 3, se_ratio=mean_squared / spread ** 2)
+
+
+def test_t2_exercise_4_pairs_the_monte_carlo_error_by_replication(runs):
+    variables = runs["T2_simulate_and_recover"]["checks"][4]
+    draws, fine = variables["draws"], variables["fine_draws"]
+    error_7 = (draws["est_std"] - draws["truth"]).groupby(draws["replication"]).mean()
+    error_11 = pd.Series((fine["est_std"] - fine["truth"]).to_numpy()).groupby(draws["replication"].to_numpy()).mean()
+    paired = (error_11 - error_7).std(ddof=1) / np.sqrt(len(error_7))
+    assert variables["bias_difference_mc_se"] == pytest.approx(paired)
+    unpaired = np.sqrt(error_7.var(ddof=1) / len(error_7) + error_11.var(ddof=1) / len(error_11))
+    assert abs(unpaired - paired) > 0.02 * paired, "the test needs paired and unpaired errors that differ"
+    with pytest.raises(WrongAnswer, match="unpaired"):
+        _check(runs, "T2_simulate_and_recover", 4, bias_difference_mc_se=unpaired)
+
+
+def test_t4_quotes_the_codebook_wording_and_reads_meets_cutoffs_across_sizes(runs):
+    final = runs["T4_model_fit_and_respecification"]["final"]
+    codebook = final["codebook"]
+    reason = final["checks"].cross_loading_reason(codebook)
+    assert codebook.label("res1") in reason and codebook.label("rel4") in reason and "timing" in reason
+    assert "fix it promptly" not in reason
+    by_size = final["by_size"]
+    text = final["checks"].cutoffs_by_size_text(by_size)
+    assert by_size["meets_cutoffs"].all() and "True at every sample size (200, 800, 3200)" in text
+
+
+def test_t5_standardized_totals_and_the_interval_of_their_difference(runs, survey):
+    import dataclasses
+
+    from sqlib.sem.effects import effects
+
+    codebook, _ = survey
+    final = runs["T5_structural_model_and_mediation"]["final"]
+    bootstrapped, dimensions = final["bootstrapped"], codebook.dimensions
+    # each draw refitted through effects() on its own parameter vector: std_all of the total effects
+    per_draw = []
+    for theta in bootstrapped.boot.draws.to_numpy()[:, : bootstrapped.theta.size]:
+        table = effects(dataclasses.replace(bootstrapped, theta=theta, boot=None))
+        per_draw.append(table.query("outcome == 'loyalty' and effect == 'total'").set_index("predictor")
+                        .loc[dimensions, "std_all"].to_numpy())
+    per_draw = pd.DataFrame(per_draw, columns=dimensions)
+    # the text says the model with direct paths fits exactly as the 7-factor CFA (a saturated structural part)
+    measurement, partial = final["measurement"].fit_measures, final["partial"].fit_measures
+    assert partial["df"] == measurement["df"] and partial["chisq"] == pytest.approx(measurement["chisq"], rel=1e-6)
+    found = final["checks"].standardized_total_difference(bootstrapped, "loyalty", dimensions)
+    totals = final["on_loyalty"].query("effect == 'total'").set_index("predictor").loc[dimensions, "std_all"]
+    assert found["totals"].to_numpy() == pytest.approx(totals.to_numpy())
+    first, second = totals.sort_values(ascending=False).index[:2]
+    lower, upper = np.quantile(per_draw[first] - per_draw[second], [0.025, 0.975])
+    assert (found["first"], found["second"]) == (first, second)
+    assert (found["ci_lower"], found["ci_upper"]) == pytest.approx((lower, upper))
+    direct = final["checks"].equivalence_table(bootstrapped, "loyalty", dimensions, final["smallest_effect"])
+    raw = bootstrapped.boot.draws.to_numpy()[:, : bootstrapped.theta.size]
+    direct_draws = pd.DataFrame([effects(dataclasses.replace(bootstrapped, theta=theta, boot=None))
+                                 .query("outcome == 'loyalty' and effect == 'direct'").set_index("predictor")
+                                 .loc[dimensions, "std_all"].to_numpy() for theta in raw], columns=dimensions)
+    assert direct["ci_lower"].to_numpy() == pytest.approx(direct_draws.quantile(0.05).to_numpy())
+    assert direct["ci_upper"].to_numpy() == pytest.approx(direct_draws.quantile(0.95).to_numpy())
+    inside = (direct_draws.quantile(0.05) > -final["smallest_effect"]) & (direct_draws.quantile(0.95) < final["smallest_effect"])
+    assert direct["negligible"].tolist() == inside.tolist()
+    text = final["checks"].equivalence_text(direct, final["smallest_effect"])
+    assert f"{final['smallest_effect']:.2f}" in text and "90%" in text
+    same = (final["types"]["type"] == final["types_second_seed"]["type"]).all()
+    stability = final["checks"].type_stability_text(final["types"], final["types_second_seed"], final["bootstrap_draws"])
+    assert ("stays the same" in stability) == bool(same)
+
+
+def test_t5_named_mistakes_unstandardized_totals_and_a_rounded_value(runs):
+    variables = runs["T5_structural_model_and_mediation"]["checks"][2]
+    raw = variables["on_loyalty"].query("effect == 'total'").set_index("predictor")["est"]
+    with pytest.raises(WrongAnswer, match="unstandardized"):
+        _check(runs, "T5_structural_model_and_mediation", 2, standardized_totals=raw)
+    sobel = runs["T5_structural_model_and_mediation"]["checks"][3]["sobel_se"]
+    with pytest.raises(WrongAnswer, match="rounded to 3 decimals: use the unrounded value"):
+        _check(runs, "T5_structural_model_and_mediation", 3, sobel_se=round(float(sobel), 3))
+
+
+def test_t6_reference_group_partial_scalar_fit_and_loading_tests(runs, survey):
+    codebook, data = survey
+    final = runs["T6_measurement_invariance"]["final"]
+    first_seen = pd.unique(data[final["group_column"]])[0]
+    text = final["checks"].reference_group_text(final["found"]["result"], final["group_column"])
+    assert text.startswith(f"The reference group is {first_seen}:") and "alphabetical" not in text
+    table = final["with_partial"].set_index("level")
+    metric, partial = final["sequence"].fits["metric"].fit_measures, final["found"]["result"].fit_measures
+    row = table.loc["partial scalar"]
+    assert row["delta_chisq"] == pytest.approx(partial["chisq"] - metric["chisq"])
+    assert row["delta_df"] == partial["df"] - metric["df"]
+    assert row["delta_pvalue"] == pytest.approx(stats.chi2.sf(row["delta_chisq"], row["delta_df"]))
+    assert row["delta_cfi"] == pytest.approx(partial["cfi"] - metric["cfi"])
+    assert row["delta_rmsea"] == pytest.approx(partial["rmsea"] - metric["rmsea"])
+    tests = final["loading_search"]["steps"][0]
+    loading_text = final["checks"].loading_tests_text(final["loading_search"])
+    assert f"Of the {len(tests)} loading constraints" in loading_text
+    assert f"0.05 / {len(tests)} = {0.05 / len(tests):.4f}" in loading_text
+    assert (tests["pvalue"].min() < 0.05 / len(tests)) == bool(final["loading_search"]["partial"])

@@ -43,6 +43,34 @@ def test_expect_close_names_a_known_mistake_before_the_general_hint():
         expect_close("E", "ratio", float("nan"), 1.1, 1e-6)
 
 
+def test_a_value_typed_from_a_rounded_table_is_told_to_use_the_unrounded_value():
+    with pytest.raises(WrongAnswer, match="rounded to 3 decimals: use the unrounded value"):
+        expect_close("E", "se", 0.042, 0.04231, 1e-6)
+    with pytest.raises(WrongAnswer, match=r"should be 0.04231"):
+        expect_close("E", "se", 0.05, 0.04231, 1e-6)
+    expect_close("E", "se", 0.04231, 0.04231, 1e-6)
+    expect_close("E", "x", 0.5, 0.5, 1e-9)  # a truth with few digits is never "rounded"
+    expected = pd.Series({"a": -0.65349, "b": 0.1})
+    with pytest.raises(WrongAnswer, match="rounded to 3 decimals: use the unrounded values"):
+        expect_values("E", "s", expected.round(3), expected, 1e-6)
+
+
+def test_mistake_rtol_widens_the_match_to_a_relative_window_that_never_reaches_the_truth():
+    mistakes = {"a variance ratio": 1.21}
+    with pytest.raises(WrongAnswer, match=r"should be 1.1"):
+        expect_close("E", "ratio", 1.215, 1.1, 1e-6, known_mistakes=mistakes)
+    with pytest.raises(WrongAnswer, match="looks like a variance ratio"):
+        expect_close("E", "ratio", 1.215, 1.1, 1e-6, known_mistakes=mistakes, mistake_rtol=0.01)
+    with pytest.raises(WrongAnswer, match=r"should be 1.1"):  # 1.19 is 1.7% away: not matched
+        expect_close("E", "ratio", 1.19, 1.1, 1e-6, known_mistakes=mistakes, mistake_rtol=0.01)
+    with pytest.raises(WrongAnswer, match=r"should be 1.1"):  # half-way to the truth caps the window
+        expect_close("E", "ratio", 1.1015, 1.1, 1e-6, known_mistakes={"near": 1.104}, mistake_rtol=0.5)
+    expected = pd.Series({"a": 1.0, "b": 2.0})
+    with pytest.raises(WrongAnswer, match="looks like doubled"):
+        expect_values("E", "s", expected * 2.01, expected, 1e-9, known_mistakes={"doubled": expected * 2},
+                      mistake_rtol=0.01)
+
+
 def test_a_known_mistake_equal_to_the_truth_is_not_reported():
     expect_close("E", "x", 0.5, 0.5, 1e-6, known_mistakes={"a mistake that gives the same": 0.5})
 
@@ -283,3 +311,29 @@ def test_htmt_bootstrap_equals_htmt_recomputed_on_the_same_resamples(sample):
         ["tangibles", "reliability"], ["tangibles", "empathy"], ["reliability", "empathy"]]
     with pytest.raises(ValueError, match="at least 2 draws"):
         htmt_bootstrap(data, blocks, draws=1)
+
+
+def test_the_experiment_sentence_compares_the_pooled_coverage_with_its_monte_carlo_error():
+    rows = [{"lhs": "f", "rhs": item, "truth": 0.7, "mean_estimate": 0.7, "sd_estimate": 0.05, "mean_se": 0.05,
+             "coverage": coverage, "replications": 20, "se_ratio": 1.0, "coverage_mc_se": np.sqrt(0.95 * 0.05 / 20),
+             "bias": -0.02} for item, coverage in zip("abc", [0.85, 0.8, 0.85])]
+    experiment = pd.DataFrame(rows)
+    pooled, se = simulation.pooled_coverage(experiment)
+    assert pooled == pytest.approx(2.5 / 3) and se == pytest.approx(np.sqrt(pooled * (1 - pooled) / 60))
+    text = simulation.experiment_text(experiment)
+    assert "Pooled over all 60 intervals the coverage is 0.833" in text
+    assert "below 0.95 by more than its Monte Carlo error, as the downward bias" in text
+    fine = simulation.experiment_text(experiment.assign(coverage=0.95))
+    assert "compatible with 0.95 within its Monte Carlo error" in fine
+
+
+def test_the_equivalence_sentence_needs_the_whole_90_percent_interval_inside_the_bounds():
+    table = pd.DataFrame({"predictor": ["x", "y"], "direct_std": [0.01, 0.05], "ci_lower": [-0.05, -0.02],
+                          "ci_upper": [0.06, 0.14], "negligible": [True, False]})
+    text = mediation.equivalence_text(table, 0.10)
+    assert "That holds for x." in text and "It does not hold for y (for example y: -0.020 to 0.140)" in text
+    types = pd.DataFrame({"predictor": ["x"], "indirect_ci_lower": [0.01], "indirect_ci_upper": [0.2],
+                          "direct_ci_lower": [-0.1], "direct_ci_upper": [0.1], "type": ["indirect-only"]})
+    again = types.assign(indirect_ci_lower=-0.01, type="no effect")
+    assert "the type changes for x" in mediation.type_stability_text(types, again, 200)
+    assert "stays the same" in mediation.type_stability_text(types, types, 200)

@@ -116,3 +116,33 @@ def _longer_paths(adjacent: np.ndarray) -> np.ndarray:
         walk = (walk @ step > 0).astype(int)
         reach |= walk.astype(bool)
     return reach
+
+
+def effect_draws(result, outcome: str, predictors: list[str], *, effect: str = "total", standardized: bool = False,
+                 group: int = 1) -> pd.DataFrame:
+    """One effect of each predictor on ``outcome`` in every bootstrap draw of ``result`` (``use_bootstrap``).
+
+    ``effect`` is "direct", "indirect" or "total"; ``standardized=True`` rescales each draw by the
+    predictor's and the outcome's model-implied standard deviations in that draw (lavaan's std.all),
+    so the draws of a standardized effect, or of a difference between two effects, give percentile
+    intervals for it. Returns one row per draw and one column per predictor.
+    """
+    boot = getattr(result, "boot", None)
+    if boot is None or not len(boot.draws):
+        raise ValueError("The result carries no bootstrap draws: pass result.use_bootstrap(result.bootstrap(...)).")
+    if effect not in ("direct", "indirect", "total"):
+        raise ValueError(f"effect must be 'direct', 'indirect' or 'total', not {effect!r}.")
+    names = _structural_names(result)
+    missing = [v for v in [outcome, *predictors] if v not in names]
+    if missing:
+        raise ValueError(f"{missing} take no part in a regression of the model; choose among {names}.")
+    o, ps = names.index(outcome), [names.index(p) for p in predictors]
+    rows = []
+    for theta in boot.draws.to_numpy()[:, : result.theta.size]:
+        B, total = _effect_arrays(result, theta, names, group)
+        value = {"direct": B, "indirect": total - B, "total": total}[effect][o, ps]
+        if standardized:
+            sd = np.sqrt(np.diag(result.model.moments(theta, group)["cov_all"]))
+            value = value * np.array([sd[result.model.index[p]] for p in predictors]) / sd[result.model.index[outcome]]
+        rows.append(value)
+    return pd.DataFrame(rows, columns=list(predictors))

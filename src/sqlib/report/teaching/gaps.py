@@ -10,7 +10,7 @@ from sqlib.survey.simulate import expectation_factor, sample_population
 
 from sqlib.core.formatting import format_p
 
-from .grading import Feedback, expect_close, expect_equal, expect_values, require_answers
+from .grading import Feedback, WrongAnswer, expect_close, expect_equal, expect_values, require_answers
 
 
 def share_met_text(gaps: pd.Series, item: str) -> str:
@@ -20,15 +20,27 @@ def share_met_text(gaps: pd.Series, item: str) -> str:
             "had their expectation met or exceeded.")
 
 
-def summary_text(dimension_gaps: pd.DataFrame, item_gaps: pd.DataFrame) -> str:
-    """The notebook's conclusion: which dimension and item fall furthest short."""
+def item_difference_test(with_gaps: pd.DataFrame, first: str, second: str):
+    """Paired t-test of two items' gaps, over the respondents with both gaps (``gap_<item>`` columns)."""
+    both = with_gaps[[f"gap_{first}", f"gap_{second}"]].dropna()
+    return stats.ttest_rel(both[f"gap_{first}"], both[f"gap_{second}"]), len(both)
+
+
+def summary_text(dimension_gaps: pd.DataFrame, item_gaps: pd.DataFrame, with_gaps: pd.DataFrame) -> str:
+    """The notebook's conclusion: which dimension and items fall furthest short, and whether the top two items
+    can be ranked (a paired test of their gaps)."""
     worst = dimension_gaps.loc[dimension_gaps["mean_gap"].idxmin()]
-    worst_item = item_gaps.loc[item_gaps["mean_gap"].idxmin()]
+    first, second = item_gaps.nsmallest(2, "mean_gap").to_dict("records")
+    test, n = item_difference_test(with_gaps, first["item"], second["item"])
     below = (dimension_gaps["ci_upper"] < 0).sum()
+    ranked = ("so the data rank them" if test.pvalue < 0.05 else "so the data do not tell them apart")
     return (f"{below} of {len(dimension_gaps)} dimensions fall short of expectations (95% interval below zero); the "
             f"largest shortfall is {worst['dimension']} (mean gap {worst['mean_gap']:.2f}, 95% CI "
-            f"{worst['ci_lower']:.2f} to {worst['ci_upper']:.2f}, d_z {worst['cohens_dz']:.2f}); the item that falls "
-            f"furthest short is {worst_item['item']} (mean gap {worst_item['mean_gap']:.2f}).")
+            f"{worst['ci_lower']:.2f} to {worst['ci_upper']:.2f}, d_z {worst['cohens_dz']:.2f}). The item with the "
+            f"largest point estimate of a shortfall is {first['item']} (mean gap {first['mean_gap']:.2f}), just ahead "
+            f"of {second['item']} ({second['mean_gap']:.2f}); a paired t-test of their gaps gives t({n - 1}) = "
+            f"{test.statistic:.2f}, {format_p(test.pvalue)}, {ranked}. Both are candidates for improvement, to be "
+            "weighed with how much each matters to customers and to satisfaction (T5), which a gap cannot show.")
 
 
 def check_exercise_1(data: pd.DataFrame, codebook, *, own_gaps, largest_shortfall) -> Feedback:
@@ -64,13 +76,28 @@ def check_exercise_2(data: pd.DataFrame, codebook, *, t_statistic, p_value, n_pa
     mean_p, mean_e = reliability_averages(data, codebook)
     test = stats.ttest_rel(mean_p, mean_e)
     independent = stats.ttest_ind(mean_p, mean_e)
+    items = codebook.items_of("reliability")
+    unrestricted_p = data[items].mean(axis=1)
+    unrestricted_e = data[[codebook.expectations[i] for i in items]].mean(axis=1)
+    unrestricted = stats.ttest_rel(unrestricted_p, unrestricted_e, nan_policy="omit")
+    unrestricted_n = int((unrestricted_p.notna() & unrestricted_e.notna()).sum())
+    all_rows = stats.ttest_ind(unrestricted_p, unrestricted_e, nan_policy="omit")
+    restriction = ("Average only the items a respondent answered on both scales (perception and expectation): "
+                   "mask both with perception.notna() & expectation.notna() before averaging.")
+    if n_pairs != len(mean_p) and n_pairs == unrestricted_n:
+        raise WrongAnswer(f"{exercise}: n_pairs = {n_pairs!r}, but it should be {len(mean_p)}. {restriction}")
     expect_equal(exercise, "n_pairs", n_pairs, len(mean_p),
                  "Count the respondents with at least one reliability item answered on both scales.")
     expect_close(exercise, "t_statistic", t_statistic, test.statistic, 1e-4,
                  "Use scipy.stats.ttest_rel(perceptions, expectations) on the per-respondent averages.",
                  known_mistakes={"an independent-samples t-test (ttest_ind): the same people answered both":
                                  independent.statistic,
-                                 "expectations minus perceptions: the sign is reversed": -test.statistic})
+                                 "an independent-samples t-test (ttest_ind) on all respondents: the same people "
+                                 "answered both, so the test must be paired": all_rows.statistic,
+                                 "a paired test on averages over all answered items. " + restriction:
+                                 unrestricted.statistic,
+                                 "expectations minus perceptions: the sign is reversed": -test.statistic},
+                 mistake_rtol=0.01)
     expect_close(exercise, "p_value", p_value, test.pvalue, 1e-6 + 1e-3 * test.pvalue,
                  "Take the two-sided p-value of the same test.")
     return Feedback(exercise, f"t({len(mean_p) - 1}) = {test.statistic:.2f}, {format_p(test.pvalue)}: "

@@ -66,19 +66,36 @@ def as_float(exercise: str, name: str, value) -> float:
     return number
 
 
+def rounded_digits(number: float, expected: float, tolerance: float) -> int | None:
+    """The number of decimals (1 to 5) to which ``number`` is ``expected`` rounded, when it is off by more than
+    ``tolerance`` only because of that rounding (a value copied from a displayed table); else None."""
+    for digits in range(1, 6):
+        if abs(expected - round(expected, digits)) > tolerance and abs(number - round(expected, digits)) < 1e-12:
+            return digits
+    return None
+
+
 def expect_close(exercise: str, name: str, value, expected: float, tolerance: float, hint: str = "",
-                 known_mistakes: dict | None = None) -> None:
+                 known_mistakes: dict | None = None, mistake_rtol: float = 0.0) -> None:
     """``value`` is within ``tolerance`` of ``expected``; otherwise :class:`WrongAnswer`.
 
     ``known_mistakes`` maps a description to the value that mistake would give; when
-    the answer matches one (within ``tolerance``), the error names it instead of the
-    general ``hint``. Known mistakes are tested before the correct value, so a mistake
-    that happens to lie near the truth is still named.
+    the answer matches one (within ``tolerance``, or ``mistake_rtol`` relative to the
+    wrong value when that is wider), the error names it instead of the general ``hint``.
+    Known mistakes are tested before the correct value, so a mistake that happens to lie
+    near the truth is still named; a match never reaches halfway to the truth. An answer
+    that equals the truth rounded to a few decimals is told to use the unrounded value.
     """
     number = as_float(exercise, name, value)
     for mistake, wrong in (known_mistakes or {}).items():
-        if abs(wrong - expected) > tolerance / 10 and abs(number - wrong) <= min(tolerance, abs(wrong - expected) / 2):
+        window = min(max(tolerance, mistake_rtol * abs(wrong)), abs(wrong - expected) / 2)
+        if abs(wrong - expected) > tolerance / 10 and abs(number - wrong) <= window:
             raise WrongAnswer(f"{exercise}: {name} = {number:.4g} looks like {mistake}. {hint}".strip())
+    digits = rounded_digits(number, expected, tolerance) if np.isfinite(number) else None
+    if digits is not None:
+        raise WrongAnswer(f"{exercise}: {name} = {number} equals the right answer rounded to {digits} decimals: use "
+                          f"the unrounded value from the result (a displayed table shows only a few digits), not "
+                          "a number typed from it.")
     if not np.isfinite(number) or abs(number - expected) > tolerance:
         raise WrongAnswer(f"{exercise}: {name} = {number:.4g}, but it should be {expected:.4g} "
                           f"(within {tolerance:.2g}). {hint}".strip())
@@ -95,10 +112,11 @@ def expect_equal(exercise: str, name: str, value, expected, hint: str = "") -> N
 
 
 def expect_values(exercise: str, name: str, value, expected: pd.Series, tolerance: float, hint: str = "",
-                  known_mistakes: dict | None = None) -> None:
+                  known_mistakes: dict | None = None, mistake_rtol: float = 0.0) -> None:
     """A Series or dict answer with the same labels as ``expected`` and every value within ``tolerance``.
 
-    ``known_mistakes`` maps a description to the Series that mistake would give.
+    ``known_mistakes`` maps a description to the Series that mistake would give; an answer matches
+    it within ``tolerance``, or ``mistake_rtol`` relative to each wrong value when that is wider.
     """
     try:
         answer = pd.Series(value, dtype=float) if isinstance(value, dict) else pd.Series(value).astype(float)
@@ -111,9 +129,15 @@ def expect_values(exercise: str, name: str, value, expected: pd.Series, toleranc
     answer = answer[expected.index]
     for mistake, wrong in (known_mistakes or {}).items():
         wrong = pd.Series(wrong).astype(float)[expected.index]
-        if (wrong - expected).abs().max() > tolerance and (answer - wrong).abs().max() <= tolerance:
+        window = np.maximum(tolerance, np.minimum(mistake_rtol * wrong.abs(), (wrong - expected).abs() / 2))
+        if (wrong - expected).abs().max() > tolerance and ((answer - wrong).abs() <= window).all():
             raise WrongAnswer(f"{exercise}: {name} looks like {mistake}. {hint}".strip())
     off = (answer - expected).abs()
+    if np.isfinite(answer).all() and (off > tolerance).any():
+        for digits in range(1, 6):
+            if ((answer - expected.round(digits)).abs() < 1e-12).all():
+                raise WrongAnswer(f"{exercise}: {name} equals the right values rounded to {digits} decimals: use "
+                                  "the unrounded values from the result, not a rounded copy.")
     if not np.isfinite(answer).all() or (off > tolerance).any():
         label = off.fillna(np.inf).idxmax()
         raise WrongAnswer(f"{exercise}: {name}[{label!r}] = {answer[label]:.4g}, but it should be "

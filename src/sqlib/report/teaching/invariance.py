@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from scipy import stats
 
+from sqlib.sem.compare import compare
 from sqlib.survey.simulate import sample_population
 
 from sqlib.core.formatting import format_p
 
 from .grading import Feedback, expect_close, expect_equal, require_answers
 
-#: Chen's (2007) fit-change criteria as the notebook states them.
+#: Chen's (2007) fit-change criteria as the project reads them (a joint CFI-and-RMSEA rule; Chen also gives SRMR
+#: criteria, a rise of .030 for loadings and .010 for intercepts).
 CHEN_CFI_DROP = 0.010
 CHEN_RMSEA_RISE = 0.015
 
@@ -35,6 +37,43 @@ def step_text(table: pd.DataFrame, level: str) -> str:
                if not (-row["delta_cfi"] >= CHEN_CFI_DROP and row["delta_rmsea"] >= CHEN_RMSEA_RISE)
                else "Both fit-change criteria are met: the step is rejected.")
     return f"At the {level} step " + "; ".join(signals) + ". " + verdict
+
+
+def loading_tests_text(search: dict, alpha: float = 0.05) -> str:
+    """The score tests of the loading constraints (a metric-level ``locate_noninvariance`` search), read against
+    their Bonferroni threshold."""
+    tests = search["steps"][0]
+    top = tests.iloc[0]
+    threshold = alpha / len(tests)
+    name = f"{top['lhs']} {top['op']} {top['rhs']} in {top['group_label']}"
+    text = (f"Of the {len(tests)} loading constraints of the metric model, the largest score test is {name} "
+            f"(chi-square(1) = {top['x2']:.2f}, {format_p(top['pvalue'])}), against a Bonferroni threshold of "
+            f"{alpha} / {len(tests)} = {threshold:.4f}. ")
+    if search["partial"]:
+        return text + f"The search releases {', '.join(search['partial'])}: those loadings differ between groups."
+    return (text + "No loading constraint is significant at that level: the contested metric step points at no "
+            "single loading, so relations and means can be compared with equal loadings.")
+
+
+def partial_scalar_table(sequence, partial_result) -> pd.DataFrame:
+    """The invariance table with the partial scalar model added, tested against the metric model."""
+    table = sequence.table
+    metric = sequence.fits["metric"]
+    both = compare(metric, partial_result, names=["metric", "partial scalar"])
+    before, after = both.iloc[0], both.iloc[1]
+    row = {"level": "partial scalar", "npar": after["npar"], "chisq": after["chisq"], "df": after["df"],
+           "pvalue": after["pvalue"], "cfi": after["cfi"], "tli": after["tli"], "rmsea": after["rmsea"],
+           "srmr": after["srmr"], "delta_chisq": after["delta_chisq"], "delta_df": after["delta_df"],
+           "delta_pvalue": after["delta_pvalue"], "delta_cfi": after["cfi"] - before["cfi"],
+           "delta_rmsea": after["rmsea"] - before["rmsea"], "delta_srmr": after["srmr"] - before["srmr"]}
+    return pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+
+
+def reference_group_text(result, group_column: str) -> str:
+    """Which group is the reference of the latent means, and why (lavaan's rule)."""
+    levels = list(result.group_levels)
+    return (f"The reference group is {levels[0]}: the first {group_column} to appear in the data (lavaan's rule; the "
+            f"groups in order of appearance are {', '.join(map(str, levels))}). Its latent means are fixed at 0.")
 
 
 def summary_text(sequence, found: dict, partial_means: pd.DataFrame, group_column: str, constructs: list[str]) -> str:

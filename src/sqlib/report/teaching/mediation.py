@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sqlib.sem.effects import effects
+from sqlib.sem.effects import effect_draws, effects
 from sqlib.sem.result import SEMResult
 from sqlib.survey.simulate import sample_population
 
@@ -71,6 +71,62 @@ def summary_text(comparison: pd.DataFrame, types: pd.DataFrame, draws: int) -> s
             f"{strongest['type']}).")
 
 
+def total_effect_draws(bootstrapped: SEMResult, outcome: str, predictors: list[str]) -> pd.DataFrame:
+    """Standardized total effects on ``outcome``, one row per bootstrap draw (see ``sqlib.sem.effects.effect_draws``)."""
+    return effect_draws(bootstrapped, outcome, predictors, effect="total", standardized=True)
+
+
+def equivalence_table(bootstrapped: SEMResult, outcome: str, predictors: list[str], smallest_effect: float,
+                      level: float = 0.90) -> pd.DataFrame:
+    """Is each standardized direct effect negligible? The equivalence test (two one-sided tests at 5%).
+
+    A direct effect counts as negligible when its ``level`` (90%) bootstrap interval lies inside
+    -``smallest_effect`` to +``smallest_effect``, the smallest standardized effect that would matter.
+    """
+    table = effects(bootstrapped)
+    estimates = table[(table["outcome"] == outcome) & (table["effect"] == "direct")].set_index("predictor").loc[
+        predictors, "std_all"]
+    draws = effect_draws(bootstrapped, outcome, predictors, effect="direct", standardized=True)
+    lower, upper = draws.quantile((1 - level) / 2), draws.quantile((1 + level) / 2)
+    return pd.DataFrame({"predictor": predictors, "direct_std": estimates.to_numpy(),
+                         "ci_lower": lower[predictors].to_numpy(), "ci_upper": upper[predictors].to_numpy(),
+                         "negligible": ((lower > -smallest_effect) & (upper < smallest_effect))[predictors].to_numpy()})
+
+
+def equivalence_text(table: pd.DataFrame, smallest_effect: float, level: float = 0.90) -> str:
+    """Which direct effects the equivalence test shows to be negligible, and which it does not."""
+    passed = table.loc[table["negligible"], "predictor"].tolist()
+    failed = table.loc[~table["negligible"], "predictor"].tolist()
+    text = (f"With a smallest standardized direct effect of interest of {smallest_effect:.2f}, a direct effect is "
+            f"negligible when its {level:.0%} bootstrap interval lies inside -{smallest_effect:.2f} to "
+            f"+{smallest_effect:.2f}. ")
+    if passed:
+        text += f"That holds for {', '.join(passed)}. "
+    if failed:
+        widest = table.set_index("predictor").loc[failed]
+        worst = (widest[["ci_lower", "ci_upper"]].abs().max(axis=1)).idxmax()
+        text += (f"It does not hold for {', '.join(failed)} (for example {worst}: "
+                 f"{widest.loc[worst, 'ci_lower']:.3f} to {widest.loc[worst, 'ci_upper']:.3f}): for "
+                 f"{'these' if len(failed) > 1 else 'it'} the data neither show a direct effect nor rule one out.")
+    return text.strip()
+
+
+def type_stability_text(types: pd.DataFrame, types_again: pd.DataFrame, draws: int, level: float = 0.95) -> str:
+    """Do Zhao et al.'s types survive a second bootstrap with another seed? (Monte Carlo error of percentiles.)"""
+    first, again = types.set_index("predictor"), types_again.set_index("predictor").loc[types["predictor"]]
+    changed = first.index[first["type"] != again["type"]].tolist()
+    columns = ["indirect_ci_lower", "indirect_ci_upper", "direct_ci_lower", "direct_ci_upper"]
+    shift = (first[columns] - again[columns]).abs().to_numpy().max()
+    tail = draws * (1 - level) / 2
+    text = (f"A percentile of {draws} bootstrap draws is itself an estimate: the {(1 - level) / 2:.1%} bound rests on "
+            f"the {tail:.0f} most extreme draws, so it has Monte Carlo error. Redrawn with a second seed, the interval "
+            f"bounds move by up to {shift:.3f}, and ")
+    if not changed:
+        return text + f"the type of all {len(first)} dimensions stays the same."
+    return text + (f"the type changes for {', '.join(changed)}: a bound that close to zero needs more draws "
+                   "(1000 or more) before the type is reported.")
+
+
 def check_exercise_1(partial: SEMResult, *, a_path, b_path, indirect_effect) -> Feedback:
     """Exercise 1: the paths a2 and b, and their product."""
     exercise = "T5 exercise 1"
@@ -88,20 +144,50 @@ def check_exercise_1(partial: SEMResult, *, a_path, b_path, indirect_effect) -> 
     return Feedback(exercise, f"a x b = {a * b:.4f}, equal to ind_reliability ({defined:.4f}).")
 
 
-def check_exercise_2(partial: SEMResult, dimensions: list[str], *, largest_total, indirect_share) -> Feedback:
-    """Exercise 2: the dimension with the largest total effect on loyalty and the indirect share of it."""
+def standardized_total_difference(bootstrapped: SEMResult, outcome: str, predictors: list[str],
+                                  level: float = 0.95) -> dict:
+    """The two largest standardized total effects on ``outcome`` and the bootstrap interval of their difference.
+
+    ``bootstrapped`` carries bootstrap draws (``use_bootstrap``). Returns ``totals`` (Series of std_all
+    totals), ``first`` and ``second`` (the two largest), and ``ci_lower``/``ci_upper``: percentiles of
+    the difference first minus second over the draws, each draw standardized with its own SDs.
+    """
+    table = effects(bootstrapped)
+    totals = table[(table["outcome"] == outcome) & (table["effect"] == "total")].set_index("predictor").loc[
+        predictors, "std_all"]
+    first, second = totals.sort_values(ascending=False).index[:2]
+    draws = effect_draws(bootstrapped, outcome, predictors, effect="total", standardized=True)
+    lower, upper = np.quantile(draws[first] - draws[second], [(1 - level) / 2, (1 + level) / 2])
+    return {"totals": totals, "first": first, "second": second, "ci_lower": float(lower), "ci_upper": float(upper)}
+
+
+def check_exercise_2(bootstrapped: SEMResult, dimensions: list[str], *, standardized_totals, difference_ci_lower,
+                     difference_ci_upper, told_apart) -> Feedback:
+    """Exercise 2: standardized total effects on loyalty, and whether the two largest can be told apart."""
     exercise = "T5 exercise 2"
-    require_answers(exercise, largest_total=largest_total, indirect_share=indirect_share)
-    table = effects(partial)
-    wide = table[(table["outcome"] == "loyalty") & table["predictor"].isin(dimensions)].pivot(
-        index="predictor", columns="effect", values="est")
-    largest = wide["total"].idxmax()
-    expect_equal(exercise, "largest_total", largest_total, largest, "Compare the total effects on loyalty.")
-    share = wide.loc[largest, "indirect"] / wide.loc[largest, "total"]
-    expect_close(exercise, "indirect_share", indirect_share, share, 1e-4, "indirect / total of that dimension.",
-                 known_mistakes={"the direct share": 1 - share})
-    return Feedback(exercise, f"{largest} has the largest total effect ({wide.loc[largest, 'total']:.3f}); "
-                              f"{share:.0%} of it runs through satisfaction.")
+    require_answers(exercise, standardized_totals=standardized_totals, difference_ci_lower=difference_ci_lower,
+                    difference_ci_upper=difference_ci_upper, told_apart=told_apart)
+    found = standardized_total_difference(bootstrapped, "loyalty", dimensions)
+    table = effects(bootstrapped)
+    raw = table[(table["outcome"] == "loyalty") & (table["effect"] == "total")].set_index("predictor").loc[
+        dimensions, "est"]
+    expect_values(exercise, "standardized_totals", standardized_totals, found["totals"], 1e-6,
+                  "Take std_all of the total effects on loyalty (on_loyalty), one value per dimension.",
+                  known_mistakes={"the unstandardized totals (est); std_all makes them comparable": raw})
+    first, second = found["first"], found["second"]
+    hint = (f"Over the draws of checks.total_effect_draws(bootstrapped, ...), take the 2.5th and 97.5th "
+            f"percentiles of {first} minus {second}.")
+    expect_close(exercise, "difference_ci_lower", difference_ci_lower, found["ci_lower"], 1e-6, hint,
+                 known_mistakes={f"the lower bound of {second} minus {first}": -found["ci_upper"]})
+    expect_close(exercise, "difference_ci_upper", difference_ci_upper, found["ci_upper"], 1e-6, hint,
+                 known_mistakes={f"the upper bound of {second} minus {first}": -found["ci_lower"]})
+    apart = excludes_zero(found["ci_lower"], found["ci_upper"])
+    expect_equal(exercise, "told_apart", told_apart, apart,
+                 "The two can be told apart when the interval of their difference excludes zero.")
+    verdict = "excludes zero: the data rank them" if apart else "includes zero: the data cannot tell them apart"
+    return Feedback(exercise, f"{first} has the largest standardized total effect ({found['totals'][first]:.3f}), "
+                              f"{second} the next ({found['totals'][second]:.3f}); the 95% bootstrap interval of "
+                              f"their difference, {found['ci_lower']:.3f} to {found['ci_upper']:.3f}, {verdict}.")
 
 
 def check_exercise_3(partial: SEMResult, *, sobel_se) -> Feedback:

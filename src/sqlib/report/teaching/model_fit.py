@@ -28,9 +28,10 @@ RESPECIFIED_MODEL = BELIEVED_MODEL + "reliability =~ res1\n"
 def misspecified_population(cross_loading: float = 0.35) -> PopulationModel:
     """Two correlated dimensions in which ``res1`` also reflects reliability (the planted cross-loading).
 
-    ``res1`` ("when something goes wrong, they fix it promptly") is about responsiveness but also about
-    keeping promises; its standardized loadings are 0.45 on responsiveness and ``cross_loading`` on
-    reliability. The dimensions correlate 0.40.
+    ``res1`` (in the codebook: the provider tells customers exactly when the service will be carried
+    out) is a responsiveness item, but telling customers *when* is also a promise about timing, like
+    ``rel1`` and ``rel4`` (see :func:`cross_loading_reason`); its standardized loadings are 0.45 on
+    responsiveness and ``cross_loading`` on reliability. The dimensions correlate 0.40.
     """
     loadings = {("reliability", "rel1"): 0.75, ("reliability", "rel2"): 0.70, ("reliability", "rel3"): 0.70,
                 ("reliability", "rel4"): 0.65, ("responsiveness", "res1"): 0.45,
@@ -40,6 +41,26 @@ def misspecified_population(cross_loading: float = 0.35) -> PopulationModel:
     correlations = pd.DataFrame([[1.0, 0.4], [0.4, 1.0]], index=factors, columns=factors)
     return PopulationModel(loadings=loadings, factor_correlations=correlations, paths={}, factor_means={},
                            thresholds={}, expectations={})
+
+
+def cross_loading_reason(codebook) -> str:
+    """The substantive reason for the planted cross-loading, in the codebook's own wording of the items."""
+    return (f"res1 (\"{codebook.label('res1')}\") is a responsiveness item, but telling customers when the service "
+            f"will happen is a promise about timing, as in rel1 (\"{codebook.label('rel1')}\") and rel4 "
+            f"(\"{codebook.label('rel4')}\"). Keeping that promise is reliability, so res1 plausibly reflects "
+            "reliability as well.")
+
+
+def cutoffs_by_size_text(by_size: pd.DataFrame) -> str:
+    """What meets_cutoffs says across sample sizes for a model known to be wrong."""
+    met = by_size.loc[by_size["meets_cutoffs"].astype(bool), "n"].astype(int).tolist()
+    sizes = by_size["n"].astype(int).tolist()
+    if len(met) == len(sizes):
+        return (f"meets_cutoffs is True at every sample size ({', '.join(map(str, sizes))}), although the model "
+                "leaves out a cross-loading the population has: meeting the cutoffs does not show a model is right, "
+                "only that its misfit is below the cutoffs' thresholds.")
+    return (f"meets_cutoffs is True at n = {', '.join(map(str, met)) or 'none of the sizes'} of "
+            f"{', '.join(map(str, sizes))}: with a model known to be wrong, the verdict depends on the sample.")
 
 
 def split_halves(data: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

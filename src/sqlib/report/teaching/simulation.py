@@ -60,8 +60,42 @@ def experiment_text(experiment: pd.DataFrame) -> str:
     if off:
         text += (f"Outside those bands: {', '.join(off)}; among {k} items that can be chance or a real problem, and "
                  "only more replications tell the two apart. ")
-    return text + (f"The mean bias of the standardized loadings is {experiment['bias'].mean():+.3f}. Published "
+    pooled, pooled_se = pooled_coverage(experiment)
+    distance = (pooled - 0.95) / pooled_se
+    bias = experiment["bias"].mean()
+    text += (f"Pooled over all {replications * k} intervals the coverage is {pooled:.3f} (Monte Carlo SE at least "
+             f"{pooled_se:.3f}, {abs(distance):.1f} SE {'below' if distance < 0 else 'above'} 0.95): ")
+    if abs(distance) <= 2:
+        text += "compatible with 0.95 within its Monte Carlo error. "
+    elif distance < 0:
+        text += ("below 0.95 by more than its Monte Carlo error"
+                 + (", as the downward bias below leads one to expect. " if bias < 0 else ". "))
+    else:
+        text += "above 0.95 by more than its Monte Carlo error. "
+    return text + (f"The mean bias of the standardized loadings is {bias:+.3f}. Published "
                    "simulation studies use 1000 replications or more.")
+
+
+def pooled_coverage(experiment: pd.DataFrame, level: float = 0.95) -> tuple[float, float]:
+    """Coverage over all intervals of the experiment and its binomial Monte Carlo SE (a lower bound: the intervals
+    of one replication share their data)."""
+    intervals = experiment["replications"].sum()
+    pooled = float((experiment["coverage"] * experiment["replications"]).sum() / intervals)
+    return pooled, float(np.sqrt(pooled * (1 - pooled) / intervals))
+
+
+def three_se_rule_text(recovered: pd.DataFrame, level: float = 0.95) -> str:
+    """Why one survey's loadings are checked against 3 SE rather than 1.96 SE, with the chances for this many
+    loadings (treated as independent), and whether every loading passes."""
+    k = len(recovered)
+    beyond_196 = 1 - level ** k
+    beyond_3 = 1 - (1 - 2 * stats.norm.sf(3)) ** k
+    largest = recovered["error_in_se"].abs().max()
+    verdict = "within 3 SE: the check passes" if largest <= 3 else "beyond 3 SE: look for a problem"
+    return (f"With {k} loadings, the chance that at least one lies beyond 1.96 SE by chance alone is about "
+            f"1 - {level}^{k} = {beyond_196:.2f} (treating them as independent); beyond 3 SE it is only "
+            f"{beyond_3:.3f}. So the check for one survey is 'every loading within 3 SE'. Here the largest distance "
+            f"is {largest:.2f} SE, {verdict}.")
 
 
 def summary_text(recovered: pd.DataFrame, experiment: pd.DataFrame, n_respondents: int) -> str:
@@ -130,7 +164,10 @@ def check_exercise_3(draws: pd.DataFrame, *, se_ratio, coverage, coverage_mc_se)
                   "se_ratio = mean reported SE / SD of the estimates, per item.",
                   known_mistakes={"the inverted ratio (SD / mean SE)": 1 / expected,
                                   "a variance ratio (squared SEs over the variance)": variance_ratio,
-                                  "the SD with ddof=0": claimed / spread_ddof0})
+                                  "a variance ratio (the mean of the squared SEs over the variance)":
+                                  (draws["se"] ** 2).groupby(draws["rhs"], sort=False).mean() / spread ** 2,
+                                  "the SD with ddof=0": claimed / spread_ddof0},
+                  mistake_rtol=0.01)
     intervals = len(draws)
     covered = ((draws["ci_lower"] <= draws["truth"]) & (draws["truth"] <= draws["ci_upper"])).mean()
     z90 = stats.norm.ppf(0.95)
@@ -154,11 +191,26 @@ def finer_scale(population, scale_min: int = 0, scale_max: int = 10, thresholds=
                                thresholds={item: tuple(thresholds) for item in population.items})
 
 
-def check_exercise_4(draws: pd.DataFrame, *, fine_draws, bias_7, bias_11) -> Feedback:
-    """Exercise 4: the 11-point sampling experiment (``fine_draws``) and the average bias of the standardized
-    loadings on the 7-point and the 11-point scale."""
+def bias_difference(draws: pd.DataFrame, fine_draws: pd.DataFrame) -> tuple[float, float, float]:
+    """The mean bias difference (11-point minus 7-point), its paired Monte Carlo SE over the replications, and the
+    unpaired SE that ignores that both experiments used the same seeds.
+
+    ``fine_draws`` has the rows of ``draws`` in the same order; ``draws["replication"]`` groups both.
+    """
+    replication = draws["replication"].to_numpy()
+    error_7 = pd.Series((draws["est_std"] - draws["truth"]).to_numpy()).groupby(replication).mean()
+    error_11 = pd.Series((fine_draws["est_std"] - fine_draws["truth"]).to_numpy()).groupby(replication).mean()
+    paired = error_11 - error_7
+    unpaired = np.sqrt(error_7.var(ddof=1) / len(error_7) + error_11.var(ddof=1) / len(error_11))
+    return float(paired.mean()), float(paired.std(ddof=1) / np.sqrt(len(paired))), float(unpaired)
+
+
+def check_exercise_4(draws: pd.DataFrame, *, fine_draws, bias_7, bias_11, bias_difference_mc_se) -> Feedback:
+    """Exercise 4: the 11-point sampling experiment (``fine_draws``), the average bias of the standardized
+    loadings on the 7-point and the 11-point scale, and the Monte Carlo SE of their difference."""
     exercise = "T2 exercise 4"
-    require_answers(exercise, fine_draws=fine_draws, bias_7=bias_7, bias_11=bias_11)
+    require_answers(exercise, fine_draws=fine_draws, bias_7=bias_7, bias_11=bias_11,
+                    bias_difference_mc_se=bias_difference_mc_se)
     columns = {"rhs", "est_std", "truth"}
     if not isinstance(fine_draws, pd.DataFrame) or not columns <= set(fine_draws.columns):
         raise WrongAnswer(f"{exercise}: fine_draws should be a DataFrame like draws, with columns {sorted(columns)}.")
@@ -174,6 +226,20 @@ def check_exercise_4(draws: pd.DataFrame, *, fine_draws, bias_7, bias_11) -> Fee
     expect_close(exercise, "bias_11", bias_11, expected_11, 1e-6,
                  "The same mean, over fine_draws of the 11-point experiment.",
                  known_mistakes={"truth minus estimate": -expected_11})
+    difference, paired_se, unpaired_se = bias_difference(draws, fine_draws)
+    rows = (fine_draws["est_std"] - fine_draws["truth"]) - (draws["est_std"] - draws["truth"]).to_numpy()
+    expect_close(exercise, "bias_difference_mc_se", bias_difference_mc_se, paired_se, 1e-6 + 1e-4 * paired_se,
+                 "Per replication, average est_std - truth over the loadings on each scale and take the difference; "
+                 "the Monte Carlo SE is the SD of those differences over the replications / sqrt(replications).",
+                 known_mistakes={"an unpaired SE: both experiments used the same seeds, so pair them by replication":
+                                 unpaired_se,
+                                 "the SD of all loading-level differences / sqrt(rows): the loadings of one "
+                                 "replication are not independent, so average them per replication first":
+                                 float(rows.std(ddof=1) / np.sqrt(len(rows)))},
+                 mistake_rtol=0.01)
     verdict = "closer to zero" if abs(expected_11) < abs(expected_7) else "not closer to zero"
+    beyond = abs(difference) > 2 * paired_se
     return Feedback(exercise, f"average bias 7-point {expected_7:+.4f}, 11-point {expected_11:+.4f}: the finer scale "
-                              f"is {verdict}.")
+                              f"is {verdict}; the difference {difference:+.4f} has a paired Monte Carlo SE of "
+                              f"{paired_se:.4f}, so it is {'more' if beyond else 'not more'} than two Monte Carlo "
+                              "SEs from zero.")
