@@ -206,7 +206,8 @@ def test_the_validity_sentence_counts_failures_and_says_so_only_when_there_are_s
                              "correlation": [0.91, 0.5, -0.95], "htmt": [0.92, 0.5, 0.8],
                              "fl_ok": [False, True, False]})
     text = reporting.validity_problem_text(validity)
-    assert text.startswith("2 of 3 pairs") and "1 have an HTMT of 0.85" in text and "-0.95 (b and c)" in text
+    # a correlation cannot exceed 1, so APA drops its leading zero; the HTMT cutoff keeps it
+    assert text.startswith("2 of 3 pairs") and "1 have an HTMT of 0.85" in text and "-.95 (b and c)" in text
     assert "not empirically distinct" in text
     calm = validity.assign(correlation=0.3, htmt=0.3, fl_ok=True)
     assert "passes both checks" in reporting.validity_problem_text(calm)
@@ -231,10 +232,40 @@ def test_a_blanked_paragraph_filled_with_the_table_numbers_is_the_paragraph_agai
     assert reporting.fill_paragraph(template, chisq=fm["chisq"], cfi=fm["cfi"], rmsea_lower=fm["rmsea_ci_lower"],
                                     rmsea_upper=fm["rmsea_ci_upper"]) == paragraph
     checklist = reporting_checklist(template, result)
-    assert reporting.checklist_text(checklist).endswith("Missing: chi_square, chi_square_p, cfi, rmsea_ci, "
-                                                        "discriminant_validity.")
+    text = reporting.checklist_text(checklist)
+    # the p of the chi-square is still found after the blank; a CFA has no paths, so no R² item
+    assert f"reports {len(checklist) - 4} of the {len(checklist)} items this tool checks" in text
+    assert "Missing: chi_square, cfi, rmsea_ci, discriminant_validity. Not checked" in text
+    assert "multivariate normality" in text and "unstandardized estimates with standard errors" in text
     with pytest.raises(ValueError, match="not in the paragraph"):
         reporting.blank_paragraph(template, result)
+
+
+def test_the_servperf_sentence_speaks_of_this_sample_percentage_points_and_f_tests():
+    comparison = pd.DataFrame({"model": ["SERVPERF (P)", "SERVQUAL (P - E)", "P and E separately"],
+                               "n": 864, "r2": [0.416, 0.167, 0.419]})
+    tests = pd.DataFrame({"restricted": ["SERVPERF (P)", "SERVQUAL (P - E)"], "df1": 5, "df2": 853,
+                          "f": [0.93, 73.9], "pvalue": [0.46, 1e-60]})
+    text = reporting.comparison_text(comparison, tests)
+    assert "SERVPERF explains more variance in this sample than SERVQUAL" in text and "predicts better" not in text
+    assert "add 0.3 percentage points to the perceptions (F(5, 853) = 0.93, p = .460)" in text
+    assert "costs 25.2 percentage points (F(5, 853) = 73.90, p < .001)" in text
+    assert "does not show they add nothing" in text
+
+
+def test_the_exercise_1_checker_names_the_likely_slips_in_lords_formula():
+    differences = pd.DataFrame([{"dimension": "d", "alpha_p": 0.847, "alpha_e": 0.840, "r_pe": 0.298,
+                                 "sd_p": 0.999, "sd_e": 0.834, "alpha_gap": 0.778}])
+    sd_p, sd_e, r = 0.999, 0.834, 0.298
+    shared = 2 * r * sd_p * sd_e
+    slips = {"alpha_gap": 0.778,
+             "SDs where the variances go": (sd_p * 0.847 + sd_e * 0.840 - shared) / (sd_p + sd_e - shared),
+             "the covariance term is subtracted": (sd_p ** 2 * 0.847 + sd_e ** 2 * 0.840 + shared)
+             / (sd_p ** 2 + sd_e ** 2 + shared)}
+    assert [round(v, 3) for v in slips.values()] == [0.778, 0.786, 0.879]
+    for named, value in slips.items():
+        with pytest.raises(WrongAnswer, match=named):
+            reporting.check_exercise_1(differences, "d", gap_reliability=value, below_both=True)
 
 
 # --------------------------------------------------------------------------- handouts
