@@ -209,7 +209,7 @@ def _perturb(value):
     if isinstance(value, (bool, np.bool_)):
         return not value
     if isinstance(value, str):
-        return value + " + something else"
+        return value + " + something else, so the groups are equal"  # also wrong for a free-text answer
     if isinstance(value, pd.DataFrame):
         return value.assign(est_std=value["est_std"] + 0.1)
     if isinstance(value, (pd.Series, np.ndarray)):
@@ -457,11 +457,13 @@ def test_t7_listwise_keeps_the_complete_respondents_and_is_biased_under_mar(runs
     final = runs["T7_real_data"]["final"]
     survey, items, n = final["mar_survey"], final["items"], final["n_respondents"]
     complete = int(survey[items].notna().all(axis=1).sum())
-    assert complete == n - round(final["missing_share"] * n), "simulate gives gaps to exactly that share"
-    assert final["listwise"].ntotal == complete and final["fiml"].ntotal == n
+    empty = int(survey[items].isna().all(axis=1).sum())
+    assert empty == round(final["break_off_share"] * n) > 0, "some respondents answered none of the items"
+    assert complete >= n - round(final["missing_share"] * n) - empty
+    assert final["listwise"].ntotal == complete and final["fiml"].ntotal == n - empty
     text = final["checks"].missing_text(final["listwise"], final["fiml"], survey, items)
-    assert f"to the {complete} complete respondents" in text and f"FIML uses all {n}" in text
-    assert f"({int(survey[items].isna().sum().sum())} missing answers in all)" in text
+    assert f"to the {complete} complete respondents" in text and f"FIML uses the {n - empty} who" in text
+    assert f"({int(survey[items].isna().sum().sum())} missing answers in all), {empty} of them every item" in text
     # the true mean answer, 1 + sum of P(y* > t), against the share of each category
     thresholds = np.asarray(BASE_THRESHOLDS)
     shares = np.diff(np.r_[0.0, stats.norm.cdf(thresholds), 1.0])
@@ -523,11 +525,29 @@ def test_t7_checks_name_the_anticipated_mistakes(runs):
         _check(runs, name, 2, n_listwise=len(survey) - int(survey[items].isna().sum().sum()))
     with pytest.raises(WrongAnswer, match="FIML keeps the incomplete respondents"):
         _check(runs, name, 2, n_fiml=second["n_listwise"])
+    with pytest.raises(WrongAnswer, match="those who answered none"):
+        _check(runs, name, 2, n_fiml=len(survey))
     third = runs[name]["checks"][3]
     with pytest.raises(WrongAnswer, match="the first group included"):
         _check(runs, name, 3, delta_df=len(third["country_paths"]))
     with pytest.raises(WrongAnswer, match="cdf"):
         _check(runs, name, 3, pvalue=1 - third["pvalue"])
+    # against the configural model: delta chi-square 13.54 on 12 df at the default seed
+    configural, equal_paths = third["configural"].fit_measures, third["equal_paths"].fit_measures
+    assert round(equal_paths["chisq"] - configural["chisq"], 2) == 13.54
+    assert equal_paths["df"] - configural["df"] == 12
+    with pytest.raises(WrongAnswer, match="configural"):
+        _check(runs, name, 3, delta_chisq=equal_paths["chisq"] - configural["chisq"])
+    with pytest.raises(WrongAnswer, match="configural"):
+        _check(runs, name, 3, delta_df=int(equal_paths["df"] - configural["df"]))
+    with pytest.raises(WrongAnswer, match="model's df"):
+        _check(runs, name, 3, pvalue=stats.chi2.sf(third["delta_chisq"], equal_paths["df"]))
+    with pytest.raises(WrongAnswer, match="own p-value"):
+        _check(runs, name, 3, pvalue=equal_paths["pvalue"])
+    with pytest.raises(WrongAnswer, match="accepts the null"):
+        _check(runs, name, 3, sentence="The paths were the same in every country (p = .30).")
+    with pytest.raises(WrongAnswer, match="p = .30"):
+        _check(runs, name, 3, sentence="The data do not show that the path differs across countries.")
 
 
 def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, survey):
@@ -565,7 +585,7 @@ def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, s
         df2 = len(complete) - 11
         f = (points / 100 / 5) / ((1 - r2_full) / df2)
         assert f_tests.loc[model, "f"] == pytest.approx(f) and f_tests.loc[model, "df2"] == df2
-        assert f"{points:.1f} percentage points (F(5, {df2}) = {f:.2f}" in text
+        assert f"{points:.1f} percentage points" in text and f"(F(5, {df2}) = {f:.2f}, " in text
     assert "explains more variance in this sample" in text and f_tests.loc["SERVPERF (P)", "pvalue"] > 0.05
     # section 2: Lord's formula from alphas computed here; P and E correlate "about .3"
     differences = final["differences"].set_index("dimension")
@@ -622,8 +642,10 @@ def test_t8_checks_name_the_anticipated_mistakes(runs):
     equal_sd = ((row["alpha_p"] + row["alpha_e"]) / 2 - row["r_pe"]) / (1 - row["r_pe"])
     with pytest.raises(WrongAnswer, match="equal-variance formula"):
         _check(runs, "T8_servperf_and_reporting", 1, gap_reliability=equal_sd)
-    with pytest.raises(WrongAnswer, match="looks like the TLI"):
-        _check(runs, "T8_servperf_and_reporting", 4, cfi=variables[4]["sem"].fit_measures["tli"])
+    # (with FIML the CFI and TLI print alike, .996, so the TLI is not a detectable slip here)
+    fm = variables[4]["sem"].fit_measures
+    with pytest.raises(WrongAnswer, match="divided by its df"):
+        _check(runs, "T8_servperf_and_reporting", 4, chisq=fm["chisq"] / fm["df"])
     rmsea = variables[4]["sem"].fit_measures["rmsea"]
     with pytest.raises(WrongAnswer, match="RMSEA itself"):
         _check(runs, "T8_servperf_and_reporting", 4, rmsea_upper=rmsea)
