@@ -220,3 +220,40 @@ def test_a_fiml_paragraph_names_fiml_and_all_respondents():
     paragraph = results_paragraph(result)
     assert "full-information maximum likelihood (FIML)" in paragraph and f"N = {case['nobs'][0]}" in paragraph
     assert reporting_checklist(paragraph, result).set_index("item").loc["missing_data", "agrees_with_table"]
+
+
+def test_the_p_of_the_chi_square_is_found_when_the_chi_square_is_blank(written):
+    result, validity, paragraph = written
+    fm = result.fit_measures
+    blank = paragraph.replace(f"= {fm['chisq']:.2f},", "= [chisq],", 1)
+    checklist = reporting_checklist(blank, result, validity=validity).set_index("item")
+    assert not checklist.loc["chi_square", "present"]
+    assert checklist.loc["chi_square_p", "present"] and checklist.loc["chi_square_p", "agrees_with_table"]
+    assert checklist.loc["chi_square_p", "reported"] == f"p = {format_number(fm['pvalue'], 'p')}"
+    assert _flagged(result, validity, blank) == {"chi_square": False}
+
+
+def test_r_squared_and_identification_are_checked_against_the_result(written):
+    result, validity, paragraph = written
+    r2 = result.r2
+    shown = f"R² was {two_decimals(r2['satisfaction'], True)} for satisfaction and {two_decimals(r2['loyalty'], True)}"
+    assert shown in paragraph
+    wrong = f"R² was {two_decimals(r2['satisfaction'] + 0.05, True)} for satisfaction"
+    assert _flagged(result, validity, paragraph.replace(shown.split(" and")[0], wrong)) == {"r_squared": True}
+    assert _flagged(result, validity, paragraph.split(" R² was")[0]) == {"r_squared": False}
+    marker = "fixing the loading of its first indicator to 1 (marker variable)"
+    assert marker in paragraph
+    assert _flagged(result, validity, paragraph.replace(marker, "fixing its variance to 1")) == {"identification": True}
+    sources = reporting_checklist(paragraph, result, validity=validity).set_index("item")["source"]
+    assert sources["ave"] == "Fornell & Larcker (1981)"
+    assert sources["discriminant_validity"].startswith("Henseler, Ringle & Sarstedt (2015)")
+
+
+def test_leading_zeros_follow_apa_only_for_statistics_bounded_by_one(written):
+    result, validity, paragraph = written
+    top = validity["htmt"].max()
+    # HTMT and beta can exceed 1 and keep the zero; R-squared and loadings cannot and drop it
+    assert f"largest HTMT was {top:.2f}" in paragraph and f"{top:.2f}".startswith("0.")
+    beta = path_table(result)["beta"].iloc[-1]
+    assert f"β = {beta:.2f}" in paragraph
+    assert f"R² was .{round(result.r2['satisfaction'] * 100):02d}" in paragraph

@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 
 import sqlib
-from sqlib.analysis.difference_scores import (difference_score_reliability, difference_score_table,
+from sqlib.analysis.difference_scores import (difference_score_reliability, difference_score_table, nested_f_tests,
                                               predictor_comparison, scale_scores)
 
 
@@ -59,6 +59,11 @@ def test_scores_and_table_use_the_same_complete_respondents(sample):
             residual[name] = values - (slope * p + intercept)
         assert table.loc[dimension, "r_gap_satisfaction_given_p"] == pytest.approx(
             np.corrcoef(residual["gap"], residual["y"])[0, 1])
+        # with P held constant only -E varies in the gap: its partial correlation is minus E's
+        slope, intercept = np.polyfit(p, e, 1)
+        e_given_p = np.corrcoef(e - (slope * p + intercept), residual["y"])[0, 1]
+        assert table.loc[dimension, "r_e_satisfaction_given_p"] == pytest.approx(e_given_p)
+        assert table.loc[dimension, "r_gap_satisfaction_given_p"] == pytest.approx(-e_given_p)
         expectation_items = [codebook.expectations[i] for i in codebook.items_of(dimension)]
         answers = data.loc[scores.index, expectation_items].to_numpy()
         assert table.loc[dimension, "ceiling_e"] == pytest.approx((answers == codebook.scale_max).mean())
@@ -80,6 +85,23 @@ def test_predictor_comparison_equals_statsmodels_ols(sample):
         assert table.loc[model, "predictors"] == x.shape[1]
     # the gap model is nested in the separate model
     assert table.loc["SERVQUAL (P - E)", "r2"] <= table.loc["P and E separately", "r2"]
+
+
+def test_nested_f_tests_equal_statsmodels_compare_f_test(sample):
+    data, codebook = sample
+    scores = scale_scores(data, codebook, "satisfaction")
+    y = scores["satisfaction"]
+    full = sm.OLS(y, sm.add_constant(scores.filter(regex="^(p|e)_"))).fit()
+    tests = nested_f_tests(data, codebook).set_index("restricted")
+    for model, prefix in (("SERVPERF (P)", "^p_"), ("SERVQUAL (P - E)", "^gap_")):
+        restricted = sm.OLS(y, sm.add_constant(scores.filter(regex=prefix))).fit()
+        f, pvalue, df1 = full.compare_f_test(restricted)
+        assert tests.loc[model, "f"] == pytest.approx(f)
+        assert tests.loc[model, "pvalue"] == pytest.approx(pvalue, rel=1e-6, abs=1e-300)
+        assert tests.loc[model, "df1"] == df1 == 5 and tests.loc[model, "df2"] == full.df_resid
+        assert tests.loc[model, "delta_r2"] == pytest.approx(full.rsquared - restricted.rsquared)
+    # on the bundled sample the expectations add nothing detectable to P, and the gap's constraint costs fit
+    assert tests.loc["SERVPERF (P)", "pvalue"] > 0.05 > 0.001 > tests.loc["SERVQUAL (P - E)", "pvalue"]
 
 
 def test_a_dimension_without_expectation_twins_is_named(sample):

@@ -32,6 +32,7 @@ from scipy import stats
 import sqlib
 from sqlib import config
 from sqlib.core.errors import ReportError
+from sqlib.report.reporting_checklist import reporting_checklist
 from sqlib.report.teaching import handouts
 from sqlib.report.teaching.grading import NotAnsweredYet, WrongAnswer
 from sqlib.survey.simulate import BASE_THRESHOLDS, sample_population
@@ -217,7 +218,7 @@ def _perturb(value):
     if isinstance(value, (bool, np.bool_)):
         return not value
     if isinstance(value, str):
-        return value + " + something else"
+        return value + " + something else, so the groups are equal"  # also wrong for a free-text answer
     if isinstance(value, pd.DataFrame):
         return value.assign(est_std=value["est_std"] + 0.1)
     if isinstance(value, (pd.Series, np.ndarray)):
@@ -465,11 +466,13 @@ def test_t7_listwise_keeps_the_complete_respondents_and_is_biased_under_mar(runs
     final = runs["T7_real_data"]["final"]
     survey, items, n = final["mar_survey"], final["items"], final["n_respondents"]
     complete = int(survey[items].notna().all(axis=1).sum())
-    assert complete == n - round(final["missing_share"] * n), "simulate gives gaps to exactly that share"
-    assert final["listwise"].ntotal == complete and final["fiml"].ntotal == n
+    empty = int(survey[items].isna().all(axis=1).sum())
+    assert empty == round(final["break_off_share"] * n) > 0, "some respondents answered none of the items"
+    assert complete >= n - round(final["missing_share"] * n) - empty
+    assert final["listwise"].ntotal == complete and final["fiml"].ntotal == n - empty
     text = final["checks"].missing_text(final["listwise"], final["fiml"], survey, items)
-    assert f"to the {complete} complete respondents" in text and f"FIML uses all {n}" in text
-    assert f"({int(survey[items].isna().sum().sum())} missing answers in all)" in text
+    assert f"to the {complete} complete respondents" in text and f"FIML uses the {n - empty} who" in text
+    assert f"({int(survey[items].isna().sum().sum())} missing answers in all), {empty} of them every item" in text
     # the true mean answer, 1 + sum of P(y* > t), against the share of each category
     thresholds = np.asarray(BASE_THRESHOLDS)
     shares = np.diff(np.r_[0.0, stats.norm.cdf(thresholds), 1.0])
@@ -531,11 +534,29 @@ def test_t7_checks_name_the_anticipated_mistakes(runs):
         _check(runs, name, 2, n_listwise=len(survey) - int(survey[items].isna().sum().sum()))
     with pytest.raises(WrongAnswer, match="FIML keeps the incomplete respondents"):
         _check(runs, name, 2, n_fiml=second["n_listwise"])
+    with pytest.raises(WrongAnswer, match="those who answered none"):
+        _check(runs, name, 2, n_fiml=len(survey))
     third = runs[name]["checks"][3]
     with pytest.raises(WrongAnswer, match="the first group included"):
         _check(runs, name, 3, delta_df=len(third["country_paths"]))
     with pytest.raises(WrongAnswer, match="cdf"):
         _check(runs, name, 3, pvalue=1 - third["pvalue"])
+    # against the configural model: delta chi-square 13.54 on 12 df at the default seed
+    configural, equal_paths = third["configural"].fit_measures, third["equal_paths"].fit_measures
+    assert round(equal_paths["chisq"] - configural["chisq"], 2) == 13.54
+    assert equal_paths["df"] - configural["df"] == 12
+    with pytest.raises(WrongAnswer, match="configural"):
+        _check(runs, name, 3, delta_chisq=equal_paths["chisq"] - configural["chisq"])
+    with pytest.raises(WrongAnswer, match="configural"):
+        _check(runs, name, 3, delta_df=int(equal_paths["df"] - configural["df"]))
+    with pytest.raises(WrongAnswer, match="model's df"):
+        _check(runs, name, 3, pvalue=stats.chi2.sf(third["delta_chisq"], equal_paths["df"]))
+    with pytest.raises(WrongAnswer, match="own p-value"):
+        _check(runs, name, 3, pvalue=equal_paths["pvalue"])
+    with pytest.raises(WrongAnswer, match="accepts the null"):
+        _check(runs, name, 3, sentence="The paths were the same in every country (p = .30).")
+    with pytest.raises(WrongAnswer, match="p = .30"):
+        _check(runs, name, 3, sentence="The data do not show that the path differs across countries.")
 
 
 def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, survey):
@@ -564,6 +585,17 @@ def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, s
     assert comparison.loc["SERVPERF (P)", "r2"] > comparison.loc["SERVQUAL (P - E)", "r2"]
     latent = final["servperf"]["table"].set_index("model")["r2_satisfaction"]
     assert latent.iloc[0] > latent.iloc[1]
+    # the differences are stated in percentage points, with the F tests of the two nested comparisons
+    r2_full = comparison.loc["P and E separately", "r2"]
+    f_tests = final["f_tests"].set_index("restricted")
+    text = final["checks"].comparison_text(final["comparison"], final["f_tests"])
+    for model in ("SERVPERF (P)", "SERVQUAL (P - E)"):
+        points = 100 * (r2_full - comparison.loc[model, "r2"])
+        df2 = len(complete) - 11
+        f = (points / 100 / 5) / ((1 - r2_full) / df2)
+        assert f_tests.loc[model, "f"] == pytest.approx(f) and f_tests.loc[model, "df2"] == df2
+        assert f"{points:.1f} percentage points" in text and f"(F(5, {df2}) = {f:.2f}, " in text
+    assert "explains more variance in this sample" in text and f_tests.loc["SERVPERF (P)", "pvalue"] > 0.05
     # section 2: Lord's formula from alphas computed here; P and E correlate "about .3"
     differences = final["differences"].set_index("dimension")
     for k, (dimension, (p_items, e_items)) in enumerate(pairs.items()):
@@ -578,6 +610,10 @@ def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, s
         assert differences.loc[dimension, "reliability_gap"] == pytest.approx(lord)
         assert lord < min(alphas)
         assert 0.25 < r_pe < 0.35
+        # the gap's partial correlation given P is exactly minus E's; E lies above P in every dimension
+        assert differences.loc[dimension, "r_gap_satisfaction_given_p"] == pytest.approx(
+            -differences.loc[dimension, "r_e_satisfaction_given_p"])
+        assert expectation[:, k].mean() > perception[:, k].mean()
     # section 3: the second-order model has 5 fewer parameters and the dimensions fail discriminant validity
     five, second = final["five_factor"], final["second_order"]
     assert five.fit_measures["npar"] - second.fit_measures["npar"] == 5
@@ -585,16 +621,27 @@ def test_t8_servperf_differences_second_order_and_the_written_up_numbers(runs, s
     validity = final["validity"]
     assert (~validity["fl_ok"]).sum() >= 5 and (validity["htmt"] >= 0.85).sum() >= 3
     assert validity["correlation"].max() > 0.85
+    # the sentence after the second-order model states the range of the latent correlations from the numbers
+    std = second.standardized_solution().query("op == '=~' and lhs == 'service_quality'")["est_std"].to_numpy()
+    implied = [a * b for i, a in enumerate(std) for b in std[i + 1:]]
+    text = final["checks"].distinctness_text(validity, second)
+    low, high = validity["correlation"].min(), validity["correlation"].max()
+    assert f"correlate {low:.2f} to {high:.2f}".replace("0.", ".") in text
+    assert f"implies correlations of {min(implied):.2f} to {max(implied):.2f}".replace("0.", ".") in text
     # section 4: the tables against the result, the paragraph against the checklist
     sem = final["sem"]
     fit_statistics = final["fit_statistics"].iloc[0]
     for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr"):
         assert fit_statistics[key] == pytest.approx(sem.fit_measures[key])
-    assert fit_statistics["n"] == sem.ntotal == len(data) - sem.n_dropped
+    # 25 respondents left an answer out; the model is fitted with FIML, so it uses all of them
+    assert int(data[sem.observed].isna().any(axis=1).sum()) == 25
+    assert sem.missing == "fiml" and fit_statistics["n"] == sem.ntotal == len(data)
     checklist = final["checklist"]
-    assert checklist["present"].all()
+    assert checklist["present"].all() and len(checklist) == 23
     assert checklist.query("item != 'software'")["agrees_with_table"].eq(True).all()
-    assert f"N = {sem.ntotal}" in final["paragraph"] and f"{sem.n_dropped} of {len(data)}" in final["paragraph"]
+    assert f"N = {sem.ntotal}" in final["paragraph"] and "(FIML)" in final["paragraph"]
+    blank = final["checks"].checklist_text(reporting_checklist(final["template"], sem, validity=final["sem_validity"]))
+    assert "Missing: chi_square, cfi, rmsea_ci." in blank and "chi_square_p" not in blank
     assert f"χ²({int(sem.fit_measures['df'])}) = {sem.fit_measures['chisq']:.2f}" in final["paragraph"]
 
 
@@ -604,11 +651,18 @@ def test_t8_checks_name_the_anticipated_mistakes(runs):
     equal_sd = ((row["alpha_p"] + row["alpha_e"]) / 2 - row["r_pe"]) / (1 - row["r_pe"])
     with pytest.raises(WrongAnswer, match="equal-variance formula"):
         _check(runs, "T8_servperf_and_reporting", 1, gap_reliability=equal_sd)
-    with pytest.raises(WrongAnswer, match="looks like the TLI"):
-        _check(runs, "T8_servperf_and_reporting", 4, cfi=variables[4]["sem"].fit_measures["tli"])
+    # (with FIML the CFI and TLI print alike, .996, so the TLI is not a detectable slip here)
+    fm = variables[4]["sem"].fit_measures
+    with pytest.raises(WrongAnswer, match="divided by its df"):
+        _check(runs, "T8_servperf_and_reporting", 4, chisq=fm["chisq"] / fm["df"])
     rmsea = variables[4]["sem"].fit_measures["rmsea"]
     with pytest.raises(WrongAnswer, match="RMSEA itself"):
         _check(runs, "T8_servperf_and_reporting", 4, rmsea_upper=rmsea)
+    with pytest.raises(WrongAnswer, match="alpha_gap"):
+        _check(runs, "T8_servperf_and_reporting", 1, gap_reliability=row["alpha_gap"])
+    _check(runs, "T8_servperf_and_reporting", 2, better_predictor="servperf")
+    with pytest.raises(WrongAnswer, match="sign is reversed"):
+        _check(runs, "T8_servperf_and_reporting", 3, parameters_saved=-variables[3]["parameters_saved"])
 
 
 def test_handout_default_target_is_outside_the_sources():

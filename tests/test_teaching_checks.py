@@ -208,6 +208,75 @@ def test_respondents_used_counts_rows_not_cells():
     assert real_data.respondents_used(data, ["c"]) == {"all": 4, "listwise": 4, "fiml": 4}
 
 
+def test_with_five_skewed_categories_ml_still_underestimates_the_loadings():
+    """T7 section 1 says: with categories = 5 and its skewed thresholds, ML's loadings are still -0.035 too small."""
+    from sqlib.survey.simulate import PopulationModel, simulate
+
+    loadings = {("satisfaction", "sat1"): 0.85, ("satisfaction", "sat2"): 0.80, ("satisfaction", "sat3"): 0.75,
+                ("loyalty", "loy1"): 0.80, ("loyalty", "loy2"): 0.75, ("loyalty", "loy3"): 0.70,
+                ("loyalty", "loy4"): 0.70}
+    population = PopulationModel(loadings=loadings, paths={("loyalty", "satisfaction"): 0.60}, factor_means={},
+                                 thresholds={}, expectations={}, factor_correlations=pd.DataFrame(
+                                     [[1.0]], index=["satisfaction"], columns=["satisfaction"]))
+    five = real_data.ordinal_population(population, 5)
+    assert five.scale_max == 5 and five.item_thresholds("sat1") == pytest.approx([-1.5, -5 / 6, -1 / 6, 0.5])
+    model = "satisfaction =~ sat1 + sat2 + sat3\nloyalty =~ loy1 + loy2 + loy3 + loy4\nloyalty ~ satisfaction\n"
+    truth = real_data.true_parameters(population, "=~")
+    draws = []
+    for replication in range(20):  # the notebook's defaults: seed 20261130, 400 respondents, 20 replications
+        sample = simulate(five, n=400, seed=20261130 + 1 + replication).data
+        estimates = sqlib.fit(model, sample).standardized_solution().query("op == '=~'")
+        draws.append(estimates.assign(method="ML", replication=replication))
+    draws = pd.concat(draws).rename(columns={"est_std": "est"}).merge(truth, on=["lhs", "op", "rhs"])
+    table = real_data.method_bias(draws).set_index("method")
+    assert round(table.loc["ML", "bias"], 3) == -0.035 and table.loc["ML", "bias_in_mc_se"] < -2
+
+
+def test_category_shares_have_integer_labels_and_break_offs_answer_nothing():
+    data = pd.DataFrame({"a": [1.0, 2.0, 2.0, np.nan], "b": [3.0, 3.0, 1.0, 2.0], "id": [1, 2, 3, 4]})
+    shares = real_data.category_shares(data, ["a", "b"]).set_index("item")
+    assert list(shares.columns) == [1, 2, 3]
+    assert shares.loc["a"].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0])
+    broken = real_data.with_break_offs(data, ["a", "b"], 0.5, seed=1)
+    assert int(broken[["a", "b"]].isna().all(axis=1).sum()) == 2 and broken["id"].tolist() == [1, 2, 3, 4]
+
+
+def test_the_driver_difference_is_welchs_t_test():
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
+    data.loc[:19, "y"] = np.nan
+    data.loc[:19, "x"] += 1.0
+    result = real_data.driver_difference(data, ["y"], "x")
+    kept, dropped = data.loc[20:, "x"], data.loc[:19, "x"]
+    va, vb = kept.var(ddof=1) / len(kept), dropped.var(ddof=1) / len(dropped)
+    df = (va + vb) ** 2 / (va ** 2 / (len(kept) - 1) + vb ** 2 / (len(dropped) - 1))
+    difference = kept.mean() - dropped.mean()
+    assert result["difference"] == pytest.approx(difference) and result["df"] == pytest.approx(df)
+    assert result["t"] == pytest.approx(difference / np.sqrt(va + vb))
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    assert [result["ci_lower"], result["ci_upper"]] == pytest.approx([difference - half, difference + half])
+
+
+def test_the_reporting_sentence_rule_rejects_accepting_the_null():
+    assert real_data.reporting_sentence_problem(
+        "The data do not show that the path differs across countries (p = .30).") == ""
+    for accepting in ("The paths are equal across countries, p = .30.", "There is no difference, p = .30, at all.",
+                      "The path is the same in every country (p = .30)."):
+        assert "accepts the null" in real_data.reporting_sentence_problem(accepting)
+    assert "p = .30" in real_data.reporting_sentence_problem("The data do not show that the paths differ here.")
+
+
+def test_the_pls_comparison_states_one_path_once_and_calls_small_samples_disputed():
+    from sqlib.report.narratives import pls as pls_narrative
+
+    one = pd.DataFrame({"lhs": ["loyalty"], "op": ["~"], "rhs": ["satisfaction"], "cbsem": [0.671], "pls": [0.558],
+                        "difference": [0.558 - 0.671]})
+    text = pls_narrative.comparison_text(one)
+    assert "the one path compared, satisfaction -> loyalty, is 0.671 in CB-SEM and 0.558 in PLS, 0.113 lower" in text
+    assert "mean absolute difference" not in text and "largest" not in text
+    assert "disputed" in text and "Rönkkö & Evermann, 2013" in text
+
+
 def test_the_moderation_sentence_never_accepts_the_null():
     paths = pd.DataFrame({"group_label": ["NL", "NO"], "est_std": [0.6, 0.35]})
     comparison = pd.DataFrame([{"delta_df": np.nan}, {"delta_df": 1, "delta_chisq": 0.9, "delta_pvalue": 0.34}])
@@ -234,7 +303,8 @@ def test_the_validity_sentence_counts_failures_and_says_so_only_when_there_are_s
                              "correlation": [0.91, 0.5, -0.95], "htmt": [0.92, 0.5, 0.8],
                              "fl_ok": [False, True, False]})
     text = reporting.validity_problem_text(validity)
-    assert text.startswith("2 of 3 pairs") and "1 have an HTMT of 0.85" in text and "-0.95 (b and c)" in text
+    # a correlation cannot exceed 1, so APA drops its leading zero; the HTMT cutoff keeps it
+    assert text.startswith("2 of 3 pairs") and "1 have an HTMT of 0.85" in text and "-.95 (b and c)" in text
     assert "not empirically distinct" in text
     calm = validity.assign(correlation=0.3, htmt=0.3, fl_ok=True)
     assert "passes both checks" in reporting.validity_problem_text(calm)
@@ -259,10 +329,40 @@ def test_a_blanked_paragraph_filled_with_the_table_numbers_is_the_paragraph_agai
     assert reporting.fill_paragraph(template, chisq=fm["chisq"], cfi=fm["cfi"], rmsea_lower=fm["rmsea_ci_lower"],
                                     rmsea_upper=fm["rmsea_ci_upper"]) == paragraph
     checklist = reporting_checklist(template, result)
-    assert reporting.checklist_text(checklist).endswith("Missing: chi_square, chi_square_p, cfi, rmsea_ci, "
-                                                        "discriminant_validity.")
+    text = reporting.checklist_text(checklist)
+    # the p of the chi-square is still found after the blank; a CFA has no paths, so no R² item
+    assert f"reports {len(checklist) - 4} of the {len(checklist)} items this tool checks" in text
+    assert "Missing: chi_square, cfi, rmsea_ci, discriminant_validity. Not checked" in text
+    assert "multivariate normality" in text and "unstandardized estimates with standard errors" in text
     with pytest.raises(ValueError, match="not in the paragraph"):
         reporting.blank_paragraph(template, result)
+
+
+def test_the_servperf_sentence_speaks_of_this_sample_percentage_points_and_f_tests():
+    comparison = pd.DataFrame({"model": ["SERVPERF (P)", "SERVQUAL (P - E)", "P and E separately"],
+                               "n": 864, "r2": [0.416, 0.167, 0.419]})
+    tests = pd.DataFrame({"restricted": ["SERVPERF (P)", "SERVQUAL (P - E)"], "df1": 5, "df2": 853,
+                          "f": [0.93, 73.9], "pvalue": [0.46, 1e-60]})
+    text = reporting.comparison_text(comparison, tests)
+    assert "SERVPERF explains more variance in this sample than SERVQUAL" in text and "predicts better" not in text
+    assert "add 0.3 percentage points to the perceptions (F(5, 853) = 0.93, p = .460)" in text
+    assert "costs 25.2 percentage points (F(5, 853) = 73.90, p < .001)" in text
+    assert "does not show they add nothing" in text
+
+
+def test_the_exercise_1_checker_names_the_likely_slips_in_lords_formula():
+    differences = pd.DataFrame([{"dimension": "d", "alpha_p": 0.847, "alpha_e": 0.840, "r_pe": 0.298,
+                                 "sd_p": 0.999, "sd_e": 0.834, "alpha_gap": 0.778}])
+    sd_p, sd_e, r = 0.999, 0.834, 0.298
+    shared = 2 * r * sd_p * sd_e
+    slips = {"alpha_gap": 0.778,
+             "SDs where the variances go": (sd_p * 0.847 + sd_e * 0.840 - shared) / (sd_p + sd_e - shared),
+             "the covariance term is subtracted": (sd_p ** 2 * 0.847 + sd_e ** 2 * 0.840 + shared)
+             / (sd_p ** 2 + sd_e ** 2 + shared)}
+    assert [round(v, 3) for v in slips.values()] == [0.778, 0.786, 0.879]
+    for named, value in slips.items():
+        with pytest.raises(WrongAnswer, match=named):
+            reporting.check_exercise_1(differences, "d", gap_reliability=value, below_both=True)
 
 
 # --------------------------------------------------------------------------- handouts

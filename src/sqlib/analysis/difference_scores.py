@@ -9,13 +9,15 @@ what a difference score inherits from its two parts:
   (:func:`difference_score_reliability`, Lord's formula);
 * it correlates highly with one of its parts (poor **discriminant validity**), so a
   correlation between the gap and an outcome can be **spurious**, carried by P alone;
-* when one part is near the end of the scale (expectations near the top) it has little
-  variance (**variance restriction**), and the gap is little more than P minus a constant.
+* when one part is systematically higher than the other (expectations above perceptions,
+  piling up at the top of the scale) the gap's range is restricted to one side of zero
+  (**variance restriction**).
 
 :func:`difference_score_table` computes all of these per dimension from the survey;
 :func:`predictor_comparison` compares the variance in an outcome explained by P, by the
 gaps, and by P and E as separate predictors (the unconstrained model in which the gap
-model is nested: the gap forces E's weight to be minus P's).
+model is nested: the gap forces E's weight to be minus P's); :func:`nested_f_tests` tests
+both nested comparisons with an F test.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from sqlib.survey.codebook import Codebook, load_codebook
 from .reliability import cronbach_alpha
 
 __all__ = ["difference_score_reliability", "difference_score_table", "scale_scores", "predictor_comparison", "r_squared",
-           "partial_correlation"]
+           "partial_correlation", "nested_f_tests", "PREDICTOR_SETS"]
+
+#: The three sets of predictors :func:`predictor_comparison` compares, as column prefixes of :func:`scale_scores`.
+PREDICTOR_SETS = {"SERVPERF (P)": ("p",), "SERVQUAL (P - E)": ("gap",), "P and E separately": ("p", "e")}
 
 
 def difference_score_reliability(reliability_p: float, reliability_e: float, r_pe: float, sd_p: float = 1.0,
@@ -120,7 +125,9 @@ def difference_score_table(data: pd.DataFrame, codebook: Codebook | None = None,
         * ``r_gap_p``, ``r_gap_e`` -- correlation of the gap with its parts (discriminant validity);
         * ``r_p_<outcome>``, ``r_e_<outcome>``, ``r_gap_<outcome>`` -- with ``outcome``;
         * ``r_gap_<outcome>_given_p`` -- the gap's partial correlation with ``outcome`` holding P
-          constant: what the gap says about the outcome beyond its perception part.
+          constant: what the gap says about the outcome beyond its perception part;
+        * ``r_e_<outcome>_given_p`` -- E's partial correlation holding P constant. With P held
+          constant only -E varies in P - E, so this is exactly minus the previous column.
 
     Examples
     --------
@@ -154,6 +161,7 @@ def difference_score_table(data: pd.DataFrame, codebook: Codebook | None = None,
             y = scores[outcome]
             row[f"r_p_{outcome}"], row[f"r_e_{outcome}"], row[f"r_gap_{outcome}"] = p.corr(y), e.corr(y), gap.corr(y)
             row[f"r_gap_{outcome}_given_p"] = partial_correlation(gap, y, p)
+            row[f"r_e_{outcome}_given_p"] = partial_correlation(e, y, p)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -207,13 +215,57 @@ def predictor_comparison(data: pd.DataFrame, codebook: Codebook | None = None,
     cb = load_codebook(codebook)
     scores = scale_scores(data, cb, outcome)
     y = scores[outcome].to_numpy(float)
-    sets = {"SERVPERF (P)": [f"p_{d}" for d in cb.dimensions],
-            "SERVQUAL (P - E)": [f"gap_{d}" for d in cb.dimensions],
-            "P and E separately": [f"{k}_{d}" for d in cb.dimensions for k in ("p", "e")]}
+    sets = _predictor_columns(cb)
     rows = []
     n = len(y)
     for model, columns in sets.items():
         r2 = r_squared(y, scores[columns].to_numpy(float))
         k = len(columns)
         rows.append({"model": model, "predictors": k, "n": n, "r2": r2, "adj_r2": 1 - (1 - r2) * (n - 1) / (n - k - 1)})
+    return pd.DataFrame(rows)
+
+
+def _predictor_columns(cb: Codebook) -> dict[str, list[str]]:
+    return {model: [f"{k}_{d}" for d in cb.dimensions for k in prefixes] for model, prefixes in PREDICTOR_SETS.items()}
+
+
+def nested_f_tests(data: pd.DataFrame, codebook: Codebook | None = None,
+                   outcome: str = "satisfaction") -> pd.DataFrame:
+    """F tests of SERVPERF and of SERVQUAL against P and E as separate predictors (both are nested in it).
+
+    SERVPERF is the full model with every E weight fixed to 0; SERVQUAL the full model with every
+    E weight fixed to minus its P weight. Each test asks whether those constraints cost more
+    explained variance than chance would: ``F = ((R2_full - R2_restricted) / df1) / ((1 - R2_full) / df2)``
+    with ``df1`` the number of constraints (one per dimension) and ``df2 = n - k_full - 1``.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``SERVPERF (P)`` and ``SERVQUAL (P - E)``; columns ``restricted``, ``full``, ``n``,
+        ``r2_restricted``, ``r2_full``, ``delta_r2`` (a share: 0.003 is 0.3 percentage points),
+        ``df1``, ``df2``, ``f``, ``pvalue``.
+
+    Examples
+    --------
+    >>> import sqlib
+    >>> tests = nested_f_tests(sqlib.load_sample())
+    >>> tests[["restricted", "df1", "df2"]].to_dict("records")[0]
+    {'restricted': 'SERVPERF (P)', 'df1': 5, 'df2': 853}
+
+    R equivalent: ``anova(lm(y ~ p_tangibles + ...), lm(y ~ p_tangibles + ... + e_tangibles + ...))``.
+    """
+    from scipy import stats
+
+    table = predictor_comparison(data, codebook, outcome).set_index("model")
+    full_name = "P and E separately"
+    full = table.loc[full_name]
+    rows = []
+    for restricted in ("SERVPERF (P)", "SERVQUAL (P - E)"):
+        row = table.loc[restricted]
+        df1 = int(full["predictors"] - row["predictors"])
+        df2 = int(full["n"] - full["predictors"] - 1)
+        f = ((full["r2"] - row["r2"]) / df1) / ((1 - full["r2"]) / df2)
+        rows.append({"restricted": restricted, "full": full_name, "n": int(full["n"]), "r2_restricted": row["r2"],
+                     "r2_full": full["r2"], "delta_r2": full["r2"] - row["r2"], "df1": df1, "df2": df2,
+                     "f": float(f), "pvalue": float(stats.f.sf(f, df1, df2))})
     return pd.DataFrame(rows)

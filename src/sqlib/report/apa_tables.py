@@ -3,9 +3,13 @@
 Each ``*_table`` function returns a tidy DataFrame with snake_case columns and full
 precision (for CSV export, for tests, and for :func:`sqlib.report.reporting_checklist.reporting_checklist`
 to compare a paragraph with). :func:`apa_format` turns any of them into a table that pastes
-into a paper: APA headings (b, SE, β, λ, ω, χ²), p-values as ``< .001`` or ``.034``, no
-leading zero for values that cannot exceed 1 (standardized loadings, ω, AVE, fit indices,
-p), three decimals, and each confidence interval as one ``[lower, upper]`` column.
+into a paper: APA headings (b, SE, β, λ, ω, χ²), p-values as ``< .001`` or ``.034``, three
+decimals, and each confidence interval as one ``[lower, upper]`` column.
+
+The leading zero follows APA 7 (section 6.36): it is dropped only for statistics that cannot
+exceed 1 in absolute value -- correlations, proportions, p, the standardized loadings of a
+CFA, ω, AVE, R² and the fit indices -- and kept for those that can: b, SE, z, β (a standardized
+path exceeds 1 when predictors correlate strongly) and HTMT (a ratio of correlations).
 
 The numbers come from the functions that already compute them: loadings and paths from the
 result's ``estimates`` and ``standardized_solution()``, ω and AVE from
@@ -67,7 +71,8 @@ def measurement_table(result, codebook=None) -> pd.DataFrame:
         ``se`` is NaN for the loading fixed to 1), ``std_loading`` (completely standardized,
         lavaan's ``std.all``), and the construct's ``omega`` (composite reliability,
         ``semTools::compRelSEM``) and ``ave`` (``semTools::AVE``), repeated on each of its rows;
-        NaN for a second-order factor, whose indicators are factors.
+        NaN for a second-order factor: its reliability is defined at the second level
+        (omega at level 2, ``semTools::reliabilityL2``), which is not computed here.
 
     Examples
     --------

@@ -5,9 +5,16 @@ The checklist follows the recommendations of Jackson, Gillaspy & Purc-Stephenson
 *Psychological Methods* 14(1), 6-23) and the SEM module of the APA Journal Article Reporting
 Standards for quantitative research (JARS-Quant; Appelbaum et al., 2018, *American
 Psychologist* 73(1), 3-25): name the software and the estimator; give the sample size and how missing data
-were handled; report the chi-square with its df and p, several fit indices (CFI, TLI, RMSEA
-with its 90% interval, SRMR); the standardized loadings, reliability and AVE; evidence of
-discriminant validity; and the structural paths with confidence intervals.
+were handled; say how the factors were scaled (identification); report the chi-square with its
+df and p, several fit indices (CFI, TLI, RMSEA with its 90% interval, SRMR); the standardized
+loadings, reliability and AVE (Fornell & Larcker, 1981); evidence of discriminant validity
+(HTMT, Henseler, Ringle & Sarstedt, 2015); the structural paths with confidence intervals; and
+the R² of the endogenous variables.
+
+The checklist is not complete. Jackson et al. also ask for a check of multivariate normality,
+the input matrix or the data (so that others can reproduce the analysis), and the
+unstandardized estimates with their standard errors (:data:`NOT_CHECKED`); a paragraph cannot
+show these, the tables and the supplement must.
 
 :func:`reporting_checklist` finds each item in the text and compares every number it finds
 with the table value *at the precision printed*: "CFI = .95" agrees with a CFI of .951 and
@@ -29,18 +36,25 @@ import pandas as pd
 
 from sqlib.core.formatting import format_number
 from .apa_tables import fit_statistics_table, measurement_table, path_table
+from .narratives.results_section import scaling_method
 
-__all__ = ["CHECKLIST_SOURCES", "reporting_checklist", "agrees_at_printed_precision", "failed_items"]
+__all__ = ["CHECKLIST_SOURCES", "NOT_CHECKED", "reporting_checklist", "agrees_at_printed_precision", "failed_items"]
 
 JACKSON = "Jackson, Gillaspy & Purc-Stephenson (2009)"
 JARS = "APA JARS-Quant SEM module (Appelbaum et al., 2018)"
+FORNELL_LARCKER = "Fornell & Larcker (1981)"
+HENSELER = "Henseler, Ringle & Sarstedt (2015)"
 #: Where each checklist item comes from.
 CHECKLIST_SOURCES = {
     "software": JACKSON, "estimator": JACKSON, "sample_size": JACKSON, "missing_data": f"{JACKSON}; {JARS}",
-    "chi_square": JACKSON, "chi_square_p": JACKSON, "cfi": JACKSON, "tli": JACKSON, "rmsea": JACKSON,
-    "rmsea_ci": JACKSON, "srmr": JACKSON, "loadings": JACKSON, "reliability": JARS, "ave": JARS,
-    "discriminant_validity": JARS, "path": JARS,
+    "identification": JACKSON, "chi_square": JACKSON, "chi_square_p": JACKSON, "cfi": JACKSON, "tli": JACKSON,
+    "rmsea": JACKSON, "rmsea_ci": JACKSON, "srmr": JACKSON, "loadings": JACKSON, "reliability": JARS,
+    "ave": FORNELL_LARCKER, "discriminant_validity": f"{HENSELER} (HTMT); {FORNELL_LARCKER}", "path": JARS,
+    "r_squared": JACKSON,
 }
+#: Items Jackson et al. (2009) ask for that this checklist does not check (a paragraph cannot show them).
+NOT_CHECKED = ("a check of multivariate normality", "the input matrix or data (reproducibility)",
+               "unstandardized estimates with standard errors")
 _NUM = r"([-−]?\d*\.?\d+)"
 _RANGE = rf"(?:from|between)\s*{_NUM}\s*(?:to|and|–|-)\s*{_NUM}"
 _CI = rf"[\[(]\s*{_NUM}\s*(?:,|to|–)\s*{_NUM}\s*[\])]"
@@ -113,19 +127,53 @@ def _missing(text: str, result) -> dict:
     return _row("missing_data", False, None, expected=expected)
 
 
+_CHI = r"(?:χ²|χ2|chi-squared?|chi2)"
+
+
 def _chi_square(text: str, fit: pd.Series) -> list[dict]:
-    match = re.search(rf"(?:χ²|χ2|chi-squared?|chi2)\s*(?:\(scaled\))?\s*\(\s*(\d+)\s*(?:,\s*N\s*=\s*\d+\s*)?\)"
-                      rf"\s*=\s*{_NUM}(?:\s*,\s*p\s*([<>=])\s*{_NUM})?", text, re.I)
+    match = re.search(rf"{_CHI}\s*(?:\(scaled\))?\s*\(\s*(\d+)\s*(?:,\s*N\s*=\s*\d+\s*)?\)\s*=\s*{_NUM}", text, re.I)
     expected = f"χ²({int(fit['df'])}) = {fit['chisq']:.2f}"
-    if not match:
-        return [_row("chi_square", False, None, expected=expected),
-                _row("chi_square_p", False, None, expected=format_number(fit["pvalue"], "p"))]
-    df, chisq, sign, p = match.groups()
-    rows = [_row("chi_square", True, int(df) == int(fit["df"]) and agrees_at_printed_precision(chisq, fit["chisq"]),
-                 match.group(0).split(", p")[0], expected)]
-    rows.append(_row("chi_square_p", p is not None, _p_agrees(sign, p, fit["pvalue"]) if p else None,
-                     f"p {sign} {p}" if p else "", format_number(fit["pvalue"], "p")))
-    return rows
+    if match:
+        df, chisq = match.groups()
+        ok = int(df) == int(fit["df"]) and agrees_at_printed_precision(chisq, fit["chisq"])
+        chi_row = _row("chi_square", True, ok, match.group(0), expected)
+    else:
+        chi_row = _row("chi_square", False, None, expected=expected)
+    # the p of the test: the first "p =" after a chi-square is mentioned, whether or not its value is readable
+    p_match = re.search(rf"{_CHI}[^;]*?\bp\s*([<>=])\s*{_NUM}", text, re.I)
+    expected_p = format_number(fit["pvalue"], "p")
+    if not p_match:
+        return [chi_row, _row("chi_square_p", False, None, expected=expected_p)]
+    sign, p = p_match.groups()
+    return [chi_row, _row("chi_square_p", True, _p_agrees(sign, p, fit["pvalue"]), f"p {sign} {p}", expected_p)]
+
+
+def _identification(text: str, measurement: pd.DataFrame) -> dict:
+    expected = scaling_method(measurement)
+    marker = re.search(r"marker|fixing the loading of (?:its|each factor's) first|first (?:loading|indicator)s? "
+                       r"(?:was |were )?fixed", text, re.I)
+    unit = re.search(r"(?:fixing|fixed) (?:its|their|each factor's) variances? (?:to|at) 1|unit variance|std\.lv",
+                     text, re.I)
+    found = marker or unit
+    if not found:
+        return _row("identification", False, None, expected=expected)
+    return _row("identification", True, ("marker" if marker else "unit variance") == expected, found.group(0),
+                expected)
+
+
+def _r_squared(text: str, result, outcomes: list[str]) -> dict:
+    expected = ", ".join(f"{name} {format_number(result.r2[name], 'fit')}" for name in outcomes)
+    sentence = re.search(r"(?:R²|R2|R-squared)(?:[^.]|\.\d)*", text)
+    if not sentence:
+        return _row("r_squared", False, None, expected=expected)
+    reported, ok = [], True
+    for name in outcomes:
+        value = re.search(rf"{_NUM}\s*(?:for|of)\s*{re.escape(name)}\b|\b{re.escape(name)}\s*[:=(]?\s*{_NUM}",
+                          sentence.group(0))
+        printed = value and (value.group(1) or value.group(2))
+        ok = ok and bool(printed) and agrees_at_printed_precision(printed, result.r2[name])
+        reported.append(f"{name} {printed or '?'}")
+    return _row("r_squared", True, ok, ", ".join(reported), expected)
 
 
 def _index(text: str, fit: pd.Series, name: str, pattern: str) -> dict:
@@ -204,9 +252,10 @@ def reporting_checklist(paragraph: str, result, *, validity: pd.DataFrame | None
     -------
     DataFrame
         One row per item: ``item`` (``software``, ``estimator``, ``sample_size``, ``missing_data``,
-        ``chi_square``, ``chi_square_p``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_ci``, ``srmr``,
-        ``loadings``, ``reliability``, ``ave``, ``discriminant_validity``, then ``path <predictor>
-        → <outcome>`` for every structural path); ``present`` (found in the text);
+        ``identification``, ``chi_square``, ``chi_square_p``, ``cfi``, ``tli``, ``rmsea``,
+        ``rmsea_ci``, ``srmr``, ``loadings``, ``reliability``, ``ave``, ``discriminant_validity``,
+        then ``path <predictor> → <outcome>`` for every structural path and, when there are
+        paths, ``r_squared`` of their outcomes); ``present`` (found in the text);
         ``agrees_with_table`` (True/False; None when the item is absent or has no number to
         compare); ``reported`` (what was found); ``table_value`` (what the table says);
         ``source`` (the guideline that asks for it).
@@ -232,14 +281,17 @@ def reporting_checklist(paragraph: str, result, *, validity: pd.DataFrame | None
     items = measurement[measurement["item"].isin(result.observed)]
     constructs = items.drop_duplicates("construct")
     rows = [_software(paragraph), _estimator(paragraph, result), _sample(paragraph, result), _missing(paragraph, result),
-            *_chi_square(paragraph, fit), _index(paragraph, fit, "cfi", "CFI"),
+            _identification(paragraph, measurement), *_chi_square(paragraph, fit), _index(paragraph, fit, "cfi", "CFI"),
             _index(paragraph, fit, "tli", "(?:TLI|NNFI)"), _index(paragraph, fit, "rmsea", "RMSEA"),
             _rmsea_ci(paragraph, fit), _index(paragraph, fit, "srmr", "SRMR"),
             _range(paragraph, "loadings", r"loadings?", items["std_loading"]),
             _range(paragraph, "reliability", r"composite reliability|\bCR\b|omega|ω", constructs["omega"]),
             _range(paragraph, "ave", r"\bAVE\b|average variance extracted", constructs["ave"]),
             _validity(paragraph, validity)]
-    rows += [_path(paragraph, row) for row in path_table(result).itertuples()]
+    paths = path_table(result)
+    rows += [_path(paragraph, row) for row in paths.itertuples()]
+    if len(paths):
+        rows.append(_r_squared(paragraph, result, list(dict.fromkeys(paths["outcome"]))))
     return pd.DataFrame(rows, columns=["item", "present", "agrees_with_table", "reported", "table_value", "source"])
 
 

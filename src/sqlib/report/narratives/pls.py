@@ -97,20 +97,28 @@ def ipma_text(table: pd.DataFrame | None, reason: str = "") -> str:
 def comparison_text(table: pd.DataFrame) -> str:
     """Why CB-SEM and PLS-SEM paths differ, and when a reviewer expects which."""
     both = table.dropna(subset=["cbsem", "pls"])
-    largest = both.reindex(both["difference"].abs().sort_values(ascending=False).index).head(1)
     where = ""
-    if len(largest):
-        r = largest.iloc[0]
+    if len(both) == 1:
+        r = both.iloc[0]
+        direction = "lower" if r["pls"] < r["cbsem"] else "higher"
+        where = (f" Here the one path compared, {r['rhs']} -> {r['lhs']}, is {format_number(r['cbsem'])} in CB-SEM "
+                 f"and {format_number(r['pls'])} in PLS, {format_number(abs(r['pls'] - r['cbsem']))} {direction}.")
+    elif len(both):
+        r = both.loc[both["difference"].abs().idxmax()]
         where = (f" Here the largest gap is {r['rhs']} -> {r['lhs']} ({format_number(r['cbsem'])} in CB-SEM, "
-                 f"{format_number(r['pls'])} in PLS; mean absolute difference "
-                 f"{format_number(both['difference'].abs().mean())}).")
+                 f"{format_number(r['pls'])} in PLS); over the {len(both)} paths compared the mean absolute "
+                 f"difference is {format_number(both['difference'].abs().mean())}.")
     return ("CB-SEM treats each construct as a common factor and removes the measurement error of its items; PLS "
             "builds each construct as a weighted sum of its items, error included, so its paths between "
             "multi-item constructs are usually smaller (attenuated) and its loadings larger than the factor "
             "model's." + where + " A reviewer expects CB-SEM when the study tests a theory of reflective "
             "constructs and reports model fit; PLS-SEM when the aim is prediction or a driver analysis on "
-            "composite scores (indices such as ECSI, IPMA), with formative blocks, or with small samples. "
-            "Consistent PLS (PLSc) corrects the attenuation when the blocks are meant as common factors.")
+            "composite scores (customer-satisfaction indices such as the ECSI, the European Customer Satisfaction "
+            "Index, or an importance-performance map, IPMA), or with formative blocks. Small samples are often "
+            "given as a reason too, but that is disputed: PLS has no special power with few respondents "
+            "(Goodhue, Lewis & Thompson, 2012; Rönkkö & Evermann, 2013), and Hair et al. (2019) also warn "
+            "against choosing it for sample size alone. Consistent PLS (PLSc) corrects the attenuation when the "
+            "blocks are meant as common factors.")
 
 
 def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparison: str) -> str:

@@ -4,9 +4,20 @@ across groups, and PLS-SEM next to CB-SEM).
 Every comparison with the truth is made over a small Monte Carlo experiment, and every sentence states the
 experiment's own uncertainty: a bias counts as real only when it lies more than two Monte Carlo standard errors
 from zero.
+
+Two Monte Carlo standard errors are used, for two different averages over ``R`` replications:
+
+* of **one parameter's** bias (:func:`parameter_bias`, the tables): the SD of that parameter's estimates over
+  the replications divided by ``sqrt(R)``;
+* of the **average bias over several parameters** (:func:`method_bias`, the sentences and the exercises): the
+  parameters of one replication share its data, so their errors are averaged within each replication first,
+  and the SD of those ``R`` replication averages is divided by ``sqrt(R)``.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +31,42 @@ from .grading import Feedback, WrongAnswer, expect_close, expect_equal, require_
 
 #: A bias counts as real when it lies more than this many Monte Carlo standard errors from zero.
 MC_SE_BAND = 2.0
+#: The latent-response thresholds of section 1 run evenly from LOWEST_THRESHOLD to HIGHEST_THRESHOLD, so the
+#: answers are skewed to the upper half of the scale.
+LOWEST_THRESHOLD, HIGHEST_THRESHOLD = -1.5, 0.5
+#: Wording that accepts the null hypothesis of equal paths (exercise 3).
+ACCEPTS_THE_NULL = re.compile(r"\bequal\b|\bsame\b|\bidentical\b|no difference|not differ|do not vary|"
+                              r"does not vary|\bconfirm", re.I)
+
+
+# --------------------------------------------------------------------------- the populations
+def ordinal_population(population: PopulationModel, categories: int) -> PopulationModel:
+    """``population`` answered on ``categories`` categories (1 to ``categories``), every item cut at the same
+    thresholds, evenly spaced from :data:`LOWEST_THRESHOLD` to :data:`HIGHEST_THRESHOLD` (skewed answers)."""
+    thresholds = tuple(np.linspace(LOWEST_THRESHOLD, HIGHEST_THRESHOLD, categories - 1))
+    return dataclasses.replace(population, scale_min=1, scale_max=categories,
+                               thresholds={item: thresholds for item in population.items})
+
+
+def category_shares(data: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """The share of each answer category per item: one row per item, one integer-labelled column per category."""
+    long = data[items].melt(var_name="item", value_name="answer").dropna()
+    table = pd.crosstab(long["item"], long["answer"].astype(int), normalize="index").reindex(items)
+    table.columns = [int(c) for c in table.columns]
+    return table.rename_axis(index="item", columns=None).reset_index()
+
+
+def with_break_offs(data: pd.DataFrame, items: list[str], share: float, seed: int) -> pd.DataFrame:
+    """``data`` with every answer on ``items`` removed for a random ``share`` of respondents (rounded).
+
+    They stand for respondents who opened the survey and broke off before the model's questions: they keep
+    their other columns (id, country) but answered none of ``items``, so even FIML cannot use them.
+    """
+    rng = np.random.default_rng(seed)
+    out = data.copy()
+    who = rng.choice(len(out), size=int(round(share * len(out))), replace=False)
+    out.loc[out.index[np.sort(who)], items] = np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- the truth
@@ -115,10 +162,28 @@ def missing_text(listwise: SEMResult, fiml: SEMResult, data: pd.DataFrame, items
     """How many respondents listwise deletion and FIML use, from the fits, and how many answers are missing."""
     used = respondents_used(data, items)
     cells = int(data[items].isna().sum().sum())
+    empty = used["all"] - used["fiml"]
     return (f"Of {used['all']} respondents, {used['all'] - used['listwise']} left at least one of the {len(items)} "
-            f"items unanswered ({cells} missing answers in all). Listwise deletion fits the model to the "
-            f"{listwise.ntotal} complete respondents ({listwise.ntotal / used['all']:.0%}); FIML uses all "
-            f"{fiml.ntotal} who answered at least one item, with every answer they gave.")
+            f"items unanswered ({cells} missing answers in all), {empty} of them every item. Listwise deletion fits "
+            f"the model to the {listwise.ntotal} complete respondents ({listwise.ntotal / used['all']:.0%}); FIML "
+            f"uses the {fiml.ntotal} who answered at least one item, with every answer they gave; the {empty} who "
+            "answered none give it nothing to use.")
+
+
+def driver_difference(data: pd.DataFrame, items: list[str], driver: str) -> dict:
+    """Welch's t-test of the ``driver``'s mean between the respondents listwise deletion keeps and drops.
+
+    Returns ``kept``, ``dropped`` (means), ``difference`` (kept minus dropped), ``t``, ``df`` (Welch-
+    Satterthwaite), ``pvalue`` and the 95% interval ``ci_lower``, ``ci_upper`` of the difference. R:
+    ``t.test(kept, dropped)``.
+    """
+    complete = data[items].notna().all(axis=1)
+    kept, dropped = data.loc[complete, driver].dropna(), data.loc[~complete, driver].dropna()
+    test = stats.ttest_ind(kept, dropped, equal_var=False)
+    interval = test.confidence_interval(0.95)
+    return {"kept": float(kept.mean()), "dropped": float(dropped.mean()), "difference": float(kept.mean() -
+            dropped.mean()), "t": float(test.statistic), "df": float(test.df), "pvalue": float(test.pvalue),
+            "ci_lower": float(interval.low), "ci_upper": float(interval.high)}
 
 
 # --------------------------------------------------------------------------- paths across groups
@@ -184,42 +249,83 @@ def check_exercise_2(data: pd.DataFrame, items: list[str], driver: str, *, n_lis
                                  with_gaps})
     expect_close(exercise, "n_fiml", n_fiml, used["fiml"], 0.5,
                  "FIML uses every respondent who answered at least one item of the model.",
-                 known_mistakes={"the listwise count: FIML keeps the incomplete respondents too": used["listwise"]})
-    complete = data[items].notna().all(axis=1)
-    kept, dropped = data.loc[complete, driver].mean(), data.loc[~complete, driver].mean()
+                 known_mistakes={"the listwise count: FIML keeps the incomplete respondents too": used["listwise"],
+                                 "every respondent: those who answered none of the items give FIML nothing":
+                                 used["all"]})
+    test = driver_difference(data, items, driver)
+    kept, dropped = test["kept"], test["dropped"]
     hint = f"Mean {driver} answer of the complete rows (kept) and of the rows with a missing answer (dropped)."
     expect_close(exercise, "driver_kept", driver_kept, kept, 1e-6, hint,
                  known_mistakes={"the mean of the dropped respondents": dropped, "the mean of everyone":
                                  data[driver].mean()})
     expect_close(exercise, "driver_dropped", driver_dropped, dropped, 1e-6, hint,
                  known_mistakes={"the mean of the kept respondents": kept})
+    shown = (f"Welch t({test['df']:.1f}) = {test['t']:.2f}, {format_p(test['pvalue'])}, 95% CI "
+             f"[{test['ci_lower']:.2f}, {test['ci_upper']:.2f}]")
+    if test["pvalue"] < 0.05:
+        reading = ("so the complete respondents are not a random part of the sample: the answers are not missing "
+                   "completely at random (MCAR is ruled out). The test cannot show MAR: the same difference would "
+                   "appear if people skipped because of the answers they did not give (MNAR).")
+    else:
+        reading = ("which does not show a difference; it does not show MCAR either (another variable may differ, "
+                   "or the difference may be too small to detect).")
     return Feedback(exercise, f"listwise keeps {used['listwise']} of {used['all']}, FIML uses {used['fiml']}; the "
-                              f"dropped answered {driver} {kept - dropped:.2f} points lower on average, so the "
-                              "complete respondents are not a random part of the sample: the answers are not missing "
-                              "completely at random.")
+                              f"dropped answered {driver} {test['difference']:.2f} points lower on average ({shown}), "
+                              + reading)
 
 
-def check_exercise_3(metric: SEMResult, equal_paths: SEMResult, *, delta_chisq, delta_df, pvalue) -> Feedback:
-    """Exercise 3: the chi-square difference test of equal paths across groups, by hand."""
+def reporting_sentence_problem(sentence, pvalue: float = 0.30) -> str:
+    """Why ``sentence`` is not a report of a non-significant test of equal paths at ``pvalue``; "" if it is one.
+
+    The rule is simple on purpose: the sentence must state the p-value and must not use wording that accepts
+    the null (:data:`ACCEPTS_THE_NULL`: "equal", "the same", "no difference", "do not differ", ...).
+    """
+    if not isinstance(sentence, str) or len(sentence.split()) < 6:
+        return "write a whole sentence, as a string."
+    accepting = ACCEPTS_THE_NULL.search(sentence)
+    if accepting:
+        return (f"{accepting.group(0)!r} accepts the null: a non-significant test does not show the paths are "
+                "equal. Say that the data do not show a difference.")
+    printed = f"{pvalue:.2f}".lstrip("0")
+    if not re.search(rf"p\s*[=]\s*0?{re.escape(printed)}", sentence):
+        return f"state the p-value as p = {printed}."
+    return ""
+
+
+def check_exercise_3(configural: SEMResult, metric: SEMResult, equal_paths: SEMResult, *, delta_chisq, delta_df,
+                     pvalue, sentence) -> Feedback:
+    """Exercise 3: the chi-square difference test of equal paths across groups, by hand, and how to report a
+    non-significant one."""
     exercise = "T7 exercise 3"
-    require_answers(exercise, delta_chisq=delta_chisq, delta_df=delta_df, pvalue=pvalue)
-    restricted, free = equal_paths.fit_measures, metric.fit_measures
+    require_answers(exercise, delta_chisq=delta_chisq, delta_df=delta_df, pvalue=pvalue, sentence=sentence)
+    restricted, free, loosest = equal_paths.fit_measures, metric.fit_measures, configural.fit_measures
     expected_chisq = restricted["chisq"] - free["chisq"]
     expected_df = int(restricted["df"] - free["df"])
     groups = len(metric.group_levels)
     paths = int((metric.estimates["op"] == "~").sum() / groups)
+    against_configural = "compared with the configural model: compare with the metric model, which differs only in "
     expect_close(exercise, "delta_chisq", delta_chisq, expected_chisq, 1e-6,
                  "chisq of the equal-paths model minus chisq of the metric model.",
-                 known_mistakes={"metric minus equal paths: the sign is reversed": -expected_chisq})
+                 known_mistakes={"metric minus equal paths: the sign is reversed": -expected_chisq,
+                                 against_configural + "the paths": restricted["chisq"] - loosest["chisq"]})
     expect_close(exercise, "delta_df", delta_df, expected_df, 0.5,
                  f"Each of the {paths} path(s) is held equal in each of the other {groups - 1} groups.",
-                 known_mistakes={"one constraint per group, the first group included": paths * groups})
+                 known_mistakes={"one constraint per group, the first group included": paths * groups,
+                                 against_configural + "the paths": restricted["df"] - loosest["df"]})
     expected_p = stats.chi2.sf(expected_chisq, expected_df)
     expect_close(exercise, "pvalue", pvalue, expected_p, 1e-9 + 1e-4 * expected_p,
                  f"scipy.stats.chi2.sf(delta chi-square, {expected_df}).",
                  known_mistakes={"the cumulative probability (cdf), not the upper tail":
-                                 stats.chi2.cdf(expected_chisq, expected_df)})
-    return Feedback(exercise, f"delta chi-square({expected_df}) = {expected_chisq:.2f}, {format_p(expected_p)}.")
+                                 stats.chi2.cdf(expected_chisq, expected_df),
+                                 "the p-value with the model's df instead of the df difference":
+                                 stats.chi2.sf(expected_chisq, restricted["df"]),
+                                 "the equal-paths model's own p-value (its fit), not the difference test":
+                                 restricted["pvalue"]})
+    problem = reporting_sentence_problem(sentence)
+    if problem:
+        raise WrongAnswer(f"{exercise}: sentence: {problem}")
+    return Feedback(exercise, f"delta chi-square({expected_df}) = {expected_chisq:.2f}, {format_p(expected_p)}; "
+                              "the sentence reports p = .30 without accepting the null.")
 
 
 def check_exercise_4(draws: pd.DataFrame, *, pls_loading_bias, pls_path_bias, plsc_path_bias) -> Feedback:

@@ -9,7 +9,7 @@ from scipy import stats
 from sqlib.analysis.difference_scores import difference_score_reliability, r_squared
 from sqlib.core.formatting import format_number, format_p
 from sqlib.report.narratives.results_section import two_decimals
-from sqlib.report.reporting_checklist import reporting_checklist
+from sqlib.report.reporting_checklist import NOT_CHECKED, reporting_checklist
 from sqlib.sem.compare import compare
 from sqlib.sem.result import SEMResult
 from sqlib.survey.simulate import PopulationModel, sample_population
@@ -46,20 +46,34 @@ def _span(values: pd.Series, bounded: bool = True) -> str:
     return f"{two_decimals(values.min(), bounded)} to {two_decimals(values.max(), bounded)}"
 
 
-def comparison_text(comparison: pd.DataFrame, outcome: str = "satisfaction") -> str:
-    """What :func:`sqlib.analysis.difference_scores.predictor_comparison` shows, in percent of variance."""
+def comparison_text(comparison: pd.DataFrame, tests: pd.DataFrame, outcome: str = "satisfaction") -> str:
+    """What :func:`~sqlib.analysis.difference_scores.predictor_comparison` and
+    :func:`~sqlib.analysis.difference_scores.nested_f_tests` show: in-sample variance explained, differences in
+    percentage points, and the F tests of the two nested comparisons."""
     r2 = comparison.set_index("model")["r2"]
     perf, gap, both = r2["SERVPERF (P)"], r2["SERVQUAL (P - E)"], r2["P and E separately"]
-    better = "SERVPERF" if perf > gap else "SERVQUAL"
+    more, less = ("SERVPERF", "SERVQUAL") if perf > gap else ("SERVQUAL", "SERVPERF")
+    f = tests.set_index("restricted")
+
+    def f_test(model: str) -> str:
+        row = f.loc[model]
+        return f"F({int(row['df1'])}, {int(row['df2'])}) = {row['f']:.2f}, {format_p(row['pvalue'])}"
+
+    added = f.loc["SERVPERF (P)"]
+    verdict = ("more than chance would add" if added["pvalue"] < 0.05 else
+               "no more than chance would add in a sample of this size (which does not show they add nothing)")
     return (f"On the same {int(comparison['n'].iloc[0])} respondents, the five perception scores (SERVPERF) explain "
-            f"{perf:.1%} of the variance in {outcome}, the five gap scores (SERVQUAL) {gap:.1%}: {better} predicts "
-            f"better. Perceptions and expectations as ten separate predictors explain {both:.1%}, so the expectations "
-            f"add {both - perf:.1%} to the perceptions, and forcing each expectation's weight to be minus its "
-            f"perception's, which is what a gap score does, costs {both - gap:.1%}.")
+            f"{perf:.1%} of the variance in {outcome}, the five gap scores (SERVQUAL) {gap:.1%}: {more} explains "
+            f"more variance in this sample than {less} (an in-sample R-squared, not a test of which predicts new "
+            f"respondents better). Perceptions and expectations as ten separate predictors explain {both:.1%}, so the "
+            f"expectations add {100 * (both - perf):.1f} percentage points to the perceptions ({f_test('SERVPERF (P)')}), "
+            f"{verdict}; forcing each expectation's weight to be minus its perception's, which is what a gap score "
+            f"does, costs {100 * (both - gap):.1f} percentage points ({f_test('SERVQUAL (P - E)')}).")
 
 
 def difference_text(table: pd.DataFrame, outcome: str = "satisfaction") -> str:
     """Peter, Churchill & Brown's four problems, each with the numbers of :func:`difference_score_table`."""
+    higher = int((table["mean_e"] > table["mean_p"]).sum())
     return (f"Reliability: the gap scores' reliability from Lord's formula ranges {_span(table['reliability_gap'])}, "
             f"below the alphas of their perception ({_span(table['alpha_p'])}) and expectation "
             f"({_span(table['alpha_e'])}) parts in every dimension; the alpha of the item gaps ({_span(table['alpha_gap'])}) "
@@ -67,10 +81,15 @@ def difference_text(table: pd.DataFrame, outcome: str = "satisfaction") -> str:
             f"Spurious correlation: the gaps correlate {_span(table[f'r_gap_{outcome}'])} with {outcome}, the "
             f"perceptions alone {_span(table[f'r_p_{outcome}'])} and the expectations alone "
             f"{_span(table[f'r_e_{outcome}'])}; holding the perceptions constant, the gaps correlate "
-            f"{_span(table[f'r_gap_{outcome}_given_p'], False)} with {outcome}. Variance "
-            f"restriction: the expectation scores have smaller standard deviations ({_span(table['sd_e'], False)} "
-            f"against {_span(table['sd_p'], False)}), with {table['ceiling_e'].min():.0%} to "
-            f"{table['ceiling_e'].max():.0%} of the expectation answers at the top of the scale.")
+            f"{_span(table[f'r_gap_{outcome}_given_p'])} with {outcome}, exactly minus the expectations' partial "
+            f"correlations ({_span(table[f'r_e_{outcome}_given_p'])}): with P held constant, all that varies in "
+            f"P - E is -E. Variance restriction (one part systematically higher than the other): the mean "
+            f"expectation exceeds the mean perception in {higher} of {len(table)} dimensions "
+            f"({_span(table['mean_e'], False)} against {_span(table['mean_p'], False)}), with "
+            f"{table['ceiling_e'].min():.0%} to {table['ceiling_e'].max():.0%} of the expectation answers at the top of "
+            f"the scale. The expectations still vary (SD {_span(table['sd_e'], False)} against "
+            f"{_span(table['sd_p'], False)} for the perceptions), so a gap is not P minus a constant: it correlates "
+            f"{_span(table['r_gap_p'])} with P, not 1.")
 
 
 def validity_problem_text(validity: pd.DataFrame, cutoff: float = 0.85) -> str:
@@ -81,7 +100,24 @@ def validity_problem_text(validity: pd.DataFrame, cutoff: float = 0.85) -> str:
                "Every pair of dimensions passes both checks.")
     return (f"{failing_fl} of {len(validity)} pairs of dimensions fail the Fornell-Larcker criterion and "
             f"{high_htmt} have an HTMT of {cutoff:.2f} or more; the largest latent correlation is "
-            f"{top['correlation']:.2f} ({top['construct_1']} and {top['construct_2']}). {verdict}")
+            f"{two_decimals(top['correlation'], True)} ({top['construct_1']} and {top['construct_2']}). {verdict}")
+
+
+def second_order_correlations(result: SEMResult, factor: str = "service_quality") -> pd.Series:
+    """The correlations of the first-order factors a second-order model implies: products of their standardized
+    loadings on ``factor`` (their disturbances are uncorrelated), one value per pair."""
+    std = result.standardized_solution()
+    loadings = std[(std["op"] == "=~") & (std["lhs"] == factor)].set_index("rhs")["est_std"]
+    names = list(loadings.index)
+    return pd.Series({(a, b): loadings[a] * loadings[b] for i, a in enumerate(names) for b in names[i + 1:]})
+
+
+def distinctness_text(validity: pd.DataFrame, second_order: SEMResult, factor: str = "service_quality") -> str:
+    """The dimensions' latent correlations in the five-factor model and as the second-order model implies them."""
+    implied = second_order_correlations(second_order, factor)
+    return (f"The dimensions correlate {_span(validity['correlation'])} in the five-factor model; the second-order "
+            f"model implies correlations of {_span(implied)} (the products of their loadings on {factor}). It "
+            "reproduces these correlations, it does not lower them.")
 
 
 def second_order_text(comparison: pd.DataFrame) -> str:
@@ -105,12 +141,13 @@ def checklist_text(checklist: pd.DataFrame) -> str:
     present = checklist["present"]
     wrong = checklist[present & checklist["agrees_with_table"].map(lambda v: v is False)]
     missing = checklist[~present]
-    text = f"The paragraph reports {int(present.sum())} of {len(checklist)} checklist items"
+    text = f"The paragraph reports {int(present.sum())} of the {len(checklist)} items this tool checks"
     text += "; every number it gives agrees with the tables." if wrong.empty else (
         "; numbers that disagree with the tables: " + ", ".join(wrong["item"]) + ".")
     if len(missing):
         text += " Missing: " + ", ".join(missing["item"]) + "."
-    return text
+    return text + (" Not checked, and asked for by Jackson et al. (2009): " + ", ".join(NOT_CHECKED)
+                   + "; report them in the tables or the supplement.")
 
 
 def blank_paragraph(paragraph: str, result: SEMResult) -> str:
@@ -150,9 +187,17 @@ def check_exercise_1(differences: pd.DataFrame, dimension: str, *, gap_reliabili
     row = differences.set_index("dimension").loc[dimension]
     expected = difference_score_reliability(row["alpha_p"], row["alpha_e"], row["r_pe"], row["sd_p"], row["sd_e"])
     equal_sd = difference_score_reliability(row["alpha_p"], row["alpha_e"], row["r_pe"])
+    sd_p, sd_e, shared = row["sd_p"], row["sd_e"], 2 * row["r_pe"] * row["sd_p"] * row["sd_e"]
     expect_close(exercise, "gap_reliability", gap_reliability, expected, 1e-6,
                  "(sd_p² alpha_p + sd_e² alpha_e - 2 r_pe sd_p sd_e) / (sd_p² + sd_e² - 2 r_pe sd_p sd_e).",
-                 known_mistakes={"the equal-variance formula: use the two standard deviations": equal_sd,
+                 known_mistakes={"alpha_gap, the alpha of the item gaps: compute Lord's formula instead":
+                                     row["alpha_gap"],
+                                 "the formula with the SDs where the variances go (square sd_p and sd_e)":
+                                     (sd_p * row["alpha_p"] + sd_e * row["alpha_e"] - shared) / (sd_p + sd_e - shared),
+                                 "+ 2 r_pe sd_p sd_e: the covariance term is subtracted in both numerator and "
+                                 "denominator": (sd_p ** 2 * row["alpha_p"] + sd_e ** 2 * row["alpha_e"] + shared)
+                                     / (sd_p ** 2 + sd_e ** 2 + shared),
+                                 "the equal-variance formula: use the two standard deviations": equal_sd,
                                  "the mean of the two alphas, which ignores their correlation":
                                      (row["alpha_p"] + row["alpha_e"]) / 2,
                                  "the formula with r_pe = 0": difference_score_reliability(
@@ -183,10 +228,12 @@ def check_exercise_2(scores: pd.DataFrame, outcome: str, *, r2_servperf, r2_serv
                                      "the regression without an intercept": _r2_without_intercept(y, x)})
         expected[name] = r2
     better = "SERVPERF" if expected["r2_servperf"] > expected["r2_servqual"] else "SERVQUAL"
-    expect_equal(exercise, "better_predictor", better_predictor, better,
-                 "Answer 'SERVPERF' or 'SERVQUAL': the one with the larger R-squared.")
+    named = better_predictor.strip().upper() if isinstance(better_predictor, str) else better_predictor
+    expect_equal(exercise, "better_predictor", named, better,
+                 "Answer 'SERVPERF' or 'SERVQUAL' (either case): the one with the larger R-squared.")
     return Feedback(exercise, f"R-squared {expected['r2_servperf']:.3f} (SERVPERF) against "
-                              f"{expected['r2_servqual']:.3f} (SERVQUAL): {better} explains more of {outcome}.")
+                              f"{expected['r2_servqual']:.3f} (SERVQUAL): {better} explains more of {outcome} in this "
+                              "sample.")
 
 
 def _r2_without_intercept(y: pd.Series, x: pd.DataFrame) -> float:
@@ -204,9 +251,11 @@ def check_exercise_3(five_factor: SEMResult, second_order: SEMResult, *, paramet
     first, second = five_factor.fit_measures, second_order.fit_measures
     saved = int(first["npar"] - second["npar"])
     expect_close(exercise, "parameters_saved", parameters_saved, saved, 1e-9,
-                 "npar of the five-factor model minus npar of the second-order model: 10 correlations become "
-                 "5 second-order loadings.",
-                 known_mistakes={"the number of correlations among five factors": 10.0})
+                 "npar of the five-factor model minus npar of the second-order model: 5 factor variances and 10 "
+                 "covariances (15) become 4 free second-order loadings, 1 variance of the quality factor and 5 "
+                 "disturbance variances (10).",
+                 known_mistakes={"the number of covariances among five factors, not the parameters saved": 10.0,
+                                 "the second-order npar minus the five-factor npar: the sign is reversed": -saved})
     difference = second["chisq"] - first["chisq"]
     expect_close(exercise, "delta_chisq", delta_chisq, difference, 1e-6,
                  "The constrained (second-order) model's chi-square minus the five-factor model's.",
