@@ -85,7 +85,8 @@ def check_exercise_2(data: pd.DataFrame, codebook, *, t_statistic, p_value, n_pa
     restriction = ("Average only the items a respondent answered on both scales (perception and expectation): "
                    "mask both with perception.notna() & expectation.notna() before averaging.")
     if n_pairs != len(mean_p) and n_pairs == unrestricted_n:
-        raise WrongAnswer(f"{exercise}: n_pairs = {n_pairs!r}, but it should be {len(mean_p)}. {restriction}")
+        raise WrongAnswer(f"{exercise}: n_pairs = {n_pairs!r} is {'too high' if n_pairs > len(mean_p) else 'too low'}. "
+                          f"{restriction}")
     expect_equal(exercise, "n_pairs", n_pairs, len(mean_p),
                  "Count the respondents with at least one reliability item answered on both scales.")
     expect_close(exercise, "t_statistic", t_statistic, test.statistic, 1e-4,

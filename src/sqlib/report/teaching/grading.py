@@ -2,9 +2,10 @@
 
 A checker passes its answers through :func:`require_answers` first, then compares each
 with :func:`expect_close`, :func:`expect_equal` or :func:`expect_values`. A failed
-comparison raises :class:`WrongAnswer` naming the variable, the expected value and a
-hint about the likely mistake; a checker that passes returns a :class:`Feedback`
-whose text says what was confirmed.
+comparison raises :class:`WrongAnswer` naming the variable, whether it is too high or too
+low, and a hint about the likely mistake, without giving the right value away (a student
+could otherwise copy it into the answer cell); a checker that passes returns a
+:class:`Feedback` whose text says what was confirmed.
 """
 
 from __future__ import annotations
@@ -97,18 +98,27 @@ def expect_close(exercise: str, name: str, value, expected: float, tolerance: fl
                           f"the unrounded value from the result (a displayed table shows only a few digits), not "
                           "a number typed from it.")
     if not np.isfinite(number) or abs(number - expected) > tolerance:
-        raise WrongAnswer(f"{exercise}: {name} = {number:.4g}, but it should be {expected:.4g} "
-                          f"(within {tolerance:.2g}). {hint}".strip())
+        raise WrongAnswer(f"{exercise}: {name} = {number:.4g} is {direction(number, expected)} (the check allows "
+                          f"{tolerance:.2g} either way). {hint}".strip())
+
+
+def direction(number: float, expected: float) -> str:
+    """'too high', 'too low' or 'not a number': what a wrong answer is, without the right value."""
+    if not np.isfinite(number):
+        return "not a number"
+    return "too high" if number > expected else "too low"
 
 
 def expect_equal(exercise: str, name: str, value, expected, hint: str = "") -> None:
     """``value == expected`` (names, counts, yes/no answers); otherwise :class:`WrongAnswer`."""
     if isinstance(expected, (bool, np.bool_)):
-        if not isinstance(value, (bool, np.bool_)) or bool(value) != bool(expected):
-            raise WrongAnswer(f"{exercise}: {name} = {value!r}, but it should be {bool(expected)}. {hint}".strip())
+        if not isinstance(value, (bool, np.bool_)):
+            raise WrongAnswer(f"{exercise}: {name} = {value!r} should be True or False. {hint}".strip())
+        if bool(value) != bool(expected):
+            raise WrongAnswer(f"{exercise}: {name} = {value!r} is not right. {hint}".strip())
         return
     if value != expected:
-        raise WrongAnswer(f"{exercise}: {name} = {value!r}, but it should be {expected!r}. {hint}".strip())
+        raise WrongAnswer(f"{exercise}: {name} = {value!r} is not right. {hint}".strip())
 
 
 def expect_values(exercise: str, name: str, value, expected: pd.Series, tolerance: float, hint: str = "",
@@ -140,5 +150,6 @@ def expect_values(exercise: str, name: str, value, expected: pd.Series, toleranc
                                   "the unrounded values from the result, not a rounded copy.")
     if not np.isfinite(answer).all() or (off > tolerance).any():
         label = off.fillna(np.inf).idxmax()
-        raise WrongAnswer(f"{exercise}: {name}[{label!r}] = {answer[label]:.4g}, but it should be "
-                          f"{expected[label]:.4g} (within {tolerance:.2g}). {hint}".strip())
+        raise WrongAnswer(f"{exercise}: {name}[{label!r}] = {answer[label]:.4g} is "
+                          f"{direction(answer[label], expected[label])} (the check allows {tolerance:.2g} "
+                          f"either way). {hint}".strip())
