@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from sqlib.survey.codebook import Codebook, Construct  # noqa: E402
-from sqlib.report.figures import correlation_heatmap, likert_bands, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
+from sqlib.report.figures import correlation_heatmap, htmt_heatmap, likert_bands, likert_bars, likert_shares, missingness_heatmap  # noqa: E402
 
 ITEMS = ["q1", "q2", "q3", "q4"]
 
@@ -98,6 +98,16 @@ def test_correlation_heatmap_shows_the_lower_triangle_with_labels():
     assert len(numbers) == len(ITEMS) * (len(ITEMS) + 1) // 2  # lower triangle and diagonal
     expected = data[ITEMS].corr(method="spearman").loc["q2", "q1"]
     assert f"{expected:.2f}" in numbers
+
+
+def test_htmt_heatmap_leaves_the_undefined_diagonal_empty_and_bolds_pairs_over_the_cutoff():
+    m = pd.DataFrame([[1, .62, .91], [.62, 1, .5], [.91, .5, 1]], index=list("abc"), columns=list("abc"))
+    fig, ax = plt.subplots()
+    htmt_heatmap(m, cutoff=0.85, ax=ax)
+    texts = {t.get_text(): t for t in ax.texts}
+    assert sorted(texts) == ["0.50", "0.62", "0.91"]  # three pairs, no 1.00 on the diagonal
+    assert texts["0.91"].get_fontweight() == "bold" and texts["0.62"].get_fontweight() == "normal"
+    assert texts["0.91"].get_position() == (0.5, 2.5)  # row c, column a
 
 
 def test_correlation_heatmap_rejects_unknown_method():

@@ -386,6 +386,47 @@ def missingness_heatmap(data: pd.DataFrame, items, ax=None):
 
 
 # ----------------------------------------------------------------- correlations
+def htmt_heatmap(matrix: pd.DataFrame, cutoff: float = 0.85, ax=None, title: str | None = None):
+    """Heatmap of an HTMT (or HTMT2) matrix: the pairs below the diagonal only (the ratio of a
+    construct with itself is not defined), each cell annotated, values at or above ``cutoff``
+    in bold.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        Square, constructs as index and columns (:func:`sqlib.analysis.reliability.htmt`).
+    cutoff : float
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame([[1, .6, .9], [.6, 1, .5], [.9, .5, 1]], index=list("abc"), columns=list("abc"))
+    >>> len(htmt_heatmap(m).texts)
+    3
+
+    R equivalent: ``corrplot::corrplot(semTools::htmt(model, data), type = "lower", diag = FALSE)``.
+    """
+    size = 0.55 * len(matrix) + 2.5
+    ax = _new_axes(ax, size + 1.0, size)
+    mask = np.triu(np.ones(matrix.shape, dtype=bool))
+    sns.heatmap(matrix.astype(float), mask=mask, ax=ax, vmin=0, vmax=1, cmap="Blues", square=True, annot=False,
+                linewidths=0.5, cbar_kws={"label": "HTMT", "shrink": 0.7}, xticklabels=True, yticklabels=True)
+    values = matrix.to_numpy(dtype=float)
+    for row, col in zip(*np.tril_indices_from(values, k=-1)):
+        value = values[row, col]
+        ax.text(col + 0.5, row + 0.5, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value > 0.6 else "black", fontweight="bold" if value >= cutoff else "normal")
+    ax.set_title(title or f"HTMT (bold: at or above {cutoff:g}; diagonal not defined)", fontsize="medium")
+    ax.tick_params(labelsize="small")
+    return ax
+
+
 def correlation_heatmap(data: pd.DataFrame, items, ax=None, method: str = "pearson", labels=None,
                         annotate: bool | None = None):
     """Heatmap of inter-item correlations (lower triangle, pairwise complete).
