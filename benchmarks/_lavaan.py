@@ -48,3 +48,23 @@ def lavaan_times(body: str, data_path: Path, model: str, reps: int = 3, warmup: 
             print("lavaan timing failed:", out.stderr.strip().splitlines()[-1:])
             return None
         return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_r_script(script_text: str, model: str, *args) -> dict | None:
+    """Run an R script on the bundled sample: ``commandArgs`` are the sample's path, a file
+    holding ``model``, then ``args``; returns the JSON of its last output line, or None
+    without R (or when the script fails, after printing R's last error line)."""
+    from sqlib import config
+
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        script, model_file = Path(tmp) / "script.R", Path(tmp) / "model.lav"
+        script.write_text(script_text)
+        model_file.write_text(model)
+        out = subprocess.run(["Rscript", str(script), str(config.SAMPLE_DATA), str(model_file), *map(str, args)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print("R script failed:", out.stderr.strip().splitlines()[-1:])
+            return None
+        return json.loads(out.stdout.strip().splitlines()[-1])

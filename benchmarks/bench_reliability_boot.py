@@ -13,16 +13,12 @@ Usage: python benchmarks/bench_reliability_boot.py [--draws 1000]
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
 
 import sqlib
+from _lavaan import run_r_script
 from sqlib import config, models
 from sqlib.analysis.reliability_bootstrap import reliability_bootstrap
 
@@ -43,18 +39,7 @@ cat(jsonlite::toJSON(list(seconds = t[["elapsed"]], cpu = t[["user.self"]] + t[[
 
 
 def lavaan_bootstrap(model: str, draws: int):
-    if shutil.which("Rscript") is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        script, model_file = Path(tmp) / "boot.R", Path(tmp) / "model.lav"
-        script.write_text(R_BOOT)
-        model_file.write_text(model)
-        out = subprocess.run(["Rscript", str(script), str(config.SAMPLE_DATA), str(model_file), str(draws)],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            print("lavaan bootstrap failed:", out.stderr.strip().splitlines()[-1:])
-            return None
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_r_script(R_BOOT, model, draws)
 
 
 def main() -> None:
