@@ -16,10 +16,7 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-for (expr in parse(file.path("tests", "reference", "make_refs.R"))) {
-  if (is.call(expr) && identical(expr[[1]], as.name("<-")) && identical(expr[[2]], as.name("CASES"))) break
-  eval(expr, globalenv())
-}
+source(file.path("tests", "reference", "make_refs_helpers.R"))
 
 GP_DATA <- file.path(FIXTURE_DATA_DIR, "group_paths.csv")
 GP_MODEL <- "satisfaction =~ sat1 + sat2 + sat3\nloyalty =~ loy1 + loy2 + loy3 + loy4\nloyalty ~ satisfaction"

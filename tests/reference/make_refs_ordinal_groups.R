@@ -15,11 +15,7 @@
 #                        method "satorra.2000") and `release_tests` (lavTestScore()$uni; for the
 #                        intercepts step also the intercepts held at 0, see intercept_release_tests)
 
-helper_exprs <- parse(file.path("tests", "reference", "make_refs.R"))
-for (e in helper_exprs) {
-  if (is.call(e) && identical(e[[1]], as.name("<-")) && identical(e[[2]], as.name("CASES"))) break
-  eval(e, envir = globalenv())
-}
+source(file.path("tests", "reference", "make_refs_helpers.R"))
 
 OG_DATA <- file.path(FIXTURE_DATA_DIR, "ordinal_groups.csv")
 OG_MODEL <- "quality =~ q1 + q2 + q3 + q4\nvalue =~ q5 + q6 + q7 + q8"

@@ -18,11 +18,7 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-# the helper and model definitions of make_refs.R, without running its cases
-for (expr in parse(file.path("tests", "reference", "make_refs.R"))) {
-  if (is.call(expr) && identical(expr[[1]], as.name("<-")) && identical(expr[[2]], as.name("CASES"))) break
-  eval(expr, globalenv())
-}
+source(file.path("tests", "reference", "make_refs_helpers.R"))
 
 ROWS_DATA <- file.path(FIXTURE_DATA_DIR, "reliability_boot_rows.csv")
 RESAMPLES <- file.path(FIXTURE_DATA_DIR, "reliability_boot_resamples.csv")

@@ -23,14 +23,7 @@ if (!file.exists("pyproject.toml") || !dir.exists("tests")) {
 }
 
 # the helpers of make_refs.R (write_case, fit_lavaan, ...) without running its cases
-local({
-  exprs <- parse(file.path("tests", "reference", "make_refs.R"))
-  skip <- c("CASES", "selected", "unknown")
-  for (e in exprs) {
-    is_assignment <- is.call(e) && identical(e[[1]], as.name("<-"))
-    if (is_assignment && !(as.character(e[[2]]) %in% skip)) eval(e, envir = globalenv())
-  }
-})
+source(file.path("tests", "reference", "make_refs_helpers.R"))
 
 DATA_DIR <- file.path("tests", "fixtures", "data")
 
