@@ -330,6 +330,14 @@ def check_predictors(spec, ordered):
 
 
 # ------------------------------------------------------------------ WLSMV steps of the recipe registry
+def refuse_single_category_items(data: pd.DataFrame, ordered) -> None:
+    """An ordered item answered in one category only has no threshold: refuse it, naming it."""
+    for v in ordered:
+        observed = data[v].dropna().unique()
+        if len(observed) == 1:
+            raise ModelSpecificationError(one_category_message(v, observed[0]))
+
+
 def ordinal_data(est: Estimation) -> None:
     """Thresholds (and means and variances of continuous items), polychoric, polyserial and Pearson
     correlations and their asymptotic covariance (Gamma). Listwise deletion, or with
@@ -337,10 +345,7 @@ def ordinal_data(est: Estimation) -> None:
     respondents who answered its items (lavaan's pairwise WLSMV)."""
     opts = est.options
     ov = opts.probe.ov_names
-    for v in opts.ordered:
-        observed = est.data[v].dropna().unique()
-        if len(observed) == 1:
-            raise ModelSpecificationError(one_category_message(v, observed[0]))
+    refuse_single_category_items(est.data, opts.ordered)
     pairwise = opts.missing == "pairwise"
     est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, None, fiml=pairwise)
     frame = pd.DataFrame(est.blocks[0], columns=ov)

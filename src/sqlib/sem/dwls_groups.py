@@ -29,12 +29,12 @@ from scipy import linalg, stats
 from sqlib.core.errors import ModelSpecificationError
 
 from .data import prepare_data
-from .dwls import check_predictors, scaled_shifted, chi_square_tests
+from .dwls import check_predictors, chi_square_tests, refuse_single_category_items, scaled_shifted
 from .estimation import GroupStats, start_values
 from .fitchecks import check_linear_dependence, warn_continuous_ordered
 from .fitmeasures import rmsea_interval, robust_fit_measures
 from .information import invert_information
-from .ordinal import OrdinalStats, one_category_message, ordinal_stats
+from .ordinal import OrdinalStats, ordinal_stats
 from .partable import build_spec, check_counts, check_group_modifiers
 from .ram import RAMModel
 from .stages import Estimation
@@ -352,10 +352,7 @@ def grouped_ordinal_data(est: Estimation) -> None:
     covariance (Gamma). A category empty in one group is refused, naming the counts."""
     opts = est.options
     ov = opts.probe.ov_names
-    for v in opts.ordered:
-        observed = est.data[v].dropna().unique()
-        if len(observed) == 1:
-            raise ModelSpecificationError(one_category_message(v, observed[0]))
+    refuse_single_category_items(est.data, opts.ordered)
     est.levels, est.blocks, est.n_dropped = prepare_data(est.data, ov, opts.group)
     if len(est.blocks) > 1:
         check_categories_across_groups(est.blocks, ov, est.levels)
