@@ -216,6 +216,47 @@ def test_specific_indirect_effects_and_bootstrap_pvalues_match_seminr(mobi):
         assert summed[(row["rhs"], row["lhs"])] == pytest.approx(row["indirect"], abs=1e-12)
 
 
+@pytest.mark.parametrize("name, model, technique", [("M8_predict_m1_da", M1, "DA"), ("M8_predict_m2_da", ECSI, "DA"),
+                                                   ("M8_predict_m2_ea", ECSI, "EA")])
+def test_plspredict_with_r_fold_order_matches_seminr(mobi, name, model, technique):
+    """seminr-ts M8: predict_pls(model, predict_DA / predict_EA, noFolds = 10) with R's row
+    shuffle: PLS and LM predictions in and out of sample, and their RMSE and MAE."""
+    from sqlib.sem.pls_predict import predict_pls
+    ref = expected(name)
+    order = np.array(ref["shuffleOrder"][0]) - 1
+    pred = predict_pls(sqlib.fit_pls(model, mobi), technique=technique, folds=ref["settings"]["noFolds"],
+                       order=order)
+    for key, ours in [("itemsOutOfSample", pred.pls_out_of_sample), ("itemsInSample", pred.pls_in_sample),
+                      ("lmOutOfSample", pred.lm_out_of_sample), ("lmInSample", pred.lm_in_sample)]:
+        theirs = matrix(ref[key])
+        assert sorted(ours.columns) == sorted(theirs.columns)
+        np.testing.assert_allclose(ours[theirs.columns].to_numpy(), theirs.to_numpy(), atol=TOL, rtol=0, err_msg=key)
+    metrics = pred.metrics()
+    for key, model_name, sample in [("plsMetricsInSample", "PLS", "in"), ("plsMetricsOutOfSample", "PLS", "out"),
+                                    ("lmMetricsInSample", "LM", "in"), ("lmMetricsOutOfSample", "LM", "out")]:
+        theirs = matrix(ref[key])
+        mine = metrics[(metrics["model"] == model_name) & (metrics["sample"] == sample)].set_index("item")
+        np.testing.assert_allclose(mine.loc[theirs.columns, ["rmse", "mae"]].T.to_numpy(), theirs.to_numpy(),
+                                   atol=TOL, rtol=0, err_msg=key)
+    table = pred.comparison()
+    assert list(table["pls_better"]) == list(table["pls_rmse"] < table["lm_rmse"])
+
+
+def test_plspredict_checks_its_options_and_is_reproducible(mobi):
+    from sqlib.sem.pls_predict import predict_pls
+    res = sqlib.fit_pls(M1, mobi)
+    with pytest.raises(ValueError, match="technique='XA'.*'DA'.*'EA'"):
+        predict_pls(res, technique="XA")
+    with pytest.raises(ValueError, match="folds=1"):
+        predict_pls(res, folds=1)
+    with pytest.raises(ValueError, match="permutation"):
+        predict_pls(res, order=np.zeros(len(mobi), dtype=int))
+    a, b = predict_pls(res, seed=5), predict_pls(res, seed=5)
+    pd.testing.assert_frame_equal(a.pls_out_of_sample, b.pls_out_of_sample)
+    assert not predict_pls(res, seed=6).pls_out_of_sample.equals(a.pls_out_of_sample)
+    assert "PLSpredict (DA, 10 folds)" in repr(a)
+
+
 def test_pls_mga_with_r_resamples_matches_seminr(mobi):
     """seminr-ts M9: estimate_pls_mga(ECSI, CUEX1 < 8, nboot = 100, seed = 123) with R's own
     resamples of each group; Henseler's one-sided p-values equal seminr's pls_mga_p."""
