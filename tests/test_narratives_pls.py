@@ -81,3 +81,28 @@ def test_comparison_text_reports_the_largest_gap():
     gap = table.loc[table["difference"].abs().idxmax()]
     assert f"{gap['rhs']} -> {gap['lhs']} ({format_number(gap['cbsem'])} in CB-SEM, {format_number(gap['pls'])}" \
         in sentence
+
+
+def _prediction_table(pls_rmse, lm_rmse, q2):
+    items = [f"y{i}" for i in range(len(pls_rmse))]
+    table = pd.DataFrame({"item": items, "q2_predict": q2, "pls_rmse": pls_rmse, "lm_rmse": lm_rmse})
+    table["pls_better"] = table["pls_rmse"] < table["lm_rmse"]
+    return table
+
+
+@pytest.mark.parametrize("pls_rmse, level", [([1, 1, 1], "high"), ([1, 1, 3], "medium"), ([1, 3, 3], "low"),
+                                             ([3, 3, 3], "no")])
+def test_prediction_text_grades_predictive_power_as_shmueli_et_al(pls_rmse, level):
+    table = _prediction_table(pls_rmse, [2, 2, 2], [0.1, 0.2, 0.3])
+    sentence = text.prediction_text(table, 10)
+    k = sum(r < 2 for r in pls_rmse)
+    assert f"for {k} of the 3 items: {level} predictive power" in sentence
+    assert "from 0.100 to 0.300" in sentence and "10-fold" in sentence
+
+
+def test_prediction_text_names_items_not_predicted_better_than_their_mean():
+    table = _prediction_table([1, 1, 1], [2, 2, 2], [0.2, -0.05, 0.0])
+    sentence = text.prediction_text(table, 5)
+    assert "2 of the 3 endogenous items (y1, y2) no better than their training means" in sentence
+    assert "high" not in sentence
+    assert text.prediction_text(None) == "PLSpredict was not run (predict_folds is 0)."

@@ -240,6 +240,15 @@ def test_plspredict_with_r_fold_order_matches_seminr(mobi, name, model, techniqu
                                    atol=TOL, rtol=0, err_msg=key)
     table = pred.comparison()
     assert list(table["pls_better"]) == list(table["pls_rmse"] < table["lm_rmse"])
+    # Q2_predict: against each fold's training mean, computed here from the fold labels
+    from sqlib.sem.pls_predict import fold_labels
+    fold = np.empty(len(mobi), dtype=int)
+    fold[order] = fold_labels(len(mobi), 10)
+    items = list(pred.actual.columns)
+    naive = np.vstack([mobi.loc[fold != fold[i], items].mean().to_numpy() for i in range(len(mobi))])
+    sse_mean = ((mobi[items].to_numpy() - naive) ** 2).sum(axis=0)
+    sse_pls = ((mobi[items] - pred.pls_out_of_sample).to_numpy() ** 2).sum(axis=0)
+    np.testing.assert_allclose(table["q2_predict"], 1 - sse_pls / sse_mean, rtol=1e-12)
 
 
 def test_plspredict_checks_its_options_and_is_reproducible(mobi):
@@ -502,6 +511,9 @@ def test_notebook_08_runs_on_the_real_surveys(tmp_path, example):
     summary = (run / "summaries" / "08_pls_sem.md").read_text(encoding="utf-8")
     assert "R-squared:" in summary and "bootstrap draws" in summary
     assert list((run / "tables").glob("*pls_vs_cbsem_paths.csv"))
+    predicted = pd.read_csv(next((run / "tables").glob("*pls_predict.csv")))
+    assert f"PLS's out-of-sample RMSE is below the linear-regression benchmark's for {int(predicted['pls_better'].sum())} " \
+        f"of the {len(predicted)} items" in summary
 
 
 SATISFACTION_BLOCKS = {"IMAG": "imag", "EXPE": "expe", "QUAL": "qual", "VAL": "val", "SAT": "sat", "LOY": "loy"}

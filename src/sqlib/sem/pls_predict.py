@@ -17,7 +17,9 @@ scale. In-sample predictions (each row predicted by the models it trained) are a
 the ``folds - 1`` models. The benchmark regresses each endogenous construct's indicators on
 the indicators of its direct antecedents (``"DA"``) or of all exogenous constructs (``"EA"``)
 by ordinary least squares with an intercept, fitted on the same training rows. Out-of-sample RMSE and MAE of PLS below those of the benchmark mean the
-model predicts better than a naive regression (Shmueli et al. 2019). Missing answers are
+model predicts better than a naive regression (Shmueli et al. 2019). ``Q2_predict`` compares
+PLS's out-of-sample errors with those of the training mean: ``1 - SSE(PLS) / SSE(mean)``,
+above 0 when the model predicts better than the mean (as SmartPLS reports it). Missing answers are
 filled as in the fit (mean replacement over all rows) before the folds are cut.
 """
 
@@ -52,6 +54,7 @@ class PLSPrediction:
     pls_in_sample: pd.DataFrame
     lm_out_of_sample: pd.DataFrame
     lm_in_sample: pd.DataFrame
+    mean_out_of_sample: pd.DataFrame
     order: np.ndarray
     folds: int
     technique: str
@@ -81,11 +84,13 @@ class PLSPrediction:
 
     def comparison(self) -> pd.DataFrame:
         """Out-of-sample errors of PLS and the LM benchmark side by side, per indicator, with
-        ``pls_better`` (PLS's RMSE below the benchmark's)."""
+        ``q2_predict`` and ``pls_better`` (PLS's RMSE below the benchmark's)."""
         out = self.metrics().query("sample == 'out'").pivot(index="item", columns="model", values=["rmse", "mae"])
         table = pd.DataFrame({"pls_rmse": out[("rmse", "PLS")], "lm_rmse": out[("rmse", "LM")],
                               "pls_mae": out[("mae", "PLS")], "lm_mae": out[("mae", "LM")]})
         table = table.loc[list(self.actual.columns)]
+        sse = ((self.actual - self.pls_out_of_sample) ** 2).sum()
+        table.insert(0, "q2_predict", 1 - sse / ((self.actual - self.mean_out_of_sample) ** 2).sum())
         table["pls_better"] = table["pls_rmse"] < table["lm_rmse"]
         return table.reset_index(names="item")
 
@@ -131,7 +136,7 @@ def predict_pls(result: PLSResult, *, technique: str = "DA", folds: int = 10, se
     items = endogenous_items(result)
     fold_of_row = np.empty(n, dtype=int)
     fold_of_row[order] = fold_labels(n, folds)
-    out = {key: np.zeros((n, len(items))) for key in ("pls_out", "pls_in", "lm_out", "lm_in")}
+    out = {key: np.zeros((n, len(items))) for key in ("pls_out", "pls_in", "lm_out", "lm_in", "mean_out")}
     for k in range(folds):
         test, train = fold_of_row == k, fold_of_row != k
         trained = fit_pls(result.model_syntax, data[train], missing=result.missing, **result.algorithm)
@@ -139,11 +144,13 @@ def predict_pls(result: PLSResult, *, technique: str = "DA", folds: int = 10, se
         out["pls_in"][train] += predict_items(trained, data[train], technique)[items].to_numpy()
         lm_test, lm_train = benchmark_predictions(result, data, technique, train, test)
         out["lm_out"][test] = lm_test
+        out["mean_out"][test] = data.loc[train, items].mean().to_numpy()
         out["lm_in"][train] += lm_train
     frame = lambda values: pd.DataFrame(values, index=data.index, columns=items)  # noqa: E731
     return PLSPrediction(actual=data[items].copy(), pls_out_of_sample=frame(out["pls_out"]),
                          pls_in_sample=frame(out["pls_in"] / (folds - 1)), lm_out_of_sample=frame(out["lm_out"]),
-                         lm_in_sample=frame(out["lm_in"] / (folds - 1)), order=order, folds=folds,
+                         lm_in_sample=frame(out["lm_in"] / (folds - 1)), mean_out_of_sample=frame(out["mean_out"]),
+                         order=order, folds=folds,
                          technique=technique)
 
 

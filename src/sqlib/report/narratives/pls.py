@@ -3,7 +3,7 @@
 Every sentence reports numbers of the table it sits beside: significant paths by their
 bootstrap interval, reliability and HTMT against the usual thresholds (rhoA/rhoC .70,
 AVE .50, HTMT .85/.90 with the upper bound of its bootstrap interval), the IPMA
-priorities, and why CB-SEM and PLS-SEM paths differ.
+priorities, predictive power from PLSpredict, and why CB-SEM and PLS-SEM paths differ.
 """
 
 from __future__ import annotations
@@ -121,13 +121,36 @@ def comparison_text(table: pd.DataFrame) -> str:
             "blocks are meant as common factors.")
 
 
-def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparison: str) -> str:
+def prediction_text(table: pd.DataFrame | None, folds: int = 0) -> str:
+    """Predictive power from PLSpredict's comparison table, by Shmueli et al.'s (2019) guideline:
+    Q2_predict above 0 first; then PLS's out-of-sample RMSE below the LM benchmark's for all
+    (high), most (medium), some (low) or none (no predictive power) of the endogenous items."""
+    if table is None:
+        return "PLSpredict was not run (predict_folds is 0)."
+    m = len(table)
+    not_better_than_mean = table.loc[table["q2_predict"] <= 0, "item"].tolist()
+    if not_better_than_mean:
+        return (f"In {folds}-fold PLSpredict the model predicts {len(not_better_than_mean)} of the {m} endogenous "
+                f"items ({', '.join(not_better_than_mean)}) no better than their training means "
+                "(Q2_predict at or below 0), so by Shmueli et al.'s (2019) guideline it has no predictive power "
+                "for them.")
+    k = int(table["pls_better"].sum())
+    level = ("high" if k == m else "medium" if k > m / 2 else "low" if k > 0 else "no")
+    return (f"In {folds}-fold PLSpredict every endogenous item has Q2_predict above 0 (from "
+            f"{format_number(table['q2_predict'].min())} to {format_number(table['q2_predict'].max())}), and PLS's "
+            f"out-of-sample RMSE is below the linear-regression benchmark's for {k} of the {m} items: {level} "
+            "predictive power by Shmueli et al.'s (2019) guideline (all items: high; most: medium; some: low; "
+            "none: no predictive power).")
+
+
+def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparison: str,
+            prediction: str = "") -> str:
     """The section's executive summary."""
     r2 = result.r2["r2"]
     r2_text = "R-squared: " + ", ".join(f"{c} {format_number(v)}" for c, v in r2.items()) + "."
-    return " ".join(p for p in [settings_sentence(result), paths, r2_text, reliability, htmt, ipma,
+    return " ".join(p for p in [settings_sentence(result), paths, r2_text, reliability, htmt, ipma, prediction,
                                 comparison.split(". ")[0] + "."] if p)
 
 
-__all__ = ["settings_sentence", "paths_text", "reliability_text", "htmt_text", "ipma_text", "comparison_text",
-           "summary"]
+__all__ = ["settings_sentence", "paths_text", "reliability_text", "htmt_text", "ipma_text", "prediction_text",
+           "comparison_text", "summary"]
