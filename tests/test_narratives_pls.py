@@ -55,7 +55,8 @@ def test_htmt_text_uses_the_bootstrap_upper_bound(boot):
     rows = boot.boot.table[boot.boot.table["kind"] == "htmt"]
     sentence = text.htmt_text(rows, boot.htmt())
     worst = rows.loc[rows["ci_upper"].idxmax()]
-    assert f"{worst['lhs']}-{worst['rhs']} ({format_number(worst['ci_upper'])})" in sentence
+    assert (f"{worst['lhs']}-{worst['rhs']} (HTMT {format_number(worst['est'])}, upper bound "
+            f"{format_number(worst['ci_upper'])})") in sentence
     assert "upper bound of the bootstrap interval" in sentence
     assert "HTMT itself" in text.htmt_text(None, boot.htmt())
 
@@ -81,6 +82,22 @@ def test_comparison_text_reports_the_largest_gap():
     gap = table.loc[table["difference"].abs().idxmax()]
     assert f"{gap['rhs']} -> {gap['lhs']} ({format_number(gap['cbsem'])} in CB-SEM, {format_number(gap['pls'])}" \
         in sentence
+    assert sentence.startswith("The largest gap") and "opposite signs" not in sentence
+
+
+def test_comparison_text_does_not_compare_uninterpretable_cbsem_paths_and_names_sign_flips():
+    table = pd.DataFrame({"lhs": ["y", "y", "z"], "op": "~", "rhs": ["a", "b", "y"], "cbsem": [3.27, -0.12, 0.5],
+                          "pls": [0.48, 0.13, 0.45]})
+    table["difference"] = table["pls"] - table["cbsem"]
+    reason = "The structural paths are not interpretable as they stand: collinear predictors (a, b)."
+    sentence = text.comparison_text(table, reason, n_cbsem=336, n_pls=344)
+    assert sentence.startswith("The CB-SEM column is not compared with the PLS paths, because in CB-SEM the "
+                               "structural paths are not interpretable")
+    assert "largest gap" not in sentence and "CB-SEM used 336 respondents and PLS 344" in sentence
+    flips = text.comparison_text(table)
+    assert "1 of the 3 paths have opposite signs in the two methods (b -> y)" in flips
+    summary_part = flips.split(text.WHY_THEY_DIFFER)[0].strip()
+    assert summary_part.endswith("(b -> y).")
 
 
 def _prediction_table(pls_rmse, lm_rmse, q2):
@@ -96,7 +113,7 @@ def test_prediction_text_grades_predictive_power_as_shmueli_et_al(pls_rmse, leve
     table = _prediction_table(pls_rmse, [2, 2, 2], [0.1, 0.2, 0.3])
     sentence = text.prediction_text(table, 10)
     k = sum(r < 2 for r in pls_rmse)
-    assert f"for {k} of the 3 items: {level} predictive power" in sentence
+    assert f"for {k} of the 3: {level} predictive power" in sentence
     assert "from 0.100 to 0.300" in sentence and "10-fold" in sentence
 
 
@@ -105,4 +122,15 @@ def test_prediction_text_names_items_not_predicted_better_than_their_mean():
     sentence = text.prediction_text(table, 5)
     assert "2 of the 3 endogenous items (y1, y2) no better than their training means" in sentence
     assert "high" not in sentence
+    # only the key target's items are graded: y0 alone is predicted well
+    only_target = text.prediction_text(table, 5, "loyalty", ["y0"])
+    assert "all of loyalty's 1 item have Q2_predict above 0" in only_target and "for 1 of the 1: high" in only_target
     assert text.prediction_text(None) == "PLSpredict was not run (predict_folds is 0)."
+
+
+def test_htmt_text_names_pairs_whose_interval_reaches_one():
+    rows = pd.DataFrame({"kind": "htmt", "lhs": ["a", "b"], "rhs": ["b", "c"], "est": [0.918, 0.80],
+                         "ci_upper": [1.015, 0.87]})
+    sentence = text.htmt_text(rows, None)
+    assert "a-b (HTMT 0.918, upper bound 1.015)" in sentence and "b-c (HTMT 0.800, upper bound 0.870)" in sentence
+    assert "For 1 pair the interval reaches 1 (a-b): the data cannot tell these constructs apart at all" in sentence

@@ -8,6 +8,7 @@ from ../shared/realdata/. Tolerance 1e-6 on every estimate.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +200,7 @@ def test_specific_indirect_effects_and_bootstrap_pvalues_match_seminr(mobi):
     indices = np.array(expected("boot_indices_m2")["indices"]) - 1
     res = sqlib.fit_pls(ECSI, mobi).bootstrap(indices=indices)
     table = res.specific_effects().set_index(["source", "through", "target"])
-    columns = ["est", "boot_mean", "se", "t", "ci_lower", "ci_upper", "pvalue_boot"]
+    columns = ["est", "boot_mean", "se", "t", "ci_lower", "ci_upper", "p_boot"]
     for case in ref.values():
         through = case["through"] if isinstance(case["through"], list) else [case["through"]]
         if not through:
@@ -266,6 +267,14 @@ def test_plspredict_checks_its_options_and_is_reproducible(mobi):
     assert "PLSpredict (DA, 10 folds)" in repr(a)
 
 
+def test_single_item_loadings_have_no_bootstrap_statistics(mobi):
+    """A single item's loading is 1 in every draw; its SE is rounding noise and gets no t, p or CI."""
+    est = sqlib.fit_pls(ECSI, mobi).bootstrap(30, seed=1).estimates.set_index(["lhs", "op", "rhs"])
+    single = est.loc[("Complaints", "=~", "CUSCO")]
+    assert single["est"] == pytest.approx(1.0) and single[["se", "t", "pvalue", "ci_lower", "ci_upper"]].isna().all()
+    assert est.loc[("Loyalty", "=~", "CUSL1"), ["se", "t", "ci_lower"]].notna().all()
+
+
 def test_pls_mga_with_r_resamples_matches_seminr(mobi):
     """seminr-ts M9: estimate_pls_mga(ECSI, CUEX1 < 8, nboot = 100, seed = 123) with R's own
     resamples of each group; Henseler's one-sided p-values equal seminr's pls_mga_p."""
@@ -280,10 +289,14 @@ def test_pls_mga_with_r_resamples_matches_seminr(mobi):
     mine = table.set_index(["rhs", "lhs"]).loc[list(zip(ref["source"][0], ref["target"][0]))]
     for column, key in [("est", "estimate"), ("est_low", "group1Beta"), ("est_high", "group2Beta"),
                         ("diff", "diff"), ("boot_mean_low", "group1BetaMean"), ("boot_mean_high", "group2BetaMean"),
-                        ("pvalue", "plsMgaP")]:
+                        ("p_one_sided", "plsMgaP")]:
         np.testing.assert_allclose(mine[column].to_numpy(), ref[key][0], atol=TOL, rtol=0, err_msg=column)
     assert table.attrs["draws_used"] == 100
-    np.testing.assert_allclose(mine["pvalue_two_sided"], 2 * np.minimum(mine["pvalue"], 1 - mine["pvalue"]))
+    np.testing.assert_allclose(mine["p_two_sided"], 2 * np.minimum(mine["p_one_sided"], 1 - mine["p_one_sided"]))
+    swapped = pls_mga(ECSI, data, "segment", indices=indices[::-1], groups=("high", "low"))
+    np.testing.assert_allclose(swapped["p_one_sided"], 1 - table["p_one_sided"], atol=1e-12)  # direction follows groups
+    with pytest.raises(ValueError, match="must name the two levels"):
+        pls_mga(ECSI, data, "segment", n=2, groups=("low", "medium"))
 
 
 def test_pls_mga_pvalue_counts_pairs_as_henseler():
@@ -300,8 +313,8 @@ def test_pls_mga_pvalue_counts_pairs_as_henseler():
     fits = [sqlib.fit_pls("X =~ x1 + x2\nY =~ y1 + y2\nY ~ X", df[df.g == k]).bootstrap(60, 1) for k in "ab"]
     b1, b2 = (f.boot.draws["paths"][:, 0, 1] for f in fits)
     pairs = (2 * b1.mean() - b1)[:, None] - (2 * b2.mean() - b2)[None, :]
-    assert table.loc[0, "pvalue"] == pytest.approx(1 - (pairs > 0).mean(), abs=1e-15)
-    assert table.loc[0, "pvalue"] < 0.05  # group a's path is clearly larger
+    assert table.loc[0, "p_one_sided"] == pytest.approx(1 - (pairs > 0).mean(), abs=1e-15)
+    assert table.loc[0, "p_one_sided"] < 0.05  # group a's path is clearly larger
 
 
 # ------------------------------------------------------------------ bootstrap
@@ -320,7 +333,7 @@ def test_bootstrap_with_r_resamples_matches_seminr(mobi):
         assert sorted(mine.index) == sorted(theirs.index)
         np.testing.assert_allclose(mine.loc[theirs.index].to_numpy(), theirs.to_numpy(), atol=TOL)
         if kind != "htmt":  # seminr's "Bootstrap P Val": 2 min(share <= 0, share > 0)
-            p_boot = pd.Series(part["pvalue_boot"].to_numpy(), index=mine.index)
+            p_boot = pd.Series(part["p_boot"].to_numpy(), index=mine.index)
             np.testing.assert_allclose(p_boot.loc[theirs.index], matrix(ref[key])["Bootstrap P Val"], atol=TOL)
     est = res.estimates.set_index(["lhs", "op", "rhs"])
     paths = matrix(ref["paths"])
@@ -512,8 +525,13 @@ def test_notebook_08_runs_on_the_real_surveys(tmp_path, example):
     assert "R-squared:" in summary and "bootstrap draws" in summary
     assert list((run / "tables").glob("*pls_vs_cbsem_paths.csv"))
     predicted = pd.read_csv(next((run / "tables").glob("*pls_predict.csv")))
-    assert f"PLS's out-of-sample RMSE is below the linear-regression benchmark's for {int(predicted['pls_better'].sum())} " \
-        f"of the {len(predicted)} items" in summary
+    estimates = pd.read_csv(next((run / "tables").glob("*pls_estimates.csv")))
+    graded = re.search(r"PLSpredict (?:all of|the model predicts \d+ of) (\w+)'s (\d+) items?", summary)
+    target_items = estimates.query("lhs == @graded.group(1) and op == '=~'")["rhs"].tolist()
+    assert int(graded.group(2)) == len(target_items)  # the key target's items are graded, not every item
+    rows = predicted[predicted["item"].isin(target_items)]
+    if (rows["q2_predict"] > 0).all():
+        assert f"benchmark's for {int(rows['pls_better'].sum())} of the {len(rows)}:" in summary
 
 
 SATISFACTION_BLOCKS = {"IMAG": "imag", "EXPE": "expe", "QUAL": "qual", "VAL": "val", "SAT": "sat", "LOY": "loy"}

@@ -912,3 +912,10 @@ def test_runner_records_coverage_notes_in_the_manifest_and_index(tmp_path):
 def test_runner_manifest_has_no_notes_for_the_complete_sample(mixed_run):
     _, manifest, _ = mixed_run
     assert manifest["notes"] == []
+
+
+def test_section_titles_spell_acronyms():
+    from sqlib.report import runner
+    assert runner.ACRONYM_TITLES["Pls sem"] == "PLS-SEM"
+    index_titles = [runner._title(name) for name in ("08_pls_sem", "02_measurement_model")]
+    assert index_titles == ["PLS-SEM", "Measurement model"]

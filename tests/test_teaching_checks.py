@@ -278,7 +278,7 @@ def test_the_pls_comparison_states_one_path_once_and_calls_small_samples_dispute
     one = pd.DataFrame({"lhs": ["loyalty"], "op": ["~"], "rhs": ["satisfaction"], "cbsem": [0.671], "pls": [0.558],
                         "difference": [0.558 - 0.671]})
     text = pls_narrative.comparison_text(one)
-    assert "the one path compared, satisfaction -> loyalty, is 0.671 in CB-SEM and 0.558 in PLS, 0.113 lower" in text
+    assert "The one path compared, satisfaction -> loyalty, is 0.671 in CB-SEM and 0.558 in PLS, 0.113 lower" in text
     assert "mean absolute difference" not in text and "largest" not in text
     assert "disputed" in text and "Rönkkö & Evermann, 2013" in text
 

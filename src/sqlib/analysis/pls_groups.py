@@ -35,11 +35,15 @@ from sqlib.sem.pls_bootstrap import bootstrap_pls
 from sqlib.sem.pls_result import fit_pls
 
 
-def _split(data: pd.DataFrame, group: str):
+def _split(data: pd.DataFrame, group: str, order: tuple | None = None):
     if group not in data.columns:
         raise ValueError(f"The group column '{group}' is not in the data.")
     labels = data[group]
     levels = list(pd.unique(labels.dropna()))
+    if order is not None:
+        if sorted(map(str, order)) != sorted(map(str, levels)):
+            raise ValueError(f"groups={tuple(order)} must name the two levels of '{group}': {levels}.")
+        levels = [next(v for v in levels if str(v) == str(g)) for g in order]
     if len(levels) != 2:
         raise ValueError(f"The group column '{group}' has {len(levels)} levels ({levels}); these tests compare "
                          "exactly two groups: recode it or subset the data.")
@@ -97,26 +101,28 @@ def permutation_test(model: str, data: pd.DataFrame, group: str, *, n: int = 100
 
 
 def pls_mga(model: str, data: pd.DataFrame, group: str, *, n: int = 1000, seed: int = 0, scheme: str = "path",
-            consistent: bool = False, missing: str = "mean", indices: tuple | None = None) -> pd.DataFrame:
+            consistent: bool = False, missing: str = "mean", indices: tuple | None = None,
+            groups: tuple | None = None) -> pd.DataFrame:
     """PLS-MGA: Henseler's bootstrap comparison of every path between two groups.
 
     Each group is fitted on its own rows and bootstrapped ``n`` times with ``seed`` (the
     same seed in both groups, as seminr); ``indices=(rows_1, rows_2)`` injects the resamples
-    (0-based rows within each group, draws x rows), e.g. R's own.
+    (0-based rows within each group, draws x rows), e.g. R's own. Group 1 is the level met first
+    in the data unless ``groups=(g1, g2)`` names the order.
 
     Returns
     -------
     DataFrame
         ``lhs, op, rhs, est`` (pooled data), ``est_<g1>, est_<g2>, diff``, ``boot_mean_<g1>,
-        boot_mean_<g2>``, ``pvalue`` (one-sided: small when group 1's path is larger, seminr's
-        ``pls_mga_p``) and ``pvalue_two_sided`` (``2 min(p, 1 - p)``); attrs ``n``, ``draws_used``,
-        ``seed``, ``groups``.
+        boot_mean_<g2>``, ``p_one_sided`` (small when group 1's path is larger, seminr's
+        ``pls_mga_p``) and ``p_two_sided`` (``2 min(p, 1 - p)``, any difference); attrs ``n``,
+        ``draws_used``, ``seed``, ``groups`` (group 1 first).
 
     Examples
     --------
     R: ``seminr::estimate_pls_mga(estimate_pls(data, mm, sm), condition, nboot = 1000)``.
     """
-    pooled, first, levels = _split(data, group)
+    pooled, first, levels = _split(data, group, groups)
     settings = {"scheme": scheme, "consistent": consistent, "missing": missing}
     fit = fit_pls(model, pooled, **settings)
     parts = [pooled[first].drop(columns=group), pooled[~first].drop(columns=group)]
@@ -136,7 +142,7 @@ def pls_mga(model: str, data: pd.DataFrame, group: str, *, n: int = 1000, seed: 
                      2 * min(p, 1 - p)))
     g1, g2 = levels
     out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est", f"est_{g1}", f"est_{g2}", "diff",
-                                      f"boot_mean_{g1}", f"boot_mean_{g2}", "pvalue", "pvalue_two_sided"])
+                                      f"boot_mean_{g1}", f"boot_mean_{g2}", "p_one_sided", "p_two_sided"])
     out.attrs.update(n=n, draws_used=used, seed=None if indices is not None else seed, groups=levels)
     return out
 

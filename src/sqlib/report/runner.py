@@ -434,8 +434,13 @@ def _write_skipped_html(name: str, reason: str, target: Path) -> None:
         "</body></html>", encoding="utf-8")
 
 
+#: Section titles that are acronyms, not words.
+ACRONYM_TITLES = {"Pls sem": "PLS-SEM"}
+
+
 def _title(name: str) -> str:
-    return name.split("_", 1)[-1].replace("_", " ").capitalize()
+    title = name.split("_", 1)[-1].replace("_", " ").capitalize()
+    return ACRONYM_TITLES.get(title, title)
 
 
 # ------------------------------------------------------------------ execution

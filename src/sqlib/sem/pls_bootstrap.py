@@ -40,7 +40,7 @@ class PLSBootstrap:
         ``kind, lhs, op, rhs, est, boot_mean, se, t, pvalue, ci_lower, ci_upper`` for
         loadings, weights, paths, indirect and total effects and HTMT/HTMT2
         (t = estimate / bootstrap SD as seminr, for HTMT (1 - estimate) / SD, its distance from 1;
-        p two-sided from the normal distribution), and ``pvalue_boot``, seminr's bootstrap
+        p two-sided from the normal distribution), and ``p_boot``, seminr's bootstrap
         p-value ``2 min(share of draws <= 0, share > 0)`` (not for HTMT).
     """
 
@@ -197,10 +197,13 @@ def interval_table(result, draws: dict, ci: str, level: float) -> pd.DataFrame:
         t = np.where(np.isin(kinds, ["htmt", "htmt2"]), (1 - est) / sd, est / sd)
     lo, hi = interval(matrix, est, ci, level)
     sign_p = np.where(np.isin(kinds, ["htmt", "htmt2"]), np.nan, sign_pvalue(matrix))
+    # a single item's loading and weight are 1 by construction: no sampling variability to report
+    fixed = np.array([s[0] in ("loading", "weight") and len(result.spec.blocks[s[1]]) == 1 for s in specs])
+    sd, t, sign_p, lo, hi = (np.where(fixed, np.nan, v) for v in (sd, t, sign_p, lo, hi))
     return pd.DataFrame({"kind": [s[0] for s in specs], "lhs": [s[1] for s in specs], "op": [s[2] for s in specs],
                          "rhs": [s[3] for s in specs], "est": est, "boot_mean": matrix.mean(axis=0), "se": sd,
                          "t": t, "pvalue": 2 * stats.norm.sf(np.abs(t)), "ci_lower": lo, "ci_upper": hi,
-                         "pvalue_boot": sign_p})
+                         "p_boot": sign_p})
 
 
 def sign_pvalue(draws: np.ndarray) -> np.ndarray:
@@ -243,4 +246,4 @@ def specific_effect_table(result) -> pd.DataFrame:
     sd = matrix.std(axis=0, ddof=1)
     lo, hi = interval(matrix, est, boot.ci_type, boot.level)
     return table.assign(boot_mean=matrix.mean(axis=0), se=sd, t=est / sd, ci_lower=lo, ci_upper=hi,
-                        pvalue_boot=sign_pvalue(matrix))
+                        p_boot=sign_pvalue(matrix))

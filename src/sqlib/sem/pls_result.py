@@ -312,7 +312,7 @@ class PLSResult:
     def specific_effects(self) -> pd.DataFrame:
         """Every specific indirect effect: one row per chain ``source -> mediators -> target``
         (``source, through, target, est``), after :meth:`bootstrap` with ``boot_mean, se, t,
-        ci_lower, ci_upper, pvalue_boot``.
+        ci_lower, ci_upper, p_boot``.
 
         Examples
         --------

@@ -66,15 +66,23 @@ def htmt_text(boot_table: pd.DataFrame | None, htmt: pd.DataFrame) -> str:
         bound = "the HTMT itself (no bootstrap)"
     if problems.empty and borderline.empty:
         return f"Discriminant validity holds for every pair: {bound} stays below .85."
+    def pair(r) -> str:
+        if boot_table is None:
+            return f"{r.lhs}-{r.rhs} (HTMT {format_number(r.est)})"
+        return f"{r.lhs}-{r.rhs} (HTMT {format_number(r.est)}, upper bound {format_number(r.ci_upper)})"
+
     parts = []
     if len(problems):
-        parts.append("reaches .90 for " + ", ".join(f"{r.lhs}-{r.rhs} ({format_number(r.ci_upper)})"
-                                                     for r in problems.itertuples()))
+        parts.append("reaches .90 for " + ", ".join(pair(r) for r in problems.itertuples()))
     if len(borderline):
-        parts.append("lies between .85 and .90 for " + ", ".join(f"{r.lhs}-{r.rhs} ({format_number(r.ci_upper)})"
-                                                                  for r in borderline.itertuples()))
-    return (f"Judged by {bound}, discriminant validity is in doubt: it " + "; it ".join(parts)
-            + ". Such constructs are hard to tell apart, so paths between them deserve caution.")
+        parts.append("lies between .85 and .90 for " + ", ".join(pair(r) for r in borderline.itertuples()))
+    at_one = problems[problems["ci_upper"] >= 1.0]
+    one = (f" For {len(at_one)} pair{'s' if len(at_one) != 1 else ''} the interval reaches 1 "
+           f"({', '.join(f'{r.lhs}-{r.rhs}' for r in at_one.itertuples())}): the data cannot tell these constructs "
+           "apart at all (Henseler et al.'s 2015 HTMT inference)." if len(at_one) else "")
+    return (f"Judged by {bound} (.85 the strict and .90 the lenient cutoff), discriminant validity is in doubt: it "
+            + "; it ".join(parts) + "." + one + " Such constructs are hard to tell apart, so paths between them "
+            "deserve caution.")
 
 
 def ipma_text(table: pd.DataFrame | None, reason: str = "") -> str:
@@ -94,53 +102,83 @@ def ipma_text(table: pd.DataFrame | None, reason: str = "") -> str:
         for r in first.itertuples()) + ", important but below-average performers."
 
 
-def comparison_text(table: pd.DataFrame) -> str:
-    """Why CB-SEM and PLS-SEM paths differ, and when a reviewer expects which."""
+#: Why CB-SEM and PLS-SEM paths differ, and when a reviewer expects which.
+WHY_THEY_DIFFER = (
+    "CB-SEM treats each construct as a common factor and removes the measurement error of its items; PLS "
+    "builds each construct as a weighted sum of its items, error included, so its paths between "
+    "multi-item constructs are usually smaller (attenuated) and its loadings larger than the factor "
+    "model's. A reviewer expects CB-SEM when the study tests a theory of reflective "
+    "constructs and reports model fit; PLS-SEM when the aim is prediction or a driver analysis on "
+    "composite scores (customer-satisfaction indices such as the ECSI, the European Customer Satisfaction "
+    "Index, or an importance-performance map, IPMA), or with formative blocks. Small samples are often "
+    "given as a reason too, but that is disputed: PLS has no special power with few respondents "
+    "(Goodhue, Lewis & Thompson, 2012; Rönkkö & Evermann, 2013), and Hair et al. (2019) also warn "
+    "against choosing it for sample size alone. Consistent PLS (PLSc) corrects the attenuation when the "
+    "blocks are meant as common factors.")
+
+
+def comparison_text(table: pd.DataFrame, cbsem_reason: str = "", n_cbsem: int | None = None,
+                    n_pls: int | None = None) -> str:
+    """What the side-by-side table shows (first sentence), then why the two differ.
+
+    ``cbsem_reason``: why the CB-SEM paths are not interpretable (the structural diagnostics'
+    sentence); then they are not compared. ``n_cbsem``, ``n_pls``: respondents each used.
+    """
+    return comparison_finding(table, cbsem_reason, n_cbsem, n_pls) + " " + WHY_THEY_DIFFER
+
+
+def comparison_finding(table: pd.DataFrame, cbsem_reason: str = "", n_cbsem: int | None = None,
+                       n_pls: int | None = None) -> str:
+    """The data-specific sentences: the largest gap and sign reversals, or why CB-SEM is not compared."""
+    samples = (f" CB-SEM used {n_cbsem} respondents and PLS {n_pls} (PLS replaces missing answers by item "
+               "means, CB-SEM here drops incomplete respondents)." if n_cbsem and n_pls and n_cbsem != n_pls else "")
+    if cbsem_reason:
+        return ("The CB-SEM column is not compared with the PLS paths, because in CB-SEM " +
+                cbsem_reason[0].lower() + cbsem_reason[1:] + samples)
     both = table.dropna(subset=["cbsem", "pls"])
-    where = ""
+    if not len(both):
+        return "No path is estimated by both methods." + samples
     if len(both) == 1:
         r = both.iloc[0]
         direction = "lower" if r["pls"] < r["cbsem"] else "higher"
-        where = (f" Here the one path compared, {r['rhs']} -> {r['lhs']}, is {format_number(r['cbsem'])} in CB-SEM "
+        found = (f"The one path compared, {r['rhs']} -> {r['lhs']}, is {format_number(r['cbsem'])} in CB-SEM "
                  f"and {format_number(r['pls'])} in PLS, {format_number(abs(r['pls'] - r['cbsem']))} {direction}.")
-    elif len(both):
+    else:
         r = both.loc[both["difference"].abs().idxmax()]
-        where = (f" Here the largest gap is {r['rhs']} -> {r['lhs']} ({format_number(r['cbsem'])} in CB-SEM, "
+        found = (f"The largest gap is {r['rhs']} -> {r['lhs']} ({format_number(r['cbsem'])} in CB-SEM, "
                  f"{format_number(r['pls'])} in PLS); over the {len(both)} paths compared the mean absolute "
                  f"difference is {format_number(both['difference'].abs().mean())}.")
-    return ("CB-SEM treats each construct as a common factor and removes the measurement error of its items; PLS "
-            "builds each construct as a weighted sum of its items, error included, so its paths between "
-            "multi-item constructs are usually smaller (attenuated) and its loadings larger than the factor "
-            "model's." + where + " A reviewer expects CB-SEM when the study tests a theory of reflective "
-            "constructs and reports model fit; PLS-SEM when the aim is prediction or a driver analysis on "
-            "composite scores (customer-satisfaction indices such as the ECSI, the European Customer Satisfaction "
-            "Index, or an importance-performance map, IPMA), or with formative blocks. Small samples are often "
-            "given as a reason too, but that is disputed: PLS has no special power with few respondents "
-            "(Goodhue, Lewis & Thompson, 2012; Rönkkö & Evermann, 2013), and Hair et al. (2019) also warn "
-            "against choosing it for sample size alone. Consistent PLS (PLSc) corrects the attenuation when the "
-            "blocks are meant as common factors.")
+    flipped = both[(both["cbsem"] * both["pls"]) < 0]
+    if len(flipped):
+        found += (f" {len(flipped)} of the {len(both)} paths have opposite signs in the two methods (" +
+                  ", ".join(f"{r.rhs} -> {r.lhs}" for r in flipped.itertuples()) + ").")
+    return found + samples
 
 
-def prediction_text(table: pd.DataFrame | None, folds: int = 0) -> str:
-    """Predictive power from PLSpredict's comparison table, by Shmueli et al.'s (2019) guideline:
-    Q2_predict above 0 first; then PLS's out-of-sample RMSE below the LM benchmark's for all
-    (high), most (medium), some (low) or none (no predictive power) of the endogenous items."""
+def prediction_text(table: pd.DataFrame | None, folds: int = 0, target: str = "",
+                    items: list[str] | None = None) -> str:
+    """Predictive power for the key target construct's items (``items``; all rows when None),
+    by Shmueli et al.'s (2019) guideline: Q2_predict above 0 first; then PLS's out-of-sample
+    RMSE below the LM benchmark's for all (high), most (medium), some (low) or none (no
+    predictive power) of them."""
     if table is None:
         return "PLSpredict was not run (predict_folds is 0)."
-    m = len(table)
-    not_better_than_mean = table.loc[table["q2_predict"] <= 0, "item"].tolist()
+    rows = table if items is None else table[table["item"].isin(items)]
+    m = len(rows)
+    whose = f"{target}'s {m} item{'s' if m != 1 else ''}" if target else f"the {m} endogenous items"
+    not_better_than_mean = rows.loc[rows["q2_predict"] <= 0, "item"].tolist()
     if not_better_than_mean:
-        return (f"In {folds}-fold PLSpredict the model predicts {len(not_better_than_mean)} of the {m} endogenous "
-                f"items ({', '.join(not_better_than_mean)}) no better than their training means "
-                "(Q2_predict at or below 0), so by Shmueli et al.'s (2019) guideline it has no predictive power "
-                "for them.")
-    k = int(table["pls_better"].sum())
+        return (f"In {folds}-fold PLSpredict the model predicts {len(not_better_than_mean)} of {whose} "
+                f"({', '.join(not_better_than_mean)}) no better than their training means (Q2_predict at or "
+                "below 0): by Shmueli et al.'s (2019) guideline it lacks predictive power there.")
+    k = int(rows["pls_better"].sum())
     level = ("high" if k == m else "medium" if k > m / 2 else "low" if k > 0 else "no")
-    return (f"In {folds}-fold PLSpredict every endogenous item has Q2_predict above 0 (from "
-            f"{format_number(table['q2_predict'].min())} to {format_number(table['q2_predict'].max())}), and PLS's "
-            f"out-of-sample RMSE is below the linear-regression benchmark's for {k} of the {m} items: {level} "
+    return (f"In {folds}-fold PLSpredict all of {whose} have Q2_predict above 0 (from "
+            f"{format_number(rows['q2_predict'].min())} to {format_number(rows['q2_predict'].max())}), and PLS's "
+            f"out-of-sample RMSE is below the linear-regression benchmark's for {k} of the {m}: {level} "
             "predictive power by Shmueli et al.'s (2019) guideline (all items: high; most: medium; some: low; "
-            "none: no predictive power).")
+            "none: no predictive power; MAE, in the table too, is the better yardstick when prediction errors "
+            "are strongly skewed).")
 
 
 def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparison: str,
@@ -149,8 +187,8 @@ def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparis
     r2 = result.r2["r2"]
     r2_text = "R-squared: " + ", ".join(f"{c} {format_number(v)}" for c, v in r2.items()) + "."
     return " ".join(p for p in [settings_sentence(result), paths, r2_text, reliability, htmt, ipma, prediction,
-                                comparison.split(". ")[0] + "."] if p)
+                                comparison.split(WHY_THEY_DIFFER)[0].strip()] if p)
 
 
 __all__ = ["settings_sentence", "paths_text", "reliability_text", "htmt_text", "ipma_text", "prediction_text",
-           "comparison_text", "summary"]
+           "comparison_text", "comparison_finding", "WHY_THEY_DIFFER", "summary"]
