@@ -134,3 +134,42 @@ def test_htmt_text_names_pairs_whose_interval_reaches_one():
     sentence = text.htmt_text(rows, None)
     assert "a-b (HTMT 0.918, upper bound 1.015)" in sentence and "b-c (HTMT 0.800, upper bound 0.870)" in sentence
     assert "For 1 pair the interval reaches 1 (a-b): the data cannot tell these constructs apart at all" in sentence
+
+
+def test_loadings_text_names_items_below_708_and_deletion_candidates_below_40():
+    mobi = pd.read_csv(MOBI)
+    result = sqlib.fit_pls(MODEL, mobi)
+    loadings = result.estimates.query("op == '=~'")
+    low = loadings[loadings["est"] < 0.708]
+    sentence = text.loadings_text(result)
+    assert sentence.startswith(f"{len(low)} of {len(loadings)} loadings are below .708")
+    for r in low.itertuples():
+        assert f"{r.lhs} {r.rhs} {format_number(r.est)}" in sentence
+    very_low = low[low["est"] < 0.40]["rhs"].tolist()
+    assert ("Below .40, " + ", ".join(very_low)) in sentence if very_low else "Below .40" not in sentence
+
+
+def test_collinearity_text_uses_vif_3_and_5():
+    vif = pd.DataFrame({"target": ["y", "y", "z"], "predictor": ["a", "b", "y"], "vif": [3.22, 1.5, float("nan")]})
+    assert "1 predictor VIF is 3 or more" in text.collinearity_text(vif) and "a -> y 3.220" in text.collinearity_text(vif)
+    vif.loc[0, "vif"] = 2.0
+    assert text.collinearity_text(vif).startswith("Every predictor VIF is below 3 (largest 2.000)")
+    assert "does not arise" in text.collinearity_text(vif.iloc[[2]])
+
+
+def test_specific_effects_text_reports_chains_whose_interval_excludes_zero(boot):
+    table = boot.specific_effects()
+    sentence = text.specific_effects_text(table)
+    clear = table[(table["ci_lower"] > 0) | (table["ci_upper"] < 0)]
+    assert sentence.startswith(f"{len(clear)} of {len(table)} specific indirect effects")
+    top = clear.loc[clear["est"].abs().idxmax()]
+    assert f"{top['source']} -> {top['through']} -> {top['target']} ({format_number(top['est'])})" in sentence
+    unbooted = sqlib.fit_pls(MODEL, pd.read_csv(MOBI)).specific_effects()
+    assert "without bootstrap draws" in text.specific_effects_text(unbooted)
+
+
+def test_reliability_text_flags_rhoc_above_95():
+    table = pd.DataFrame({"alpha": [0.9, 0.8], "rhoA": [0.97, 0.8], "rhoC": [0.96, 0.85], "AVE": [0.8, 0.6]},
+                         index=["a", "b"])
+    assert "rhoC above .95 suggests items that repeat each other (Hair et al., 2019): a (0.960)." in \
+        text.reliability_text(table)

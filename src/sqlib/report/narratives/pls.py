@@ -45,10 +45,61 @@ def reliability_text(table: pd.DataFrame) -> str:
     multi = table[~((table["alpha"] == 1) & (table["rhoC"] == 1))]
     weak = [f"{c} (rhoA {format_number(r.rhoA)}, rhoC {format_number(r.rhoC)}, AVE {format_number(r.AVE)})"
             for c, r in multi.iterrows() if r.rhoA < 0.7 or r.rhoC < 0.7 or r.AVE < 0.5]
+    redundant = [f"{c} ({format_number(r.rhoC)})" for c, r in multi.iterrows() if r.rhoC > 0.95]
+    too_high = (" rhoC above .95 suggests items that repeat each other (Hair et al., 2019): "
+                + ", ".join(redundant) + "." if redundant else "")
     if not weak:
-        return f"All {len(multi)} multi-item constructs reach rhoA and rhoC .70 and AVE .50."
+        return f"All {len(multi)} multi-item constructs reach rhoA and rhoC .70 and AVE .50." + too_high
     return (f"{len(weak)} of {len(multi)} multi-item constructs fall short of rhoA/rhoC .70 or AVE .50: "
-            + "; ".join(weak) + ".")
+            + "; ".join(weak) + "." + too_high)
+
+
+def loadings_text(result) -> str:
+    """Outer loadings of reflective (mode A) multi-item blocks against Hair et al.'s (2019) .708
+    (the item shares half its variance with the construct) and .40 (a deletion candidate)."""
+    est = result.estimates
+    blocks = {c for c, items in result.spec.blocks.items() if len(items) > 1 and result.spec.modes[c] == "A"}
+    rows = est[(est["op"] == "=~") & est["lhs"].isin(blocks)]
+    low = rows[rows["est"] < 0.708]
+    if low.empty:
+        return f"Every loading of the {len(blocks)} reflective multi-item blocks reaches .708 (Hair et al., 2019)."
+    very_low = low[low["est"] < 0.40]
+    text = (f"{len(low)} of {len(rows)} loadings are below .708 (Hair et al., 2019): "
+            + ", ".join(f"{r.lhs} {r.rhs} {format_number(r.est)}" for r in low.itertuples()) + ".")
+    if len(very_low):
+        text += (" Below .40, " + ", ".join(very_low["rhs"]) + " would usually be dropped; items between .40 and "
+                 ".708 only when that lifts the construct's rhoC or AVE above its threshold.")
+    return text
+
+
+def collinearity_text(path_vif: pd.DataFrame) -> str:
+    """Predictor collinearity in the structural model: VIF 3 and 5 (Hair et al., 2019)."""
+    vif = path_vif.dropna(subset=["vif"])
+    if vif.empty:
+        return "No construct has two or more predictors, so structural collinearity does not arise."
+    high = vif[vif["vif"] >= 3]
+    if high.empty:
+        return (f"Every predictor VIF is below 3 (largest {format_number(vif['vif'].max())}): collinearity does not "
+                "distort the paths (Hair et al., 2019).")
+    return (f"{len(high)} predictor VIF{'s are' if len(high) != 1 else ' is'} 3 or more (Hair et al., 2019, ideally "
+            "below 3, critical from 5): " + ", ".join(f"{r.predictor} -> {r.target} {format_number(r.vif)}"
+                                                     for r in high.itertuples())
+            + "; the paths of collinear predictors are unstable, so read them with care.")
+
+
+def specific_effects_text(table: pd.DataFrame) -> str:
+    """Which specific indirect effects (mediator chains) the bootstrap interval separates from zero."""
+    if table.empty:
+        return "The model has no mediator chains, so there are no indirect effects."
+    if "ci_lower" not in table:
+        return f"The model has {len(table)} mediator chains; without bootstrap draws they have no intervals."
+    clear = table[(table["ci_lower"] > 0) | (table["ci_upper"] < 0)].sort_values("est", key=abs, ascending=False)
+    chain = lambda r: " -> ".join([r.source, *([r.through] if r.through else []), r.target])  # noqa: E731
+    if clear.empty:
+        return f"None of the {len(table)} specific indirect effects has a bootstrap interval that excludes zero."
+    return (f"{len(clear)} of {len(table)} specific indirect effects have a bootstrap interval that excludes zero: "
+            + ", ".join(f"{chain(r)} ({format_number(r.est)})" for r in clear.head(5).itertuples())
+            + (", ..." if len(clear) > 5 else "") + ".")
 
 
 def htmt_text(boot_table: pd.DataFrame | None, htmt: pd.DataFrame) -> str:
@@ -191,4 +242,5 @@ def summary(result, paths: str, reliability: str, htmt: str, ipma: str, comparis
 
 
 __all__ = ["settings_sentence", "paths_text", "reliability_text", "htmt_text", "ipma_text", "prediction_text",
-           "comparison_text", "comparison_finding", "WHY_THEY_DIFFER", "summary"]
+           "comparison_text", "comparison_finding", "WHY_THEY_DIFFER", "summary", "loadings_text",
+           "collinearity_text", "specific_effects_text"]
