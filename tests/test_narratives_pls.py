@@ -66,8 +66,10 @@ def test_ipma_text_names_the_first_priorities(boot):
     sentence = text.ipma_text(table)
     top = table.sort_values("importance", ascending=False).iloc[0]
     assert f"most important driver is {top['dimension']}" in sentence
+    assert f"performance {top['performance']:.1f} of 100" in sentence  # a 0-100 score to one decimal
     for r in table[table["priority"] == "concentrate here"].itertuples():
-        assert r.dimension in sentence.split("Improve first:")[1]
+        assert f"{r.dimension} (importance {format_number(r.importance)}, performance {r.performance:.1f})" in \
+            sentence.split("Improve first:")[1]
     assert text.ipma_text(None, "No map: reason.") == "No map: reason."
 
 

@@ -437,10 +437,11 @@ def summary_blocks(result: PLSResult) -> list[Block]:
     rel = result.reliability()
     blocks.append(Block("Reliability", tuple(rel.columns),
                         tuple((f"  {c}",) + _cells([("number", v) for v in row]) for c, row in rel.iterrows())))
-    ht = result.htmt()
-    blocks.append(Block("HTMT", tuple(c[:9] for c in ht.columns[1:]),
-                        tuple((f"  {c}",) + _cells([("number", v) for v in row[1:]])
-                              for c, row in list(ht.iterrows())[:-1])))
+    ht, ht2 = result.htmt(), result.htmt("htmt2")
+    pairs = [(a, b) for i, a in enumerate(ht.index) for b in ht.columns[i + 1:]]
+    blocks.append(Block("Discriminant validity (HTMT)", ("HTMT", "HTMT2"),
+                        tuple((f"  {a} - {b}",) + _cells([("number", ht.loc[a, b]), ("number", ht2.loc[a, b])])
+                              for a, b in pairs)))
     return blocks
 
 

@@ -145,11 +145,11 @@ def ipma_text(table: pd.DataFrame | None, reason: str = "") -> str:
     top = table.sort_values("importance", ascending=False).iloc[0]
     text = (f"For {target}, the most important driver is {top['dimension']} (a 1-point gain in its 0-100 "
             f"performance raises {target} by {format_number(top['importance'])} points; performance "
-            f"{format_number(top['performance'])}).")
+            f"{top['performance']:.1f} of 100).")
     if first.empty:
         return text + " No driver combines above-average importance with below-average performance."
     return text + " Improve first: " + ", ".join(
-        f"{r.dimension} (importance {format_number(r.importance)}, performance {format_number(r.performance)})"
+        f"{r.dimension} (importance {format_number(r.importance)}, performance {r.performance:.1f})"
         for r in first.itertuples()) + ", important but below-average performers."
 
 
