@@ -175,3 +175,14 @@ def test_reliability_text_flags_rhoc_above_95():
                          index=["a", "b"])
     assert "rhoC above .95 suggests items that repeat each other (Hair et al., 2019): a (0.960)." in \
         text.reliability_text(table)
+
+
+def test_reflective_criteria_leave_out_formative_constructs():
+    table = pd.DataFrame({"alpha": [0.6, 0.8], "rhoA": [1.0, 0.8], "rhoC": [0.82, 0.85], "AVE": [0.49, 0.6]},
+                         index=["performance", "b"])
+    assert "performance" in text.reliability_text(table)
+    assert text.reliability_text(table, formative=["performance"]).startswith("All 1 multi-item constructs")
+    rows = pd.DataFrame({"kind": "htmt", "lhs": ["performance", "b"], "rhs": ["b", "c"], "est": [0.95, 0.5],
+                         "ci_upper": [0.99, 0.6]})
+    assert "performance-b" in text.htmt_text(rows, None)
+    assert text.htmt_text(rows, None, formative=["performance"]).startswith("Discriminant validity holds")

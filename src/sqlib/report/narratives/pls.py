@@ -40,9 +40,10 @@ def paths_text(result) -> str:
             + (f" The other {rest} cannot be told apart from zero." if rest else ""))
 
 
-def reliability_text(table: pd.DataFrame) -> str:
-    """Constructs below rhoA/rhoC .70 or AVE .50 (single items excluded)."""
-    multi = table[~((table["alpha"] == 1) & (table["rhoC"] == 1))]
+def reliability_text(table: pd.DataFrame, formative=()) -> str:
+    """Constructs below rhoA/rhoC .70 or AVE .50 (single items and ``formative``, mode B,
+    constructs excluded: reflective criteria do not apply to composites of causal indicators)."""
+    multi = table[~((table["alpha"] == 1) & (table["rhoC"] == 1)) & ~table.index.isin(list(formative))]
     weak = [f"{c} (rhoA {format_number(r.rhoA)}, rhoC {format_number(r.rhoC)}, AVE {format_number(r.AVE)})"
             for c, r in multi.iterrows() if r.rhoA < 0.7 or r.rhoC < 0.7 or r.AVE < 0.5]
     redundant = [f"{c} ({format_number(r.rhoC)})" for c, r in multi.iterrows() if r.rhoC > 0.95]
@@ -102,16 +103,19 @@ def specific_effects_text(table: pd.DataFrame) -> str:
             + (", ..." if len(clear) > 5 else "") + ".")
 
 
-def htmt_text(boot_table: pd.DataFrame | None, htmt: pd.DataFrame) -> str:
-    """Discriminant validity: pairs whose HTMT (or its bootstrap upper bound) reaches .85 or .90."""
+def htmt_text(boot_table: pd.DataFrame | None, htmt: pd.DataFrame, formative=()) -> str:
+    """Discriminant validity: pairs whose HTMT (or its bootstrap upper bound) reaches .85 or .90;
+    pairs with a ``formative`` (mode B) construct are left out (HTMT assumes reflective blocks)."""
     if boot_table is not None:
-        rows = boot_table[boot_table["kind"] == "htmt"]
+        rows = boot_table[(boot_table["kind"] == "htmt") & ~boot_table["lhs"].isin(list(formative))
+                          & ~boot_table["rhs"].isin(list(formative))]
         problems = rows[rows["ci_upper"] >= 0.90]
         borderline = rows[(rows["ci_upper"] >= 0.85) & (rows["ci_upper"] < 0.90)]
         bound = "the upper bound of the bootstrap interval"
     else:
         long = htmt.stack().rename("est").reset_index()
         long.columns = ["lhs", "rhs", "est"]
+        long = long[~long["lhs"].isin(list(formative)) & ~long["rhs"].isin(list(formative))]
         rows = long.assign(ci_upper=long["est"])
         problems, borderline = rows[rows["est"] >= 0.90], rows[(rows["est"] >= 0.85) & (rows["est"] < 0.90)]
         bound = "the HTMT itself (no bootstrap)"
