@@ -110,3 +110,20 @@ def test_ipa_plot_labels_every_dimension_at_its_point(structural, sample):
     assert ((table.attrs["performance_cut"],) * 2, (0, 1)) in crosshair
     assert ((0, 1), (table.attrs["importance_cut"],) * 2) in crosshair
     assert "loyalty" in ax.get_ylabel()
+
+
+def test_ipa_plot_tells_priorities_apart_by_marker_and_labels_unstandardized_importance():
+    import matplotlib
+    matplotlib.use("Agg")
+    import pandas as pd
+    from sqlib.analysis.ipa import MARKERS, PRIORITIES, ipa_plot, ipa_quadrants
+
+    grid = pd.DataFrame({"dimension": ["a", "b", "c", "d"], "importance": [0.1, 0.5, 0.1, 0.5],
+                         "performance": [40.0, 40.0, 80.0, 80.0]})
+    table = ipa_quadrants(grid)
+    table.attrs.update(standardized=False, outcome="loyalty")
+    ax = ipa_plot(table)
+    shapes = {c.get_label(): c.get_paths()[0].vertices.round(6).tobytes() for c in ax.collections}
+    assert len(set(shapes.values())) == len(shapes) == 4  # four priorities, four different marker shapes
+    assert len(set(MARKERS)) > len(PRIORITIES)
+    assert ax.get_ylabel() == "importance (unstandardized total effect on loyalty)"

@@ -33,6 +33,8 @@ QUADRANTS = {
 }
 #: Order in which :func:`importance_performance` lists the priorities.
 PRIORITIES = [priority for _, priority in QUADRANTS.values()]
+#: Marker of each priority in the grid (then "not interpretable").
+MARKERS = ("o", "s", "^", "D", "x")
 
 
 def dimension_performance(data: pd.DataFrame, codebook: Codebook | None = None,
@@ -263,10 +265,12 @@ def ipa_plot(table: pd.DataFrame, ax=None):
     colors = dict(zip(PRIORITIES, sns.color_palette("colorblind", len(PRIORITIES))))
     priorities = table["priority"] if "priority" in table else ipa_quadrants(table)["priority"]
     colors[NOT_INTERPRETABLE] = "0.5"
+    markers = dict(zip([*PRIORITIES, NOT_INTERPRETABLE], MARKERS))  # shape as well as colour tells them apart
     for priority in [*PRIORITIES, NOT_INTERPRETABLE]:
         part = table[priorities == priority]
         if len(part):
-            ax.scatter(part["performance"], part["importance"], color=colors[priority], label=priority, zorder=3)
+            ax.scatter(part["performance"], part["importance"], color=colors[priority], marker=markers[priority],
+                       label=priority, zorder=3)
     for _, row in table.iterrows():
         ax.annotate(str(row.get("dimension", "")), (row["performance"], row["importance"]), xytext=(5, 4),
                     textcoords="offset points", fontsize=9)
@@ -274,7 +278,7 @@ def ipa_plot(table: pd.DataFrame, ax=None):
         ax.axvline(performance_cut, color="0.5", lw=0.8, ls="--")
         ax.axhline(importance_cut, color="0.5", lw=0.8, ls="--")
     ax.margins(0.25)
-    kind = "standardized total effect" if table.attrs.get("standardized", True) else "total effect"
+    kind = "standardized total effect" if table.attrs.get("standardized", True) else "unstandardized total effect"
     outcome = table.attrs.get("outcome")
     ax.set_xlabel("performance (mean perception, 0-100)")
     ax.set_ylabel(f"importance ({kind}{' on ' + outcome if outcome else ''})")
