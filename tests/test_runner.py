@@ -546,21 +546,26 @@ RUNNER = textwrap.dedent("""\
 
 
 def interrupt_run(tmp_path, sig) -> tuple[subprocess.CompletedProcess, dict, Path]:
+    """Start a run whose second notebook sleeps, signal it once that notebook's cell is running, and
+    collect the result. Ctrl-C (SIGINT) goes to the run's whole process group, runner and kernel,
+    as a terminal sends it; SIGTERM and SIGKILL go to the runner only, as ``kill`` sends them."""
+    started = tmp_path / "slow_cell_started"
     write_notebook(tmp_path / "nb", "01_quick", "print('quick done')")
-    write_notebook(tmp_path / "nb", "02_slow", "import time\ntime.sleep(120)")
+    write_notebook(tmp_path / "nb", "02_slow", f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
+                                               "time.sleep(120)")
     params_file = write_params(tmp_path / "p.yaml", notebooks=["01_quick", "02_slow"])
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(tmp_path / "nb"), str(params_file), str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until the slow notebook is running
-        manifests = list(out.glob("*/manifest.json"))
-        if manifests and read_manifest(manifests[0].parent).get("running") == "02_slow":
-            break
-        time.sleep(0.3)
-    time.sleep(2)
+    while time.monotonic() < deadline and not started.exists():  # wait until the slow cell runs
+        time.sleep(0.2)
+    manifests = list(out.glob("*/manifest.json"))
     kernels = child_pids(proc.pid)
-    proc.send_signal(sig)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
     if sig == signal.SIGKILL:  # a killed runner cannot stop its kernel: the test does
         for pid in kernels:
